@@ -1,0 +1,125 @@
+"""Fetch a server secret from the one source the config names, only when needed.
+
+The secret never appears in a message raised from here: errors name the config
+key, the variable, the file or the command, and nothing they produced.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from decliner.config import SECRET_KEYS, Config, ImapConfig, SmtpConfig
+from decliner.errors import SecretError
+
+COMMAND_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A login: the user name and a password or an OAuth2 access token."""
+
+    username: str
+    secret: str = field(repr=False)
+    mechanism: Literal["password", "xoauth2"] = "password"
+
+
+def imap_credential(config: Config, env: Mapping[str, str] | None = None) -> Credential:
+    """The IMAP login, fetching the secret now."""
+    imap = config.need_imap()
+    return _credential("imap", imap, imap.username or config.account.email, config, env)
+
+
+def smtp_credential(config: Config, env: Mapping[str, str] | None = None) -> Credential:
+    """The SMTP login: its own secret source, or the IMAP one when none is given."""
+    smtp, imap = config.smtp, config.imap
+    default_user = (imap.username if imap else "") or config.account.email
+    username = smtp.username or default_user
+    if _source(smtp) is None and imap is not None:
+        return _credential("imap", imap, username, config, env)
+    return _credential("smtp", smtp, username, config, env)
+
+
+def _source(section: ImapConfig | SmtpConfig) -> str | None:
+    return next((key for key in SECRET_KEYS if _raw(section, key)), None)
+
+
+def _raw(section: ImapConfig | SmtpConfig, key: str) -> str:
+    if key == "password":
+        return section.password.get_secret_value()
+    value: str = getattr(section, key)
+    return value
+
+
+def _credential(
+    name: str,
+    section: ImapConfig | SmtpConfig,
+    username: str,
+    config: Config,
+    env: Mapping[str, str] | None,
+) -> Credential:
+    env = os.environ if env is None else env
+    key = _source(section)
+    where = f"[{name}].{key}"
+    value = _raw(section, key) if key else ""
+    if key == "password":
+        return Credential(username, value)
+    if key == "password_env":
+        if not env.get(value):
+            raise SecretError(f"{where}: environment variable {value} is not set or empty")
+        return Credential(username, env[value])
+    if key == "password_file":
+        return Credential(username, _read_file(where, value, config, env))
+    if key == "password_command":
+        return Credential(username, _run(where, value, env))
+    if key == "oauth2_token_command":
+        return Credential(username, _run(where, value, env), "xoauth2")
+    raise SecretError(f"[{name}]: no secret configured")
+
+
+def _read_file(where: str, name: str, config: Config, env: Mapping[str, str]) -> str:
+    candidates = []
+    creds = env.get("CREDENTIALS_DIRECTORY")
+    if creds and not Path(name).expanduser().is_absolute():
+        candidates.append(Path(creds) / name)
+    candidates.append(config.resolve_path(name))
+    for path in candidates:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SecretError(f"{where}: cannot read {path}: {exc.__class__.__name__}") from None
+        if not lines or not lines[0].strip():
+            raise SecretError(f"{where}: {path} is empty")
+        return lines[0].strip()
+    raise SecretError(f"{where}: no such file: {' or '.join(map(str, candidates))}")
+
+
+def _run(where: str, command: str, env: Mapping[str, str]) -> str:
+    """The first stdout line of a shell command; its output never reaches an error."""
+    try:
+        done = subprocess.run(
+            ["/bin/sh", "-c", command],
+            capture_output=True,
+            timeout=COMMAND_TIMEOUT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise SecretError(
+            f"{where}: `{command}` did not finish in {COMMAND_TIMEOUT:.0f}s"
+        ) from None
+    except OSError as exc:
+        raise SecretError(f"{where}: cannot run `{command}`: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise SecretError(f"{where}: `{command}` failed with exit status {done.returncode}")
+    first = done.stdout.decode("utf-8", "replace").partition("\n")[0].strip()
+    if not first:
+        raise SecretError(f"{where}: `{command}` printed nothing")
+    return first

@@ -1,0 +1,107 @@
+"""The SMTP port: connect with the configured TLS mode, log in, map errors onto ours.
+
+`starttls` is strict: aiosmtplib's default would carry on unencrypted when the
+server does not offer STARTTLS, which would send the password in clear text.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from decliner import tls
+from decliner.config import Config, SmtpConfig
+from decliner.credentials import Credential, smtp_credential
+from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
+
+
+@dataclass(frozen=True)
+class Session:
+    """A connected, authenticated SMTP client and what its server offered."""
+
+    client: aiosmtplib.SMTP
+    encrypted: bool
+    auth_methods: tuple[str, ...]
+
+
+def _where(smtp: SmtpConfig) -> str:
+    return f"SMTP {smtp.host}:{smtp.effective_port}"
+
+
+def _text(exc: aiosmtplib.SMTPException) -> str:
+    return " ".join(str(getattr(exc, "message", exc) or exc).split())[:300]
+
+
+@asynccontextmanager
+async def session(config: Config, credential: Credential | None = None) -> AsyncIterator[Session]:
+    """Connect, secure and log in for the block; QUIT afterwards."""
+    smtp = config.smtp
+    context = tls.client_context(config.resolve_path(smtp.ca_file) if smtp.ca_file else None)
+    client = aiosmtplib.SMTP(
+        hostname=smtp.host,
+        port=smtp.effective_port,
+        use_tls=smtp.security == "tls",
+        start_tls=False,
+        tls_context=context,
+        timeout=smtp.timeout.total_seconds(),
+    )
+    where = _where(smtp)
+    try:
+        try:
+            await client.connect()
+            if smtp.security == "starttls":
+                if not client.supports_extension("starttls"):
+                    raise TLSFailure(
+                        f"{where}: server does not offer STARTTLS; refusing to send unencrypted"
+                    )
+                await client.starttls()
+            credential = credential or smtp_credential(config)
+            await _login(client, credential, where)
+        except DeclinerError:
+            raise
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            user = credential.username if credential else "?"
+            raise AuthFailure(
+                f"{where}: login as {user} refused: {exc.code} {_text(exc)}"
+            ) from None
+        except ssl.SSLError as exc:
+            raise TLSFailure(f"{where}: {tls.describe(exc)}") from None
+        except aiosmtplib.SMTPConnectError as exc:
+            raise ConnectionFailure(f"{where}: {_connect_reason(exc)}") from None
+        except aiosmtplib.SMTPException as exc:
+            raise ConnectionFailure(f"{where}: {_text(exc)}") from None
+        except OSError as exc:
+            raise ConnectionFailure(f"{where}: {exc.strerror or exc}") from None
+        methods = tuple(sorted(client.server_auth_methods))
+        yield Session(client, smtp.security != "plain", methods)
+    finally:
+        await _quit(client)
+
+
+def _connect_reason(exc: aiosmtplib.SMTPConnectError) -> str:
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, ssl.SSLError):
+        return tls.describe(cause)
+    return _text(exc)
+
+
+async def _login(client: aiosmtplib.SMTP, credential: Credential, where: str) -> None:
+    if credential.mechanism == "xoauth2":
+        if "xoauth2" not in client.server_auth_methods:
+            raise AuthFailure(f"{where}: server does not offer XOAUTH2")
+        await client.auth_xoauth2(credential.username, credential.secret)
+    else:
+        await client.login(credential.username, credential.secret)
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
