@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from decliner import store as store_module
+from decliner.store import schema as store_module
 from decliner.errors import LockedError, RuntimeFailure
 from decliner.store import MIGRATIONS, Store, event_id, iso_utc
 

@@ -1,0 +1,9 @@
+"""The state database: everything decliner must remember across restarts.
+
+`db` is the mechanism (open, migrate, transactions, lock), `schema` the tables.
+"""
+
+from decliner.store.db import Store, event_id, iso_utc
+from decliner.store.schema import MIGRATIONS
+
+__all__ = ["MIGRATIONS", "Store", "event_id", "iso_utc"]

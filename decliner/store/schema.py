@@ -1,0 +1,145 @@
+"""The state database schema, as ordered migrations (index + 1 = schema version).
+
+Everything decliner must remember across restarts lives here, so that a message
+goes out at most once, ever (SPEC behaviour 5). Schema (version 1):
+
+``meta(key PK, value)``
+    ``schema_version`` = number of `MIGRATIONS` applied.
+``folders(name PK, uidvalidity, uidnext, highestmodseq, synced)``
+    Per IMAP folder: messages below ``uidnext`` have been read; a different
+    ``uidvalidity`` means rescan. ``highestmodseq`` is NULL without CONDSTORE.
+``messages(folder -> folders, uid, message_id; PK(folder, uid))``
+    Messages already read; deleted with their folder row on a rescan.
+``events(id PK, uid, recurrence_id, ...; UNIQUE(uid, recurrence_id))``
+    One row per invitation instance. ``id`` is `event_id(uid, recurrence_id)`,
+    the short id the CLI shows. ``recurrence_id`` is ``''`` (never NULL, since
+    NULLs are distinct in UNIQUE) for a whole event. ``sequence``, ``summary``,
+    ``starts_at``/``ends_at`` (``end`` is an SQL keyword), ``all_day``,
+    ``location``, ``organizer_email/_name``, ``attendee_email`` (the user's
+    address the invite named), ``recipient_email/_name`` (NULL: needs a
+    recipient), ``invite_folder/_uid/_message_id/_subject/_references`` (what
+    the withdrawal replies to), ``calendar`` (the raw VCALENDAR, for the iTIP
+    REPLY), ``cancelled_by_organizer``, ``status`` (the status the last pass
+    computed, cached for the CLI; one of SPEC's ``invites`` statuses),
+    ``first_seen``, ``updated``.
+``flags(event_id -> events, source, reason, to_addr, first_seen; PK(event_id, source))``
+    Why an event is flagged; ``source`` is config, keyword, folder or cli.
+``outbox(id PK, event_id -> events, kind, message_id UNIQUE, ...; UNIQUE(event_id, kind))``
+    Our messages. ``kind`` is withdrawal or followup, and UNIQUE(event_id, kind)
+    is the "at most one of each per event, ever" guarantee: a cancelled row is
+    revived by UPDATE, never replaced. ``state``: scheduled (waiting for
+    ``due``; ``raw`` may be NULL) -> pending (``raw`` bytes and ``message_id``
+    stored before the first attempt; ``due`` is the next try) -> sent | failed;
+    scheduled -> cancelled. Triggers make ``sent`` final and the stored bytes and
+    Message-ID immutable. ``to_addrs``/``cc_addrs`` are JSON arrays;
+    ``in_reply_to``, ``subject``, ``attempts``, ``last_error``,
+    ``last_attempt``, ``sent_at``, ``created``.
+``thread(id PK, event_id -> events, message_id UNIQUE, in_reply_to, from_addr, to_addrs, cc_addrs, subject, date, folder, uid)``
+    Inbound replies to our messages (the log's ``direction: "in"``).
+
+Times are ISO 8601 UTC strings from `iso_utc`, so they compare as text.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema, described in the module docstring.
+    """
+    CREATE TABLE folders (
+        name          TEXT PRIMARY KEY,
+        uidvalidity   INTEGER,
+        uidnext       INTEGER,
+        highestmodseq INTEGER,
+        synced        TEXT
+    );
+    CREATE TABLE messages (
+        folder     TEXT NOT NULL REFERENCES folders(name) ON DELETE CASCADE,
+        uid        INTEGER NOT NULL,
+        message_id TEXT,
+        PRIMARY KEY (folder, uid)
+    );
+    CREATE TABLE events (
+        id                     TEXT PRIMARY KEY,
+        uid                    TEXT NOT NULL,
+        recurrence_id          TEXT NOT NULL DEFAULT '',
+        sequence               INTEGER NOT NULL DEFAULT 0,
+        summary                TEXT NOT NULL DEFAULT '',
+        starts_at              TEXT NOT NULL,
+        ends_at                TEXT,
+        all_day                INTEGER NOT NULL DEFAULT 0 CHECK (all_day IN (0, 1)),
+        location               TEXT,
+        organizer_email        TEXT,
+        organizer_name         TEXT,
+        attendee_email         TEXT,
+        recipient_email        TEXT,
+        recipient_name         TEXT,
+        invite_folder          TEXT,
+        invite_uid             INTEGER,
+        invite_message_id      TEXT,
+        invite_subject         TEXT,
+        invite_references      TEXT,
+        calendar               TEXT NOT NULL,
+        status                 TEXT NOT NULL DEFAULT 'upcoming' CHECK (status IN (
+            'upcoming', 'flagged', 'withdrawn', 'confirmed', 'cancelled_by_organizer',
+            'needs_recipient', 'past', 'missed')),
+        cancelled_by_organizer INTEGER NOT NULL DEFAULT 0 CHECK (cancelled_by_organizer IN (0, 1)),
+        first_seen             TEXT NOT NULL,
+        updated                TEXT NOT NULL,
+        UNIQUE (uid, recurrence_id)
+    );
+    CREATE TABLE flags (
+        event_id   TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        source     TEXT NOT NULL CHECK (source IN ('config', 'keyword', 'folder', 'cli')),
+        reason     TEXT,
+        to_addr    TEXT,
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (event_id, source)
+    );
+    CREATE TABLE outbox (
+        id           INTEGER PRIMARY KEY,
+        event_id     TEXT NOT NULL REFERENCES events(id),
+        kind         TEXT NOT NULL CHECK (kind IN ('withdrawal', 'followup')),
+        message_id   TEXT UNIQUE,
+        in_reply_to  TEXT,
+        to_addrs     TEXT NOT NULL DEFAULT '[]',
+        cc_addrs     TEXT NOT NULL DEFAULT '[]',
+        subject      TEXT NOT NULL DEFAULT '',
+        raw          BLOB,
+        state        TEXT NOT NULL CHECK (state IN (
+            'scheduled', 'pending', 'sent', 'failed', 'cancelled')),
+        due          TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        last_attempt TEXT,
+        sent_at      TEXT,
+        created      TEXT NOT NULL,
+        UNIQUE (event_id, kind),
+        CHECK (state IN ('scheduled', 'cancelled') OR (raw IS NOT NULL AND message_id IS NOT NULL))
+    );
+    CREATE INDEX outbox_due ON outbox (state, due);
+    CREATE TRIGGER outbox_sent_is_final BEFORE UPDATE ON outbox
+    WHEN OLD.state = 'sent' AND NEW.state IS NOT 'sent'
+    BEGIN SELECT RAISE(ABORT, 'outbox: a sent message stays sent'); END;
+    CREATE TRIGGER outbox_sent_is_kept BEFORE DELETE ON outbox
+    WHEN OLD.state IN ('pending', 'sent')
+    BEGIN SELECT RAISE(ABORT, 'outbox: a pending or sent message is never deleted'); END;
+    CREATE TRIGGER outbox_bytes_are_final BEFORE UPDATE OF raw, message_id ON outbox
+    WHEN OLD.raw IS NOT NULL
+         AND (NEW.raw IS NOT OLD.raw OR NEW.message_id IS NOT OLD.message_id)
+    BEGIN SELECT RAISE(ABORT, 'outbox: stored bytes and Message-ID never change'); END;
+    CREATE TABLE thread (
+        id          INTEGER PRIMARY KEY,
+        event_id    TEXT NOT NULL REFERENCES events(id),
+        message_id  TEXT UNIQUE,
+        in_reply_to TEXT,
+        from_addr   TEXT,
+        to_addrs    TEXT NOT NULL DEFAULT '[]',
+        cc_addrs    TEXT NOT NULL DEFAULT '[]',
+        subject     TEXT,
+        date        TEXT,
+        folder      TEXT,
+        uid         INTEGER
+    );
+    CREATE INDEX thread_event ON thread (event_id);
+    """,
+]
