@@ -76,8 +76,8 @@ def connect(config: Config, credential: Credential | None = None) -> IMAPClient:
     imap = config.need_imap()
     context = tls.client_context(config.resolve_path(imap.ca_file) if imap.ca_file else None)
     timeout = imap.timeout.total_seconds()
+    credential = credential or imap_credential(config)
     with errors_named(imap, credential):
-        credential = credential or imap_credential(config)
         client = IMAPClient(
             imap.host,
             imap.effective_port,

@@ -50,16 +50,18 @@ async def session(config: Config, credential: Credential | None = None) -> Async
         timeout=smtp.timeout.total_seconds(),
     )
     where = _where(smtp)
+    credential = credential or smtp_credential(config)
     try:
         try:
             await client.connect()
+            await client.ehlo()
             if smtp.security == "starttls":
                 if not client.supports_extension("starttls"):
                     raise TLSFailure(
                         f"{where}: server does not offer STARTTLS; refusing to send unencrypted"
                     )
                 await client.starttls()
-            credential = credential or smtp_credential(config)
+                await client.ehlo()  # the pre-TLS EHLO answer must not be trusted
             await _login(client, credential, where)
         except DeclinerError:
             raise

@@ -5,18 +5,25 @@ goes out at most once, ever (SPEC behaviour 5). Schema (version 1):
 
 ``meta(key PK, value)``
     ``schema_version`` = number of `MIGRATIONS` applied.
-``folders(name PK, uidvalidity, uidnext, highestmodseq, synced)``
+``folders(name PK, uidvalidity, uidnext, highestmodseq, exists_count, synced)``
     Per IMAP folder: messages below ``uidnext`` have been read; a different
     ``uidvalidity`` means rescan. ``highestmodseq`` is NULL without CONDSTORE.
-``messages(folder -> folders, uid, message_id; PK(folder, uid))``
-    Messages already read; deleted with their folder row on a rescan.
+    ``exists_count`` is the message count at the last pass: a count that does
+    not add up means something was expunged.
+``messages(folder -> folders, uid, message_id, kind, event_ids, keyword; PK(folder, uid))``
+    Calendar messages already read (other mail is not recorded): ``kind`` is
+    invite, cancel or rejected (malformed); ``event_ids`` a JSON array of the
+    events it carries; ``keyword`` whether it has ``imap.flag_keyword``.
+    Deleted with their folder row on a rescan.
 ``events(id PK, uid, recurrence_id, ...; UNIQUE(uid, recurrence_id))``
     One row per invitation instance. ``id`` is `event_id(uid, recurrence_id)`,
     the short id the CLI shows. ``recurrence_id`` is ``''`` (never NULL, since
     NULLs are distinct in UNIQUE) for a whole event. ``sequence``, ``summary``,
     ``starts_at``/``ends_at`` (``end`` is an SQL keyword), ``all_day``,
-    ``location``, ``organizer_email/_name``, ``attendee_email`` (the user's
-    address the invite named), ``recipient_email/_name`` (NULL: needs a
+    ``location``, ``description``, ``rrule``, ``interview`` (looks like an
+    interview), ``organizer_email/_name``, ``other_attendees`` (JSON array of
+    {email, name}), ``invite_from_*``/``invite_reply_to_*`` (for the
+    recipient), ``attendee_email`` (the user's address the invite named), ``recipient_email/_name`` (NULL: needs a
     recipient), ``invite_folder/_uid/_message_id/_subject/_references`` (what
     the withdrawal replies to), ``calendar`` (the raw VCALENDAR, for the iTIP
     REPLY), ``cancelled_by_organizer``, ``status`` (the status the last pass
@@ -50,12 +57,16 @@ MIGRATIONS: list[str] = [
         uidvalidity   INTEGER,
         uidnext       INTEGER,
         highestmodseq INTEGER,
+        exists_count  INTEGER,
         synced        TEXT
     );
     CREATE TABLE messages (
         folder     TEXT NOT NULL REFERENCES folders(name) ON DELETE CASCADE,
         uid        INTEGER NOT NULL,
         message_id TEXT,
+        kind       TEXT NOT NULL DEFAULT 'invite' CHECK (kind IN ('invite', 'cancel', 'rejected')),
+        event_ids  TEXT NOT NULL DEFAULT '[]',
+        keyword    INTEGER NOT NULL DEFAULT 0 CHECK (keyword IN (0, 1)),
         PRIMARY KEY (folder, uid)
     );
     CREATE TABLE events (
@@ -68,9 +79,17 @@ MIGRATIONS: list[str] = [
         ends_at                TEXT,
         all_day                INTEGER NOT NULL DEFAULT 0 CHECK (all_day IN (0, 1)),
         location               TEXT,
+        description            TEXT,
+        rrule                  TEXT,
+        interview              INTEGER NOT NULL DEFAULT 0 CHECK (interview IN (0, 1)),
         organizer_email        TEXT,
         organizer_name         TEXT,
         attendee_email         TEXT,
+        other_attendees        TEXT NOT NULL DEFAULT '[]',
+        invite_from_email      TEXT,
+        invite_from_name       TEXT,
+        invite_reply_to_email  TEXT,
+        invite_reply_to_name   TEXT,
         recipient_email        TEXT,
         recipient_name         TEXT,
         invite_folder          TEXT,

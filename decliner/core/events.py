@@ -1,0 +1,113 @@
+"""What decliner knows about one interview, and how a newly read invite changes it.
+
+`merge` is the RFC 5546 rule set for a stream of REQUESTs and CANCELs that may
+arrive in any order (several folders, rescans): a higher SEQUENCE wins, a
+CANCEL is final until a strictly newer REQUEST, and a copy of the same invite
+(the flag folder, a Gmail label) changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from decliner.core.invites import looks_like_interview
+from decliner.core.model import Address, InviteEvent, InviteMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """Where an invite message lives, and the headers a reply to it needs."""
+
+    folder: str
+    uid: int
+    message_id: str
+    subject: str
+    references: tuple[str, ...]
+    from_: Address | None
+    reply_to: Address | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One interview (an event, or one instance of a series) as the state db keeps it."""
+
+    id: str
+    uid: str
+    recurrence_id: str
+    sequence: int
+    summary: str
+    start: datetime
+    end: datetime
+    all_day: bool
+    location: str
+    description: str
+    rrule: str
+    interview: bool
+    organizer: Address | None
+    attendee: Address | None
+    other_attendees: tuple[Address, ...]
+    invite: Invite
+    calendar: str
+    cancelled_by_organizer: bool
+
+
+def recurrence_key(value: datetime | date | None) -> str:
+    """RECURRENCE-ID as stored: ISO UTC for an instant, ISO date for a day, '' for none."""
+    if value is None:
+        return ""
+    return value.isoformat()
+
+
+def record_from(
+    *,
+    event_id: str,
+    event: InviteEvent,
+    message: InviteMessage,
+    folder: str,
+    uid: int,
+    calendar: bytes,
+) -> EventRecord:
+    """A fresh record from a parsed event and the message that carried it."""
+    invite = Invite(
+        folder=folder,
+        uid=uid,
+        message_id=message.message_id,
+        subject=message.subject,
+        references=message.references,
+        from_=message.from_,
+        reply_to=message.reply_to,
+    )
+    return EventRecord(
+        id=event_id,
+        uid=event.uid,
+        recurrence_id=recurrence_key(event.recurrence_id),
+        sequence=event.sequence,
+        summary=event.summary,
+        start=event.start,
+        end=event.end,
+        all_day=event.all_day,
+        location=event.location,
+        description=event.description,
+        rrule=event.rrule,
+        interview=looks_like_interview(event.summary, event.description),
+        organizer=event.organizer,
+        attendee=event.attendee,
+        other_attendees=event.other_attendees,
+        invite=invite,
+        calendar=calendar.decode("utf-8", "replace"),
+        cancelled_by_organizer=event.method == "CANCEL" or event.status == "CANCELLED",
+    )
+
+
+def merge(stored: EventRecord | None, incoming: EventRecord) -> EventRecord | None:
+    """The record after seeing `incoming`, or None when it changes nothing."""
+    if stored is None:
+        return incoming
+    if incoming.cancelled_by_organizer:
+        if stored.cancelled_by_organizer or incoming.sequence < stored.sequence:
+            # A stale CANCEL from before a re-invite does not cancel the new one.
+            return None
+        return replace(stored, cancelled_by_organizer=True, sequence=incoming.sequence)
+    # An equal SEQUENCE is the same invite again (another folder, a label).
+    return incoming if incoming.sequence > stored.sequence else None

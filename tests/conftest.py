@@ -1,0 +1,74 @@
+"""Session fixtures for the real-server test bed (private Dovecot, OAuth2 endpoint, aiosmtpd)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.testbed.dovecot import DOVECOT_BIN, Account, Dovecot
+from tests.testbed.oauth import OAuthServer
+from tests.testbed.smtpd import SmtpServers, lmtp_deliverer, start_smtp_servers
+
+
+def _make_traversable(path: Path, factory: pytest.TempPathFactory) -> None:
+    """chmod 0755 `path` and the parents pytest created for it (pytest makes them 0700)."""
+    basetemp = factory.getbasetemp()
+    top = basetemp.parent if basetemp.parent.name.startswith("pytest-of-") else basetemp
+    if not path.is_relative_to(top):
+        raise RuntimeError(f"{path} is not under pytest's temp dir {top}")
+    for directory in [path, *path.parents]:
+        directory.chmod(directory.stat().st_mode | 0o755)
+        if directory == top:
+            break
+
+
+@pytest.fixture(scope="session")
+def oauth_server() -> Iterator[OAuthServer]:
+    """Token-introspection endpoint shared by Dovecot and the SMTP servers."""
+    server = OAuthServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot(
+    tmp_path_factory: pytest.TempPathFactory, oauth_server: OAuthServer
+) -> Iterator[Dovecot]:
+    """A private Dovecot (IMAP, IMAPS, LMTP, XOAUTH2) for the whole session."""
+    if not DOVECOT_BIN.exists():
+        pytest.skip(f"{DOVECOT_BIN} not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
+    root = tmp_path_factory.mktemp("dovecot")
+    _make_traversable(root, tmp_path_factory)
+    server = Dovecot(root, introspection_url=oauth_server.introspection_url)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_servers(dovecot: Dovecot, oauth_server: OAuthServer) -> Iterator[SmtpServers]:
+    """aiosmtpd servers (.plain, .starttls, .tls) delivering to Dovecot users over LMTP."""
+    servers = start_smtp_servers(
+        password_of=dovecot.password_of,
+        tokens=oauth_server.registry,
+        deliver=lmtp_deliverer(dovecot.host, dovecot.lmtp_port),
+        cert_file=str(dovecot.cert_file),
+        key_file=str(dovecot.key_file),
+    )
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture
+def account(dovecot: Dovecot) -> Account:
+    """A fresh Dovecot account (empty mailboxes) for one test."""
+    return dovecot.new_account()
