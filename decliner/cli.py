@@ -114,6 +114,37 @@ def check(opts: Options, offline: bool) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.option(
+    "--all", "include_past", is_flag=True, help="Include invitations that have begun or passed."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array (see SPEC) instead of a table."
+)
+@click.option(
+    "--cached", is_flag=True, help="Do not read new mail first; show what the state db knows."
+)
+@click.pass_obj
+def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> None:
+    """List the interview invitations found in your mailbox.
+
+    Reads new mail first (incrementally; only calendar parts are downloaded),
+    unless --cached. Shows upcoming invitations unless --all.
+    """
+    from decliner import output, service
+
+    config = opts.load()
+    with service.open_store(config) as store:
+        if not cached:
+            with output.scan_progress() as progress:
+                service.scan(config, store, progress)
+        views = service.invites(config, store, service.utcnow(), include_past=include_past)
+    if as_json:
+        output.print_json([v.as_json(config) for v in views])
+    else:
+        output.invites_table(views, config.account.zone)
+
+
 def _print_check(result: Check) -> None:
     mark = (
         click.style("ok  ", fg="green") if result.ok else click.style("FAIL", fg="red", bold=True)

@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from datetime import time, timedelta, tzinfo
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -136,13 +136,14 @@ class AccountConfig(_Section):
         return tuple(a.lower() for a in (self.email, *self.aliases))
 
     @property
-    def zone(self) -> tzinfo:
+    def zone(self) -> ZoneInfo:
         """The account's time zone; the system's when none is configured."""
         if self.timezone:
             return ZoneInfo(self.timezone)
         import tzlocal
 
-        return tzlocal.get_localzone()
+        local = tzlocal.get_localzone()
+        return local if isinstance(local, ZoneInfo) else ZoneInfo("UTC")
 
 
 class _SecretFields(_Section):

@@ -96,6 +96,9 @@ def connect(config: Config, credential: Credential | None = None) -> IMAPClient:
                 client.oauth2_login(credential.username, credential.secret)
             else:
                 client.login(credential.username, credential.secret)
+            if client.has_capability("CONDSTORE"):
+                # Must precede any SELECT for the server to report HIGHESTMODSEQ.
+                client.enable("CONDSTORE")
         except BaseException:
             _close(client)
             raise

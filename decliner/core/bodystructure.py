@@ -52,7 +52,11 @@ def _pairs(value: Any) -> dict[str, str]:
 
 
 def _filename(params: dict[str, str], disposition: Any) -> str:
-    disp = _pairs(disposition[1]) if isinstance(disposition, tuple | list) and len(disposition) > 1 else {}
+    disp = (
+        _pairs(disposition[1])
+        if isinstance(disposition, tuple | list) and len(disposition) > 1
+        else {}
+    )
     for source in (disp, params):
         if "filename*" in source or "name*" in source:
             raw = source.get("filename*") or source.get("name*", "")

@@ -123,3 +123,11 @@ def repoint(conn: sqlite3.Connection, event_ids: Iterable[str], folder: str, uid
         "UPDATE events SET invite_folder = ?, invite_uid = ? WHERE id = ?",
         [(folder, uid, eid) for eid in event_ids],
     )
+
+
+def cancel_instances(conn: sqlite3.Connection, uid: str, now: datetime) -> None:
+    """Mark every stored instance of a series cancelled (the organizer cancelled the series)."""
+    conn.execute(
+        "UPDATE events SET cancelled_by_organizer = 1, updated = ? WHERE uid = ? AND recurrence_id != ''",
+        (iso_utc(now), uid),
+    )

@@ -1,0 +1,116 @@
+"""Plain data parsed from invitation messages: addresses, events, messages, rejections."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+RejectReason = Literal["malformed", "timezone", "encoding", "no-dtstart"]
+
+_MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^\s@<>(),;:\"\\\[\]]+@[^\s@<>(),;:\"\\\[\]]+$")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def normalise_email(value: str) -> str:
+    """Strip a `mailto:` prefix and surrounding space, and lower-case, for comparison."""
+    return _MAILTO.sub("", value).strip().lower()
+
+
+def is_valid_email(value: str) -> bool:
+    """Whether `value` is one plain `local@domain` address, safe to put in a header."""
+    return bool(_EMAIL.match(value))
+
+
+def one_line(value: str) -> str:
+    """Line breaks become spaces and controls go, so a field cannot add a header.
+
+    Other spacing (a French no-break space before ":") is kept as written.
+    """
+    return _CONTROL.sub("", _BREAKS.sub(" ", _FOLD.sub("", value))).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """An email address (normalised: no `mailto:`, lower-case) and its display name."""
+
+    email: str
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "email", normalise_email(self.email))
+        object.__setattr__(self, "name", one_line(self.name))
+
+
+@dataclass(frozen=True, slots=True)
+class InviteEvent:
+    """One VEVENT of an invitation, with every instant resolved to aware UTC.
+
+    All-day events have `all_day=True`, `start`/`end` at midnight of `start_date`/
+    `end_date` (end exclusive) in the account's zone; timed events have no dates.
+    `tzid` is DTSTART's TZID as written; `other_attendees` leaves out the user and
+    the organizer.
+    """
+
+    uid: str
+    recurrence_id: datetime | date | None
+    sequence: int
+    method: str
+    summary: str
+    start: datetime
+    end: datetime
+    all_day: bool = False
+    start_date: date | None = None
+    end_date: date | None = None
+    tzid: str = ""
+    location: str = ""
+    description: str = ""
+    organizer: Address | None = None
+    attendee: Address | None = None
+    other_attendees: tuple[Address, ...] = ()
+    rrule: str = ""
+    status: str = ""
+    partstat: str = ""
+
+    @property
+    def key(self) -> tuple[str, datetime | date | None]:
+        """The event's identity: UID and RECURRENCE-ID."""
+        return (self.uid, self.recurrence_id)
+
+
+@dataclass(frozen=True, slots=True)
+class InviteMessage:
+    """The headers of the message that carried an invitation, decoded and single-line."""
+
+    message_id: str = ""
+    subject: str = ""
+    from_: Address | None = None
+    reply_to: Address | None = None
+    references: tuple[str, ...] = ()
+    in_reply_to: str = ""
+    date: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedInvite:
+    """An invitation (REQUEST, CANCEL, or METHOD-less to the user) and its raw calendar."""
+
+    message: InviteMessage
+    method: str
+    events: tuple[InviteEvent, ...]
+    calendar_bytes: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An invitation that cannot be read safely; `detail` says what, for the warning."""
+
+    reason: RejectReason
+    detail: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", one_line(self.detail)[:500])

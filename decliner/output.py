@@ -1,0 +1,88 @@
+"""Terminal output for the CLI: rich tables, progress bars and JSON. Formatting only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from decliner.service import InviteView
+    from decliner.sync import Progress as ScanProgress
+
+STATUS_STYLE = {
+    "upcoming": "",
+    "flagged": "yellow",
+    "needs_recipient": "bold red",
+    "withdrawn": "green",
+    "confirmed": "green",
+    "cancelled_by_organizer": "dim",
+    "past": "dim",
+    "missed": "red",
+}
+
+
+def print_json(data: Any) -> None:
+    """JSON for scripts: one document on stdout, UTF-8, stable key order."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def scan_progress(min_total: int = 200) -> Iterator[ScanProgress | None]:
+    """A progress bar for a first scan of a large folder, only when stderr is a terminal."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("reading {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(folder: str, done: int, total: int) -> None:
+        if total < min_total:
+            return
+        if folder not in tasks:
+            tasks[folder] = bar.add_task(folder, total=total)
+        bar.update(tasks[folder], completed=done)
+
+    with bar:
+        yield update
+
+
+def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
+    """The invitations as a table: when, what, who, status."""
+    console = Console()
+    if not views:
+        console.print("No invitations found. (Use --all to include past ones.)")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("id", "when", "summary", "recipient", "status", "flag"):
+        table.add_column(column, overflow="fold")
+    for view in views:
+        event = view.event
+        start = event.start.astimezone(zone)
+        when = f"{start:%a %d %b %Y}" if event.all_day else f"{start:%a %d %b %Y %H:%M}"
+        who = view.recipient_email or "-"
+        style = STATUS_STYLE.get(view.status, "")
+        table.add_row(
+            event.id,
+            when,
+            event.summary + ("" if event.interview else " [dim](not an interview?)[/dim]"),
+            who,
+            f"[{style}]{view.status}[/{style}]" if style else view.status,
+            view.flagged_by or "",
+        )
+    console.print(table)

@@ -1,0 +1,294 @@
+"""One incremental scan of the mail folders: new invitations, flag changes, expunges.
+
+Per folder, a quiet pass costs one SELECT (plus one FLAGS fetch of the known
+invites when the server lacks CONDSTORE). New messages are read in UID ranges:
+BODYSTRUCTURE, FLAGS and a few headers first, then only the calendar parts.
+Every folder's records and its new sync position are committed together, so
+a pass cut short is simply done again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from decliner.config import Config
+from decliner.core import bodystructure
+from decliner.core.events import merge, record_from, recurrence_key
+from decliner.core.invites import parse_parts
+from decliner.core.mime import decode_part
+from decliner.core.model import ParsedInvite, Rejected
+from decliner.store import Store, event_id, mailbox
+from decliner.store import events as event_db
+from decliner.store.mailbox import FolderState, StoredMessage
+
+log = logging.getLogger(__name__)
+
+HEADER_FIELDS = "MESSAGE-ID SUBJECT FROM REPLY-TO DATE REFERENCES IN-REPLY-TO TO CC"
+UID_CHUNK = 500
+MAX_CALENDAR_BYTES = 4 * 1024 * 1024
+
+Progress = Callable[[str, int, int], None]
+"""Called as (folder, messages read, messages to read) during a scan."""
+
+
+@dataclass
+class ScanReport:
+    """What a pass found, for the CLI and the daemon's status line."""
+
+    folders: list[str] = field(default_factory=list)
+    new_messages: int = 0
+    invites: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    uid: int
+    flags: tuple[bytes, ...]
+    headers: bytes
+    parts: list[bodystructure.Part]
+
+
+class Scanner:
+    """Reads the configured folders of one IMAP account into the state db."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        now: Callable[[], datetime],
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.imap = config.need_imap()
+        self.store = store
+        self.now = now
+        self.progress = progress
+        self.me = config.account.addresses
+        self.zone = config.account.zone
+
+    def folders(self) -> list[str]:
+        """The scanned folders and the flag folder, each once, in config order."""
+        names = [*self.imap.folders, self.imap.flag_folder]
+        return list(dict.fromkeys(n for n in names if n))
+
+    def scan(self, client: IMAPClient) -> ScanReport:
+        """One pass over every folder; a folder that cannot be opened is skipped with a warning."""
+        condstore = client.has_capability("CONDSTORE")  # enabled by imap.connect
+        report = ScanReport()
+        for name in self.folders():
+            try:
+                info = client.select_folder(name, readonly=True)
+            except IMAPClientError as exc:
+                log.warning("folder %s: cannot open it, skipped: %s", name, exc)
+                continue
+            report.folders.append(name)
+            self._scan_folder(client, name, info, condstore, report)
+        return report
+
+    def _scan_folder(
+        self,
+        client: IMAPClient,
+        name: str,
+        info: dict[bytes, Any],
+        condstore: bool,
+        report: ScanReport,
+    ) -> None:
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        uidnext = int(info.get(b"UIDNEXT", 0))
+        exists = int(info.get(b"EXISTS", 0))
+        modseq = int(info[b"HIGHESTMODSEQ"]) if condstore and b"HIGHESTMODSEQ" in info else None
+        stored = mailbox.folder(self.store.connection, name)
+        if stored is not None and stored.uidvalidity != uidvalidity:
+            log.warning("folder %s: UIDVALIDITY changed; reading it again from the start", name)
+            with self.store.transaction() as conn:
+                mailbox.forget_folder(conn, name)
+            stored = None
+        first_new = stored.uidnext if stored else 1
+        if uidnext == 0:  # the server did not say; ask for everything from first_new on
+            uidnext = max(client.search(["UID", f"{first_new}:*"]) or [first_new - 1]) + 1
+        candidates, new_count = self._read_new(client, name, first_new, uidnext - 1, stored is None)
+        report.new_messages += new_count
+        known = mailbox.messages(self.store.connection, name) if stored else []
+        keywords = self._changed_keywords(client, stored, modseq, known) if stored else {}
+        gone = self._expunged(client, stored, exists, new_count, known) if stored else []
+        bodies = self._fetch_calendars(client, candidates)
+        with self.store.transaction() as conn:
+            for candidate in candidates:
+                report.invites += self._record(conn, name, candidate, bodies, report)
+            for uid, has_keyword in keywords.items():
+                mailbox.set_keyword(conn, name, uid, has_keyword)
+            if gone:
+                mailbox.remove_messages(conn, name, gone)
+            state = FolderState(name, uidvalidity, max(uidnext, first_new), modseq, exists)
+            mailbox.save_folder(conn, state, self.now())
+
+    def _read_new(
+        self, client: IMAPClient, name: str, low: int, high: int, first_scan: bool
+    ) -> tuple[list[_Candidate], int]:
+        """BODYSTRUCTURE, FLAGS and headers of UIDs low..high; the ones with calendars."""
+        candidates: list[_Candidate] = []
+        seen = 0
+        total = max(high - low + 1, 0)
+        items = ["FLAGS", "BODYSTRUCTURE", f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"]
+        for start in range(low, high + 1, UID_CHUNK):
+            end = min(start + UID_CHUNK - 1, high)
+            for uid, data in sorted(client.fetch(f"{start}:{end}", items).items()):
+                if not low <= uid <= high:
+                    continue
+                seen += 1
+                parts = bodystructure.calendar_parts(data.get(b"BODYSTRUCTURE") or ())
+                if parts:
+                    candidates.append(
+                        _Candidate(uid, tuple(data.get(b"FLAGS", ())), _headers(data), parts)
+                    )
+            if self.progress and first_scan:
+                self.progress(name, end - low + 1, total)
+        return candidates, seen
+
+    def _fetch_calendars(
+        self, client: IMAPClient, candidates: list[_Candidate]
+    ) -> dict[tuple[int, str], bytes]:
+        """The calendar parts' bodies, one FETCH per distinct section number."""
+        wanted: dict[str, list[int]] = defaultdict(list)
+        for candidate in candidates:
+            for part in candidate.parts:
+                if part.size <= MAX_CALENDAR_BYTES:
+                    wanted[part.section].append(candidate.uid)
+        bodies: dict[tuple[int, str], bytes] = {}
+        for section, uids in wanted.items():
+            key = f"BODY[{section}]".encode()
+            for chunk in _chunks(uids, UID_CHUNK):
+                for uid, data in client.fetch(chunk, [f"BODY.PEEK[{section}]"]).items():
+                    body = data.get(key)
+                    if isinstance(body, bytes):
+                        bodies[(uid, section)] = body
+        return bodies
+
+    def _record(
+        self,
+        conn: Any,
+        folder: str,
+        candidate: _Candidate,
+        bodies: dict[tuple[int, str], bytes],
+        report: ScanReport,
+    ) -> int:
+        """Parse one calendar message and merge its events; 1 if it was an invitation."""
+        decoded = [
+            decode_part(
+                bodies[(candidate.uid, p.section)], transfer_encoding=p.encoding, charset=p.charset
+            )
+            for p in candidate.parts
+            if (candidate.uid, p.section) in bodies
+        ]
+        result = parse_parts(candidate.headers, decoded, me=self.me, default_tz=self.zone)
+        keyword = self._has_keyword(candidate.flags)
+        if result is None:
+            return 0
+        if isinstance(result, Rejected):
+            what = f"folder {folder} UID {candidate.uid}: skipped an unreadable invitation ({result.reason}: {result.detail})"
+            log.warning("%s", what)
+            report.skipped.append(what)
+            mailbox.save_message(
+                conn, StoredMessage(folder, candidate.uid, "", "rejected", (), keyword)
+            )
+            return 0
+        ids = self._merge(conn, folder, candidate.uid, result)
+        kind = "cancel" if result.method == "CANCEL" else "invite"
+        message_id = result.message.message_id
+        mailbox.save_message(
+            conn, StoredMessage(folder, candidate.uid, message_id, kind, ids, keyword)
+        )
+        return 1
+
+    def _merge(self, conn: Any, folder: str, uid: int, parsed: ParsedInvite) -> tuple[str, ...]:
+        ids = []
+        for event in parsed.events:
+            rid = recurrence_key(event.recurrence_id)
+            eid = event_id(event.uid, rid)
+            ids.append(eid)
+            incoming = record_from(
+                event_id=eid,
+                event=event,
+                message=parsed.message,
+                folder=folder,
+                uid=uid,
+                calendar=parsed.calendar_bytes,
+            )
+            merged = merge(event_db.get(conn, event.uid, rid), incoming)
+            if merged is not None:
+                event_db.save(conn, merged, self.now())
+            if incoming.cancelled_by_organizer and not rid:
+                event_db.cancel_instances(conn, event.uid, self.now())
+        return tuple(ids)
+
+    def _has_keyword(self, flags: Iterable[bytes | str]) -> bool:
+        wanted = self.imap.flag_keyword.lower()
+        return bool(wanted) and any(_text(f).lower() == wanted for f in flags)
+
+    def _changed_keywords(
+        self,
+        client: IMAPClient,
+        stored: FolderState | None,
+        modseq: int | None,
+        known: list[StoredMessage],
+    ) -> dict[int, bool]:
+        """The flag keyword of known calendar messages whose flags may have changed."""
+        if not known or stored is None or stored.uidnext <= 1:
+            return {}
+        if modseq is not None and stored.highestmodseq is not None:
+            if modseq == stored.highestmodseq:
+                return {}
+            response = client.fetch(
+                f"1:{stored.uidnext - 1}",
+                ["FLAGS"],
+                modifiers=[f"CHANGEDSINCE {stored.highestmodseq}"],
+            )
+        else:
+            response = client.fetch([m.uid for m in known], ["FLAGS"])
+        by_uid = {m.uid: m for m in known}
+        return {
+            uid: has
+            for uid, data in response.items()
+            if uid in by_uid
+            and (has := self._has_keyword(data.get(b"FLAGS", ()))) != by_uid[uid].keyword
+        }
+
+    def _expunged(
+        self,
+        client: IMAPClient,
+        stored: FolderState | None,
+        exists: int,
+        new_count: int,
+        known: list[StoredMessage],
+    ) -> list[int]:
+        """Known calendar messages no longer in the folder, checked only when counts disagree."""
+        if not known or stored is None or exists == stored.exists_count + new_count:
+            return []
+        present = set(client.search(["UID", ",".join(str(m.uid) for m in known)]))
+        return [m.uid for m in known if m.uid not in present]
+
+
+def _headers(data: dict[bytes, Any]) -> bytes:
+    for key, value in data.items():
+        if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
+            return value
+    return b""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
