@@ -69,12 +69,16 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
         console.print("No invitations found. (Use --all to include past ones.)")
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("id", "when", "summary", "recipient", "status", "flag"):
-        table.add_column(column, overflow="fold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("when", no_wrap=True)
+    table.add_column("summary", overflow="fold", ratio=1, min_width=16)
+    table.add_column("recipient", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("flag", no_wrap=True)
     for view in views:
         event = view.event
         start = event.start.astimezone(zone)
-        when = f"{start:%a %d %b %Y}" if event.all_day else f"{start:%a %d %b %Y %H:%M}"
+        when = f"{start:%a %Y-%m-%d}" + ("" if event.all_day else f" {start:%H:%M}")
         who = view.recipient_email or "-"
         style = STATUS_STYLE.get(view.status, "")
         table.add_row(

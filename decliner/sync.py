@@ -136,24 +136,23 @@ class Scanner:
         self, client: IMAPClient, name: str, low: int, high: int, first_scan: bool
     ) -> tuple[list[_Candidate], int]:
         """BODYSTRUCTURE, FLAGS and headers of UIDs low..high; the ones with calendars."""
+        if high < low:
+            return [], 0
+        # imapclient 4 drops FETCH results it cannot match to an explicit UID
+        # list, so a range is first turned into its UIDs (one SEARCH).
+        uids = sorted(u for u in client.search(["UID", f"{low}:{high}"]) if low <= u <= high)
         candidates: list[_Candidate] = []
-        seen = 0
-        total = max(high - low + 1, 0)
         items = ["FLAGS", "BODYSTRUCTURE", f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"]
-        for start in range(low, high + 1, UID_CHUNK):
-            end = min(start + UID_CHUNK - 1, high)
-            for uid, data in sorted(client.fetch(f"{start}:{end}", items).items()):
-                if not low <= uid <= high:
-                    continue
-                seen += 1
+        for done, chunk in enumerate(_chunks(uids, UID_CHUNK), start=1):
+            for uid, data in sorted(client.fetch(chunk, items).items()):
                 parts = bodystructure.calendar_parts(data.get(b"BODYSTRUCTURE") or ())
                 if parts:
                     candidates.append(
                         _Candidate(uid, tuple(data.get(b"FLAGS", ())), _headers(data), parts)
                     )
             if self.progress and first_scan:
-                self.progress(name, end - low + 1, total)
-        return candidates, seen
+                self.progress(name, min(done * UID_CHUNK, len(uids)), len(uids))
+        return candidates, len(uids)
 
     def _fetch_calendars(
         self, client: IMAPClient, candidates: list[_Candidate]
@@ -249,7 +248,7 @@ class Scanner:
             if modseq == stored.highestmodseq:
                 return {}
             response = client.fetch(
-                f"1:{stored.uidnext - 1}",
+                [m.uid for m in known],
                 ["FLAGS"],
                 modifiers=[f"CHANGEDSINCE {stored.highestmodseq}"],
             )

@@ -1,0 +1,279 @@
+"""The incremental IMAP scan against a real Dovecot: what is read, and how little."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from decliner import service
+from decliner.cli import cli
+from decliner.config import Config
+from decliner.store import events as event_db
+from tests.helpers import config_text, corpus_expectations, corpus_files, load_config
+from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.proxy import Proxy
+
+pytestmark = pytest.mark.servers
+
+ME = "jane.doe@example.com"
+ALIASES = ("jdoe@example.org",)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def corpus_config(dovecot: Dovecot, account: Account, tmp_path: Path, **kw: object) -> Config:
+    return load_config(
+        config_text(dovecot, account, tmp_path, me=ME, aliases=ALIASES, **kw), tmp_path
+    )  # type: ignore[arg-type]
+
+
+def invite(
+    uid: str, start: str, subject: str = "Interview", seq: int = 0, method: str = "REQUEST"
+) -> bytes:
+    """A minimal Google-style invitation to the corpus user."""
+    return (
+        f"From: Sam Recruiter <sam@acme.example>\r\n"
+        f"To: {ME}\r\nSubject: {subject}\r\nMessage-ID: <{uid}.{seq}@acme.example>\r\n"
+        f"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: text/calendar; charset="UTF-8"; method={method}\r\n\r\n'
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nMETHOD:{method}\r\n"
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nSEQUENCE:{seq}\r\nDTSTAMP:20261123T100000Z\r\n"
+        f"DTSTART:{start}\r\nDTEND:{start[:9]}{int(start[9:11]) + 1:02d}{start[11:]}\r\n"
+        f"SUMMARY:{subject}\r\nORGANIZER;CN=Sam Recruiter:mailto:sam@acme.example\r\n"
+        f"ATTENDEE;CN=Jane Doe;PARTSTAT=NEEDS-ACTION:mailto:{ME}\r\n"
+        f"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+def plain_mail(n: int) -> bytes:
+    return (
+        f"From: friend{n}@example.net\r\nTo: {ME}\r\nSubject: Hello {n}\r\n"
+        f"Message-ID: <plain{n}@example.net>\r\n\r\nJust a note, number {n}.\r\n"
+    ).encode()
+
+
+def stored(config: Config) -> dict[tuple[str, str], event_db.EventRecord]:
+    with service.open_store(config) as store:
+        return {(e.uid, e.recurrence_id): e for e in event_db.all_events(store.connection)}
+
+
+def test_corpus_through_imap(
+    tmp_path: Path, dovecot: Dovecot, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every corpus message read over IMAP lands as expected: updates win, cancels mark, junk warns."""
+    uids = {
+        path.name: dovecot.append(account, "INBOX", path.read_bytes()) for path in corpus_files()
+    }
+    config = corpus_config(dovecot, account, tmp_path)
+    with service.open_store(config) as store, caplog.at_level(logging.WARNING):
+        report = service.scan(config, store)
+    assert report.new_messages == len(uids)
+
+    expected: dict[tuple[str, str], dict[str, object]] = {}
+    cancelled: set[tuple[str, str]] = set()
+    for case in corpus_expectations():
+        if case["rejected"]:
+            uid = uids[case["file"]]
+            assert any(
+                f"folder INBOX UID {uid}: skipped" in r.getMessage() for r in caplog.records
+            ), case["file"]
+            continue
+        for event in case.get("event", []):
+            key = (event["uid"], _rid(event["recurrence_id_utc"]))
+            if case["method"] == "CANCEL":
+                cancelled.add(key)
+                expected.setdefault(key, event)
+            elif case["invite"] and (
+                key not in expected or event["sequence"] >= expected[key]["sequence"]
+            ):
+                expected[key] = event
+    found = stored(config)
+    assert set(found) == set(expected)
+    for key, event in expected.items():
+        record = found[key]
+        if event["all_day"]:
+            assert record.all_day
+            continue
+        assert record.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == event["start_utc"], (
+            key
+        )
+        assert record.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == event["end_utc"], key
+        assert record.cancelled_by_organizer == (key in cancelled), key
+        assert record.summary == event["summary"] or key in cancelled
+
+
+def _rid(value: str) -> str:
+    if not value:
+        return ""
+    if len(value) == 10:
+        return value
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).isoformat()
+
+
+def test_incremental_pass_reads_only_new_messages(
+    tmp_path: Path, dovecot: Dovecot, account: Account
+) -> None:
+    """A second pass reads only new UIDs, and fetches only calendar parts, never whole messages."""
+    dovecot.append(account, "INBOX", invite("a@acme", "20270110T140000Z"))
+    with Proxy(dovecot.imap_port) as proxy:
+        config = corpus_config(dovecot, account, tmp_path, imap_port=proxy.port)
+        with service.open_store(config) as store:
+            service.scan(config, store)
+            dovecot.append(account, "INBOX", invite("b@acme", "20270111T140000Z"))
+            proxy.reset()
+            report = service.scan(config, store)
+    assert report.new_messages == 1
+    assert set(stored(config)) == {("a@acme", ""), ("b@acme", "")}
+    fetches = [line.split(b" ", 3)[3] for line in proxy.lines if b" UID FETCH " in line]
+    assert any(f.startswith(b"2 (FLAGS BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS") for f in fetches), (
+        fetches
+    )
+    assert b"2 (BODY.PEEK[1])" in fetches  # the calendar part only: this invite is one part
+    assert all(b"BODY.PEEK[]" not in f and b"RFC822" not in f for f in fetches)
+    assert not any(
+        f.startswith(b"1 (") and b"BODY" in f for f in fetches
+    )  # the old UID is not re-read
+
+
+def test_quiet_pass_costs_the_same_for_200_and_2000_messages(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """An unchanged mailbox costs a constant number of IMAP commands, whatever its size."""
+    counts = []
+    for size in (200, 2000):
+        account = dovecot.new_account("bulk")
+        with dovecot.imap(account) as client:
+            for n in range(size):
+                client.append(
+                    "INBOX",
+                    invite(f"bulk{n}@acme", "20270110T140000Z") if n % 50 == 0 else plain_mail(n),
+                )
+        workdir = tmp_path / str(size)
+        workdir.mkdir()
+        with Proxy(dovecot.imap_port) as proxy:
+            config = corpus_config(dovecot, account, workdir, imap_port=proxy.port)
+            with service.open_store(config) as store:
+                first = service.scan(config, store)
+                assert first.new_messages == size
+                assert first.invites == size // 50
+                proxy.reset()
+                service.scan(config, store)
+                counts.append(list(proxy.commands))
+    assert counts[0] == counts[1]
+    assert len(counts[0]) <= 6, counts[0]
+    assert "UID FETCH" not in counts[0]
+
+
+def test_sequence_update_and_cancel(tmp_path: Path, dovecot: Dovecot, account: Account) -> None:
+    """A higher SEQUENCE moves the event; a stale lower one does not; CANCEL marks it."""
+    config = corpus_config(dovecot, account, tmp_path)
+    dovecot.append(account, "INBOX", invite("s@acme", "20270110T140000Z", seq=1))
+    with service.open_store(config) as store:
+        service.scan(config, store)
+        dovecot.append(account, "INBOX", invite("s@acme", "20270112T090000Z", seq=2))
+        dovecot.append(account, "INBOX", invite("s@acme", "20270101T090000Z", seq=0))
+        service.scan(config, store)
+        record = stored(config)[("s@acme", "")]
+        assert record.start == datetime(2027, 1, 12, 9, tzinfo=UTC)
+        assert record.sequence == 2
+        assert not record.cancelled_by_organizer
+        dovecot.append(
+            account, "INBOX", invite("s@acme", "20270112T090000Z", seq=2, method="CANCEL")
+        )
+        service.scan(config, store)
+        views = service.invites(config, store, NOW, include_past=True)
+    assert [v.status for v in views] == ["cancelled_by_organizer"]
+
+
+def test_uidvalidity_change_rescans_without_duplicates(
+    tmp_path: Path, dovecot: Dovecot, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder re-created with a new UIDVALIDITY is read again, and no event is duplicated."""
+    with dovecot.imap(account) as client:
+        client.create_folder("Interviews")
+    dovecot.append(account, "Interviews", invite("v@acme", "20270110T140000Z"))
+    config = corpus_config(
+        dovecot, account, tmp_path, imap_extra='folders = ["INBOX", "Interviews"]'
+    )
+    with service.open_store(config) as store:
+        service.scan(config, store)
+        with dovecot.imap(account) as client:
+            client.delete_folder("Interviews")
+            client.create_folder("Interviews")
+        dovecot.append(account, "Interviews", invite("v@acme", "20270110T140000Z"))
+        dovecot.append(account, "Interviews", invite("w@acme", "20270111T140000Z"))
+        with caplog.at_level(logging.WARNING):
+            report = service.scan(config, store)
+    assert "UIDVALIDITY changed" in caplog.text
+    assert report.new_messages == 2
+    assert sorted(stored(config)) == [("v@acme", ""), ("w@acme", "")]
+
+
+def test_keyword_and_flag_folder_show_in_invites(
+    tmp_path: Path, dovecot: Dovecot, account: Account
+) -> None:
+    """Setting the keyword or copying an invite to the flag folder shows as flagged_by; removal clears it."""
+    config = corpus_config(dovecot, account, tmp_path)
+    uid_k = dovecot.append(account, "INBOX", invite("k@acme", "20270110T140000Z"))
+    dovecot.append(account, "INBOX", invite("f@acme", "20270111T140000Z"))
+    with service.open_store(config) as store:
+        service.scan(config, store)
+        dovecot.set_keyword(account, "INBOX", uid_k, "Decline")
+        copy_uid = dovecot.append(account, "Decline", invite("f@acme", "20270111T140000Z"))
+        service.scan(config, store)
+        by_uid = {v.event.uid: v for v in service.invites(config, store, NOW, include_past=False)}
+        assert (by_uid["k@acme"].flagged_by, by_uid["k@acme"].status) == ("keyword", "flagged")
+        assert (by_uid["f@acme"].flagged_by, by_uid["f@acme"].status) == ("folder", "flagged")
+        with dovecot.imap(account) as client:
+            client.select_folder("INBOX")
+            client.remove_flags([uid_k], ["Decline"])
+            client.select_folder("Decline")
+            client.delete_messages([copy_uid])
+            client.expunge()
+        service.scan(config, store)
+        flags = {
+            v.event.uid: v.flagged_by
+            for v in service.invites(config, store, NOW, include_past=False)
+        }
+    assert flags == {"k@acme": None, "f@acme": None}
+
+
+def test_invites_json_cli(tmp_path: Path, dovecot: Dovecot, account: Account) -> None:
+    """`invites --json` scans, then prints SPEC's fields with offsets in the account zone."""
+    dovecot.append(
+        account, "INBOX", invite("j@acme", "20270110T140000Z", subject="Interview with Acme")
+    )
+    dovecot.append(account, "INBOX", invite("old@acme", "20250110T140000Z"))
+    config = corpus_config(dovecot, account, tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(config.source), "invites", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["uid"] for r in rows] == ["j@acme"]
+    row = rows[0]
+    assert row["start"] == "2027-01-10T15:00:00+01:00"
+    assert row["end"] == "2027-01-10T16:00:00+01:00"
+    assert row["recurrence_id"] is None
+    assert (row["organizer"], row["recipient"], row["folder"]) == (
+        "sam@acme.example",
+        "sam@acme.example",
+        "INBOX",
+    )
+    assert (row["status"], row["flagged_by"], row["looks_like_interview"]) == (
+        "upcoming",
+        None,
+        True,
+    )
+    assert len(row["id"]) == 12
+    everything = CliRunner().invoke(
+        cli, ["--config", str(config.source), "invites", "--all", "--json", "--cached"]
+    )
+    assert {r["status"] for r in json.loads(everything.stdout)} == {"upcoming", "past"}
+    table = CliRunner(env={"COLUMNS": "120"}).invoke(
+        cli, ["--config", str(config.source), "invites", "--cached"]
+    )
+    assert "Interview with Acme" in table.stdout
+    assert row["id"] in table.stdout

@@ -1,0 +1,108 @@
+"""A loopback TCP proxy in front of a test server: counts IMAP commands, can stall.
+
+Counting at the wire (rather than wrapping the client library) proves what the
+code really sends; stalling lets tests make a live connection go silent.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from types import TracebackType
+
+_TAGGED = re.compile(rb"^[A-Za-z0-9]+ (UID )?([A-Za-z]+)")
+
+
+class Proxy:
+    """Forwards 127.0.0.1:`port` to `target`; records each tagged client command."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self.commands: list[str] = []
+        self.lines: list[bytes] = []
+        self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self._closing = False
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self) -> None:
+        """Forget the commands counted so far."""
+        with self._lock:
+            self.commands.clear()
+            self.lines.clear()
+
+    def stall(self) -> None:
+        """Stop forwarding in both directions (connections stay open, silent)."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        """Forward again."""
+        self._flowing.set()
+
+    def close(self) -> None:
+        """Close the listener and every proxied connection."""
+        self._closing = True
+        self._flowing.set()
+        for sock in [self._listener, *self._sockets]:
+            try:
+                sock.close()
+            except OSError:
+                continue
+
+    def __enter__(self) -> Proxy:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _accept(self) -> None:
+        while not self._closing:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        pending = b""
+        try:
+            while data := source.recv(65536):
+                self._flowing.wait()
+                if self._closing:
+                    break
+                if from_client:
+                    pending = self._count(pending + data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    continue
+
+    def _count(self, data: bytes) -> bytes:
+        *lines, rest = data.split(b"\r\n")
+        with self._lock:
+            for line in lines:
+                match = _TAGGED.match(line)
+                if match:
+                    self.lines.append(line)
+                    self.commands.append(
+                        (match.group(1) or b"").decode() + match.group(2).decode().upper()
+                    )
+        return rest
