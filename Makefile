@@ -36,3 +36,7 @@ servers:
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# Benchmarks print ratios against a reference run in the same process.
+bench: $(STAMP) servers
+	$(BIN)/python -m bench.bench_scan

@@ -69,24 +69,38 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
         console.print("No invitations found. (Use --all to include past ones.)")
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("id", no_wrap=True)
+    table.add_column("id", no_wrap=True)  # the shortest unique prefix; any unique prefix works
     table.add_column("when", no_wrap=True)
     table.add_column("summary", overflow="fold", ratio=1, min_width=16)
+    table.add_column("organizer", overflow="fold")
     table.add_column("recipient", overflow="fold")
     table.add_column("status", no_wrap=True)
     table.add_column("flag", no_wrap=True)
+    width = short_id_width([v.event.id for v in views])
     for view in views:
         event = view.event
         start = event.start.astimezone(zone)
         when = f"{start:%a %Y-%m-%d}" + ("" if event.all_day else f" {start:%H:%M}")
-        who = view.recipient_email or "-"
+        who = view.recipient_email or "[bold red]none[/bold red]"
+        organizer = event.organizer.email if event.organizer else "-"
         style = STATUS_STYLE.get(view.status, "")
         table.add_row(
-            event.id,
+            event.id[:width],
             when,
             event.summary + ("" if event.interview else " [dim](not an interview?)[/dim]"),
-            who,
+            organizer,
+            who if who != organizer else "[dim]organizer[/dim]",
             f"[{style}]{view.status}[/{style}]" if style else view.status,
             view.flagged_by or "",
         )
     console.print(table)
+
+
+def short_id_width(ids: Sequence[str], minimum: int = 6) -> int:
+    """The shortest prefix length (at least `minimum`) that keeps every id distinct."""
+    width = minimum
+    while width < max((len(i) for i in ids), default=0) and len({i[:width] for i in ids}) < len(
+        set(ids)
+    ):
+        width += 1
+    return width

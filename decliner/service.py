@@ -75,7 +75,10 @@ def cancel_rules(config: Config) -> list[CancelRule]:
 
 
 def invites(config: Config, store: Store, now: datetime, *, include_past: bool) -> list[InviteView]:
-    """The known invitations with status and flags; only those not yet begun unless `include_past`."""
+    """The known invitations with status and flags.
+
+    Without `include_past`, only those still ahead and not cancelled by the organizer.
+    """
     conn = store.connection
     records = event_db.all_events(conn)
     rules = cancel_rules(config)
@@ -95,7 +98,7 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
     sources = flag_sources(records, rules, messages, cli_flags, flag_folder=flag_folder)
     views = []
     for event in records:
-        if not include_past and event.start <= now:
+        if not include_past and (event.start <= now or event.cancelled_by_organizer):
             continue
         rule = matching_rule(event, rules)
         to = recipient.resolve(event, config.account.addresses, rule.to if rule else "")

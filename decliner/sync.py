@@ -121,6 +121,9 @@ class Scanner:
         known = mailbox.messages(self.store.connection, name) if stored else []
         keywords = self._changed_keywords(client, stored, modseq, known) if stored else {}
         gone = self._expunged(client, stored, exists, new_count, known) if stored else []
+        state = FolderState(name, uidvalidity, max(uidnext, first_new), modseq, exists)
+        if state == stored and not (candidates or keywords or gone):
+            return  # a quiet pass writes nothing (and so costs no fsync)
         bodies = self._fetch_calendars(client, candidates)
         with self.store.transaction() as conn:
             for candidate in candidates:
@@ -129,7 +132,6 @@ class Scanner:
                 mailbox.set_keyword(conn, name, uid, has_keyword)
             if gone:
                 mailbox.remove_messages(conn, name, gone)
-            state = FolderState(name, uidvalidity, max(uidnext, first_new), modseq, exists)
             mailbox.save_folder(conn, state, self.now())
 
     def _read_new(

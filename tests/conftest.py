@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,3 +73,17 @@ def smtp_servers(dovecot: Dovecot, oauth_server: OAuthServer) -> Iterator[SmtpSe
 def account(dovecot: Dovecot) -> Account:
     """A fresh Dovecot account (empty mailboxes) for one test."""
     return dovecot.new_account()
+
+
+@pytest.fixture(autouse=True)
+def _no_canary_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test bed password contains CANARY: no log record of any test may show one."""
+    caplog.set_level(logging.DEBUG, logger="decliner")
+    yield
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    leaked = [
+        r.getMessage()
+        for r in records
+        if "CANARY" in r.getMessage() or "CANARY" in (r.exc_text or "")
+    ]
+    assert not leaked, f"a secret reached the log: {leaked[:3]}"

@@ -139,19 +139,21 @@ def test_incremental_pass_reads_only_new_messages(
     )  # the old UID is not re-read
 
 
-def test_quiet_pass_costs_the_same_for_200_and_2000_messages(
+def test_quiet_pass_costs_the_same_for_200_and_5000_messages(
     tmp_path: Path, dovecot: Dovecot
 ) -> None:
-    """An unchanged mailbox costs a constant number of IMAP commands, whatever its size."""
+    """An unchanged mailbox costs a constant number of IMAP commands, whatever its size;
+    the first scan of 5,000 messages downloads no body part but the invites' calendars."""
     counts = []
-    for size in (200, 2000):
+    for size in (200, 5000):
         account = dovecot.new_account("bulk")
+        messages = [
+            invite(f"bulk{n}@acme", "20270110T140000Z") if n % 50 == 0 else plain_mail(n)
+            for n in range(size)
+        ]
         with dovecot.imap(account) as client:
-            for n in range(size):
-                client.append(
-                    "INBOX",
-                    invite(f"bulk{n}@acme", "20270110T140000Z") if n % 50 == 0 else plain_mail(n),
-                )
+            for start in range(0, size, 500):
+                client.multiappend("INBOX", messages[start : start + 500])
         workdir = tmp_path / str(size)
         workdir.mkdir()
         with Proxy(dovecot.imap_port) as proxy:
@@ -160,6 +162,11 @@ def test_quiet_pass_costs_the_same_for_200_and_2000_messages(
                 first = service.scan(config, store)
                 assert first.new_messages == size
                 assert first.invites == size // 50
+                invite_uids = {str(n + 1).encode() for n in range(0, size, 50)}
+                for line in proxy.lines:
+                    if b"BODY.PEEK[" in line and b"HEADER.FIELDS" not in line:
+                        fetched = line.split(b" ", 3)[3].split(b" ", 1)[0]
+                        assert set(fetched.split(b",")) <= invite_uids, line[:200]
                 proxy.reset()
                 service.scan(config, store)
                 counts.append(list(proxy.commands))
@@ -186,6 +193,7 @@ def test_sequence_update_and_cancel(tmp_path: Path, dovecot: Dovecot, account: A
         )
         service.scan(config, store)
         views = service.invites(config, store, NOW, include_past=True)
+        assert service.invites(config, store, NOW, include_past=False) == []
     assert [v.status for v in views] == ["cancelled_by_organizer"]
 
 
@@ -276,4 +284,4 @@ def test_invites_json_cli(tmp_path: Path, dovecot: Dovecot, account: Account) ->
         cli, ["--config", str(config.source), "invites", "--cached"]
     )
     assert "Interview with Acme" in table.stdout
-    assert row["id"] in table.stdout
+    assert row["id"][:6] in table.stdout

@@ -11,7 +11,8 @@ import fcntl
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from decliner.errors import LockedError, RuntimeFailure
 from decliner.store import schema
 
 BUSY_TIMEOUT_MS = 5000
+_LOCKED_RETRIES = 20
 _SECRET_MODE = 0o600
 
 
@@ -69,8 +71,8 @@ class Store:
             _make_private(path)
             conn = sqlite3.connect(path, isolation_level=None)
             store = cls(path, conn)
-            store._configure()
-            store._migrate()
+            store._retry_when_locked(store._configure)
+            store._retry_when_locked(store._migrate)
             store._tighten_sidecars()
         except BaseException as exc:
             if conn is not None:
@@ -79,6 +81,19 @@ class Store:
                 raise RuntimeFailure(f"cannot open state db {path}: {exc}") from exc
             raise
         return store
+
+    def _retry_when_locked(self, step: Callable[[], None]) -> None:
+        # Switching to WAL and the first migration need a write lock that SQLite
+        # may refuse at once, without its busy handler, to avoid a deadlock
+        # between processes opening a new db together; they just try again.
+        for attempt in range(_LOCKED_RETRIES):
+            try:
+                step()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == _LOCKED_RETRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def _configure(self) -> None:
         conn = self._conn
