@@ -82,11 +82,9 @@ def cli(
     longer want, and it sends a short, respectful withdrawal to whoever
     scheduled it, declines the calendar event, and later confirms in writing.
     """
-    level = logging.DEBUG if debug or verbose > 1 else logging.INFO if verbose else logging.WARNING
-    if quiet:
-        level = logging.WARNING
-    logging.basicConfig(level=logging.WARNING, format="decliner: %(levelname)s: %(message)s")
-    log.setLevel(level)
+    from decliner import logs
+
+    logs.setup(verbose, quiet, debug)
     ctx.obj = Options(config_path, debug)
 
 
@@ -143,6 +141,94 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
         output.print_json([v.as_json(config) for v in views])
     else:
         output.invites_table(views, config.account.zone)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="One full pass, then exit (for cron and tests).")
+@click.pass_obj
+def run(opts: Options, once: bool) -> None:
+    """Watch the mailbox and act on flags until stopped (SIGTERM).
+
+    Each pass reads new mail, notes flags, sends withdrawals whose grace
+    period is over, and follow-ups that are due. --once makes one pass: one
+    attempt per due message; retries are left to the next pass.
+    """
+    from decliner import output, service
+
+    config = opts.load()
+    if not once:
+        raise click.UsageError(
+            "the long-running daemon is not in this version yet; use `run --once`"
+        )
+    with service.open_store(config) as store:
+        store.lock_daemon()
+        report = service.run_once(config, store)
+    output.pass_report(report)
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("event")
+@click.option(
+    "--reason", default="", help="A brief reason to give (overrides [withdrawal].reason)."
+)
+@click.option("--to", "to", default="", metavar="ADDR", help="Send the withdrawal to ADDR instead.")
+@click.pass_obj
+def flag(opts: Options, event: str, reason: str, to: str) -> None:
+    """Flag the interview EVENT: decliner will withdraw from it.
+
+    EVENT is the id `decliner invites` shows, any unique prefix of it, or the
+    event's UID. The withdrawal goes out once the grace period has passed;
+    `decliner unflag EVENT` before then, and nothing is sent.
+    """
+    from decliner import output, service
+
+    config = opts.load()
+    with service.open_store(config) as store:
+        view = service.flag(config, store, event, reason=reason, to=to)
+    output.flag_result(view, config)
+
+
+@cli.command()
+@click.argument("event")
+@click.pass_obj
+def unflag(opts: Options, event: str) -> None:
+    """Remove the CLI or keyword flag from EVENT.
+
+    Within the grace period this cancels the withdrawal. Flags set in the
+    config file or by the flag folder are named so you can remove them there.
+    """
+    from decliner import output, service
+
+    config = opts.load()
+    with service.open_store(config) as store:
+        result = service.unflag(config, store, event)
+    output.unflag_result(result)
+
+
+@cli.command()
+@click.argument("event")
+@click.option("--followup", is_flag=True, help="Preview the follow-up instead of the withdrawal.")
+@click.option("--raw", "raw", is_flag=True, help="Print the exact bytes, without decoding.")
+@click.pass_obj
+def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
+    """Print the exact message that would be sent for EVENT, headers and body.
+
+    Works before flagging. Once a message is stored in the outbox, this shows
+    the stored bytes: exactly what was (or will be) sent.
+    """
+    from decliner import output, service
+
+    config = opts.load()
+    with service.open_store(config) as store:
+        message = service.preview(
+            config, store, event, kind="followup" if followup else "withdrawal"
+        )
+    if raw:
+        sys.stdout.buffer.write(message)
+    else:
+        output.preview(message)
 
 
 def _print_check(result: Check) -> None:

@@ -58,7 +58,7 @@ def parse_duration(value: object) -> timedelta:
     return timedelta(seconds=sum(int(n) * _UNIT_SECONDS[u] for n, u in parts))
 
 
-def _check_address(value: str) -> str:
+def check_address(value: str) -> str:
     local, at, domain = value.partition("@")
     if not (at and local and "." in domain.strip(".")) or re.search(r'[\s<>,;"()]', value):
         raise ValueError(f'"{value}" is not an email address')
@@ -77,7 +77,7 @@ def _check_zone(value: str) -> str:
 
 
 def _check_optional_address(value: str) -> str:
-    return _check_address(value) if value else value
+    return check_address(value) if value else value
 
 
 def _check_keyword(value: str) -> str:
@@ -112,7 +112,7 @@ def parse_business_hours(value: str) -> tuple[time, time] | None:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-EmailAddress = Annotated[str, AfterValidator(_check_address)]
+EmailAddress = Annotated[str, AfterValidator(check_address)]
 OptionalAddress = Annotated[str, AfterValidator(_check_optional_address)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Security = Literal["tls", "starttls", "plain"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from decliner import logs
 from decliner.config import SECRET_KEYS, Config, ImapConfig, SmtpConfig
 from decliner.errors import SecretError
 
@@ -26,6 +27,10 @@ class Credential:
     username: str
     secret: str = field(repr=False)
     mechanism: Literal["password", "xoauth2"] = "password"
+
+    def __post_init__(self) -> None:
+        # Defense in depth: should a secret ever reach a log line, it is masked there.
+        logs.redact(self.secret)
 
 
 def imap_credential(config: Config, env: Mapping[str, str] | None = None) -> Credential:

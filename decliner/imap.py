@@ -12,6 +12,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -134,3 +135,34 @@ def describe_server(client: IMAPClient) -> Server:
     folders = tuple(name for _flags, _delim, name in listing)
     sent = next((name for flags, _d, name in listing if b"\\Sent" in flags), None)
     return Server(capabilities, folders, sent)
+
+
+def sent_folder(config: Config, server: Server) -> str | None:
+    """Where sent copies go: `[imap].sent_folder`, else the `\\Sent` folder; None for "none"."""
+    configured = config.need_imap().sent_folder
+    if configured == "none":
+        return None
+    return configured or server.sent_folder
+
+
+def has_message_id(client: IMAPClient, folder: str, message_id: str) -> bool:
+    """Whether `folder` holds a message with this Message-ID (e.g. filed by the provider)."""
+    client.select_folder(folder, readonly=True)
+    return bool(client.search(["HEADER", "Message-ID", message_id]))
+
+
+def append_sent(client: IMAPClient, folder: str, raw: bytes, when: datetime) -> None:
+    """File our exact bytes in the sent folder, marked `\\Seen`."""
+    client.append(folder, raw, flags=[b"\\Seen"], msg_time=when)
+
+
+def mark_answered(client: IMAPClient, folder: str, uid: int) -> None:
+    """Set `\\Answered` on the invite we replied to, as a mail client would."""
+    client.select_folder(folder)
+    client.add_flags([uid], [b"\\Answered"], silent=True)
+
+
+def remove_keyword(client: IMAPClient, folder: str, uids: list[int], keyword: str) -> None:
+    """Take the flag keyword off invite messages (`decliner unflag`)."""
+    client.select_folder(folder)
+    client.remove_flags(uids, [keyword], silent=True)

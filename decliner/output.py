@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -14,7 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from decliner.service import InviteView
+    from decliner.config import Config
+    from decliner.runner import PassReport
+    from decliner.service import InviteView, UnflagResult
     from decliner.sync import Progress as ScanProgress
 
 STATUS_STYLE = {
@@ -104,3 +108,108 @@ def short_id_width(ids: Sequence[str], minimum: int = 6) -> int:
     ):
         width += 1
     return width
+
+
+def pass_report(report: PassReport) -> None:
+    """What one `run --once` pass did, a line per thing that happened."""
+    console = Console()
+    scan = report.scan
+    console.print(
+        f"read {scan.new_messages} new message(s) in {len(scan.folders)} folder(s);"
+        f" {scan.invites} invitation(s) found"
+    )
+    for line in scan.skipped:
+        console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
+    for line in report.sent:
+        console.print(f"[green]sent[/green] {line}", highlight=False)
+    for line in report.retrying:
+        console.print(f"[yellow]will retry[/yellow] {line}", highlight=False)
+    for line in report.failed:
+        console.print(f"[bold red]failed[/bold red] {line}", highlight=False)
+
+
+def flag_result(view: InviteView, config: Config) -> None:
+    """Confirm a flag, saying who will get what, and when."""
+    event = view.event
+    when = event.start.astimezone(config.account.zone)
+    console = Console()
+    console.print(
+        f"Flagged {event.id}: {event.summary} ({when:%a %Y-%m-%d %H:%M})", highlight=False
+    )
+    if view.recipient_email is None:
+        console.print(
+            "[bold red]No recipient:[/bold red] the organizer is you or a robot. Give one with"
+            f" `decliner flag {event.id} --to ADDRESS`."
+        )
+    elif view.status == "flagged":
+        grace = config.withdrawal.grace
+        console.print(
+            f"The withdrawal to {view.recipient_email} goes out at the next pass after {grace}"
+            f" (undo with `decliner unflag {event.id}`).",
+            highlight=False,
+        )
+    else:
+        console.print(f"Status: {view.status}")
+
+
+def unflag_result(result: UnflagResult) -> None:
+    """Say what was unflagged, and what still stands."""
+    console = Console()
+    event = result.event
+    removed = ", ".join(result.removed) or "nothing (no CLI or keyword flag was set)"
+    console.print(f"{event.id}: removed {removed}", highlight=False)
+    if result.remaining:
+        hints = {
+            "config": "remove its [[cancel]] table from the config file",
+            "folder": "move the invite out of the flag folder",
+        }
+        for source in result.remaining:
+            console.print(f"[yellow]still flagged by {source}[/yellow]: {hints.get(source, '')}")
+    if result.withdrawal_state in ("pending", "sent"):
+        console.print(
+            f"[bold red]Too late:[/bold red] the withdrawal is already {result.withdrawal_state}."
+        )
+    elif result.withdrawal_state == "cancelled" and not result.remaining:
+        console.print("The scheduled withdrawal is cancelled; nothing will be sent.")
+
+
+def preview(raw: bytes) -> None:
+    """A message as the recipient would read it: headers, body, a line for the calendar."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    out = sys.stdout
+    for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"):
+        if message[name] is not None:
+            out.write(f"{name}: {message[name]}\n")
+    out.write("\n")
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain" and not part.get_filename():
+            out.write(str(part.get_content()))
+        elif kind in {"text/calendar", "application/ics"}:
+            filename = part.get_filename()
+            label = f"attachment {filename}" if filename else kind
+            out.write(f"\n[{label}: {calendar_summary(part.get_content())}]\n")
+
+
+def calendar_summary(content: object) -> str:
+    """One line for an iTIP calendar: method, the attendee's answer, event and time."""
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
+    fields: dict[str, str] = {}
+    for line in text.replace("\r\n ", "").splitlines():
+        name, _, value = line.partition(":")
+        key = name.split(";")[0].upper()
+        if key in {"METHOD", "SUMMARY", "DTSTART", "UID"} and key not in fields:
+            fields[key] = value
+        if key == "ATTENDEE":
+            partstat = next(
+                (p.split("=")[1] for p in name.split(";") if p.upper().startswith("PARTSTAT=")), "?"
+            )
+            fields["ATTENDEE"] = (
+                f"{value.removeprefix('mailto:').removeprefix('MAILTO:')} {partstat}"
+            )
+    return (
+        f"{fields.get('METHOD', '?')}, {fields.get('ATTENDEE', 'no attendee')}"
+        f' for "{fields.get("SUMMARY", "")}" at {fields.get("DTSTART", "?")} (UID {fields.get("UID", "?")})'
+    )

@@ -1,20 +1,27 @@
-"""What the commands do, over the ports: scan, list invites. Returns data; never prints."""
+"""What the commands do, over the ports: scan, list, flag, preview, run a pass.
+
+Functions return data; only the CLI prints.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from decliner import imap
-from decliner.config import Config
-from decliner.core import recipient
+from decliner.config import Config, check_address
 from decliner.core.events import EventRecord
-from decliner.core.flags import CancelRule, MessageFlag, first_source, flag_sources, matching_rule
+from decliner.core.headers import RenderError
 from decliner.core.status import Facts, Status, status
+from decliner.core.templating import TemplateProblem
 from decliner.errors import UserError
+from decliner.runner import PassReport, Runner
 from decliner.store import Store, mailbox
 from decliner.store import events as event_db
+from decliner.store import flags as flag_db
+from decliner.store import outbox as outbox_db
 from decliner.sync import Progress, Scanner, ScanReport
 
 
@@ -32,6 +39,12 @@ def scan(config: Config, store: Store, progress: Progress | None = None) -> Scan
     """One incremental pass over the mail folders."""
     with imap.session(config) as client:
         return Scanner(config, store, now=utcnow, progress=progress).scan(client)
+
+
+def run_once(config: Config, store: Store) -> PassReport:
+    """One full pass: scan, flags, plan, send what is due (one attempt each)."""
+    with imap.session(config) as client:
+        return Runner(config, store, now=utcnow).run_once(client)
 
 
 @dataclass(frozen=True)
@@ -69,52 +82,36 @@ class InviteView:
         }
 
 
-def cancel_rules(config: Config) -> list[CancelRule]:
-    """The `[[cancel]]` tables as plain rules."""
-    return [CancelRule(c.uid, c.summary, c.organizer, c.reason, c.to) for c in config.cancel]
-
-
 def invites(config: Config, store: Store, now: datetime, *, include_past: bool) -> list[InviteView]:
     """The known invitations with status and flags.
 
     Without `include_past`, only those still ahead and not cancelled by the organizer.
     """
-    conn = store.connection
-    records = event_db.all_events(conn)
-    rules = cancel_rules(config)
-    messages = [
-        MessageFlag(m.folder, m.keyword, m.event_ids)
-        for m in mailbox.messages(conn)
-        if m.kind == "invite"
-    ]
-    cli_flags = [
-        row["event_id"] for row in conn.execute("SELECT event_id FROM flags WHERE source = 'cli'")
-    ]
-    flag_folder = (
-        config.imap.flag_folder
-        if config.imap
-        else (config.maildir.flag_folder if config.maildir else "")
-    )
-    sources = flag_sources(records, rules, messages, cli_flags, flag_folder=flag_folder)
+    runner = Runner(config, store, now=lambda: now)
+    sources = runner.sources()
     views = []
-    for event in records:
+    for situation in runner.situations():
+        event = situation.event
         if not include_past and (event.start <= now or event.cancelled_by_organizer):
             continue
-        rule = matching_rule(event, rules)
-        to = recipient.resolve(event, config.account.addresses, rule.to if rule else "")
+        w, f = situation.withdrawal, situation.followup
         facts = Facts(
             start=event.start,
             cancelled_by_organizer=event.cancelled_by_organizer,
-            flagged=event.id in sources,
-            has_recipient=to is not None,
+            flagged=situation.flagged_since is not None,
+            has_recipient=situation.recipient is not None,
+            withdrawal=w.state if w else None,
+            followup=f.state if f else None,
+            missed=bool(w and w.cancel_reason == "missed"),
         )
+        found = sources.get(event.id)
         views.append(
             InviteView(
                 event=event,
                 status=status(facts, now),
-                flagged_by=first_source(sources, event.id),
-                recipient_email=to.email if to else None,
-                recipient_name=to.name if to else "",
+                flagged_by=found[0] if found else None,
+                recipient_email=situation.recipient.email if situation.recipient else None,
+                recipient_name=situation.recipient.name if situation.recipient else "",
             )
         )
     return views
@@ -138,3 +135,75 @@ def _label(event: EventRecord) -> str:
 
 def _first(items: Sequence[EventRecord], n: int) -> Sequence[EventRecord]:
     return items[:n]
+
+
+@dataclass(frozen=True)
+class UnflagResult:
+    """What `unflag` changed, and what still flags the event."""
+
+    event: EventRecord
+    removed: tuple[str, ...]
+    remaining: tuple[str, ...]
+    withdrawal_state: str | None
+
+
+def flag(config: Config, store: Store, key: str, *, reason: str = "", to: str = "") -> InviteView:
+    """Flag an event from the CLI (or change its reason or recipient)."""
+    if to:
+        try:
+            check_address(to)
+        except ValueError as exc:
+            raise UserError(f"--to: {exc}") from None
+    event = find_event(store, key)
+    now = utcnow()
+    with store.transaction() as conn:
+        flag_db.set_cli_flag(conn, event.id, reason, to, now)
+    return _view(config, store, event.id, now)
+
+
+def unflag(config: Config, store: Store, key: str) -> UnflagResult:
+    """Remove the CLI flag and the flag keyword; cancel a withdrawal still in its grace period."""
+    event = find_event(store, key)
+    conn = store.connection
+    removed: list[str] = []
+    with store.transaction():
+        if flag_db.remove_cli_flag(conn, event.id):
+            removed.append("cli")
+    keyword = config.imap.flag_keyword if config.imap else ""
+    tagged = [m for m in mailbox.messages(conn) if m.keyword and event.id in m.event_ids]
+    if keyword and tagged:
+        with imap.session(config) as client:
+            for folder in sorted({m.folder for m in tagged}):
+                uids = [m.uid for m in tagged if m.folder == folder]
+                imap.remove_keyword(client, folder, uids, keyword)
+                with store.transaction():
+                    for uid in uids:
+                        mailbox.set_keyword(conn, folder, uid, keyword=False)
+        removed.append("keyword")
+    runner = Runner(config, store, now=utcnow)
+    runner.settle()
+    remaining = tuple(runner.sources().get(event.id, []))
+    withdrawal = next((r for r in outbox_db.rows(conn, event.id) if r.kind == "withdrawal"), None)
+    return UnflagResult(event, tuple(removed), remaining, withdrawal.state if withdrawal else None)
+
+
+def preview(config: Config, store: Store, key: str, *, kind: str) -> bytes:
+    """The bytes stored for the event's message, or the message as it would be written now."""
+    event = find_event(store, key)
+    stored = next((r for r in outbox_db.rows(store.connection, event.id) if r.kind == kind), None)
+    if stored is not None and stored.raw is not None:
+        return stored.raw
+    now = utcnow()
+    runner = Runner(config, store, now=lambda: now)
+    short = event.start - now < config.withdrawal.min_notice
+    try:
+        rendered = runner.render_event(
+            event, kind, short_notice=short, token=f"preview.{secrets.token_hex(8)}"
+        )
+    except (RenderError, TemplateProblem) as exc:
+        raise UserError(f"cannot preview the {kind} for {event.id}: {exc}") from None
+    return rendered.raw
+
+
+def _view(config: Config, store: Store, event_id: str, now: datetime) -> InviteView:
+    return next(v for v in invites(config, store, now, include_past=True) if v.event.id == event_id)

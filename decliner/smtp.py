@@ -7,9 +7,10 @@ server does not offer STARTTLS, which would send the password in clear text.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 import aiosmtplib
 
@@ -107,3 +108,67 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
         await client.quit()
     except (aiosmtplib.SMTPException, OSError):
         client.close()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """How one attempt ended.
+
+    `sent`: the server took it. `temporary`: not delivered, try again later.
+    `permanent`: the server refused it (5xx). `cut`: the connection broke
+    during DATA, so the server may have taken it: retry only after looking
+    for it in the sent folder, with the same bytes and Message-ID.
+    """
+
+    outcome: Literal["sent", "temporary", "permanent", "cut"]
+    detail: str = ""
+
+
+async def send(
+    config: Config,
+    raw: bytes,
+    sender: str,
+    recipients: Sequence[str],
+    credential: Credential | None = None,
+) -> SendResult:
+    """One attempt to send `raw` to `recipients`; never raises for a server's answer."""
+    try:
+        async with session(config, credential) as smtp_session:
+            return await _transact(smtp_session.client, raw, sender, recipients)
+    except DeclinerError as exc:
+        # Unreachable, TLS or login trouble: nothing was sent; the user may fix it.
+        return SendResult("temporary", str(exc))
+
+
+async def _transact(
+    client: aiosmtplib.SMTP, raw: bytes, sender: str, recipients: Sequence[str]
+) -> SendResult:
+    options = ["BODY=8BITMIME"] if _is_8bit(raw) and client.supports_extension("8bitmime") else []
+    try:
+        await client.mail(sender, options=options)
+        for recipient in recipients:
+            await client.rcpt(recipient)
+    except aiosmtplib.SMTPResponseException as exc:
+        return _refused(exc)
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        return SendResult(
+            "temporary",
+            f"before DATA: {_text(exc) if isinstance(exc, aiosmtplib.SMTPException) else exc}",
+        )
+    try:
+        await client.data(raw)
+    except aiosmtplib.SMTPResponseException as exc:
+        return _refused(exc)
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        detail = _text(exc) if isinstance(exc, aiosmtplib.SMTPException) else str(exc)
+        return SendResult("cut", f"connection lost during DATA: {detail}")
+    return SendResult("sent")
+
+
+def _refused(exc: aiosmtplib.SMTPResponseException) -> SendResult:
+    reply = f"{exc.code} {_text(exc)}"
+    return SendResult("permanent" if 500 <= exc.code < 600 else "temporary", reply)
+
+
+def _is_8bit(raw: bytes) -> bool:
+    return not raw.isascii()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -210,8 +211,12 @@ def test_uidvalidity_change_rescans_without_duplicates(
     with service.open_store(config) as store:
         service.scan(config, store)
         with dovecot.imap(account) as client:
-            client.delete_folder("Interviews")
-            client.create_folder("Interviews")
+            old = client.folder_status("Interviews", ["UIDVALIDITY"])[b"UIDVALIDITY"]
+            # Dovecot derives UIDVALIDITY from the clock: re-create until it differs.
+            while client.folder_status("Interviews", ["UIDVALIDITY"])[b"UIDVALIDITY"] == old:
+                time.sleep(0.2)
+                client.delete_folder("Interviews")
+                client.create_folder("Interviews")
         dovecot.append(account, "Interviews", invite("v@acme", "20270110T140000Z"))
         dovecot.append(account, "Interviews", invite("w@acme", "20270111T140000Z"))
         with caplog.at_level(logging.WARNING):

@@ -33,7 +33,7 @@ _TERMINAL = ".!?…;:,"
 _CLOSERS = "\"')]»”’"
 # Words that make a display name a team or a robot rather than a person to greet.
 _NOT_A_PERSON = re.compile(
-    r"\b(team|recruit\w*|talent|careers?|jobs|hiring|hr|people|calendar|scheduling|"
+    r"\b(team|recruiting|recruitment|talent|careers?|jobs|hiring|hr|people|calendar|scheduling|"
     r"scheduler|notifications?|no-?reply|do-?not-?reply|admin|support|info|office|"
     r"inc|llc|ltd|gmbh|corp\w*|company|group)\b",
     re.IGNORECASE,
@@ -121,8 +121,8 @@ def wrap(body: str, width: int = LINE_LIMIT) -> str:
     continuation keeps its indentation, and a '- ' or '* ' item's hanging indent.
     """
     out: list[str] = []
-    for line in body.split("\n"):
-        line = line.rstrip()
+    for raw in body.split("\n"):
+        line = raw.rstrip()
         if len(line) <= width:
             out.append(line)
             continue

@@ -66,6 +66,12 @@ def get(conn: sqlite3.Connection, uid: str, recurrence_id: str) -> EventRecord |
     return None if row is None else _record(row)
 
 
+def by_id(conn: sqlite3.Connection, event_id: str) -> EventRecord | None:
+    """The stored event with this short id, if any."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()  # noqa: S608
+    return None if row is None else _record(row)
+
+
 def all_events(conn: sqlite3.Connection) -> list[EventRecord]:
     """Every stored event, soonest first."""
     rows = conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY starts_at, id")  # noqa: S608

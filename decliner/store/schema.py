@@ -39,8 +39,12 @@ goes out at most once, ever (SPEC behaviour 5). Schema (version 1):
     stored before the first attempt; ``due`` is the next try) -> sent | failed;
     scheduled -> cancelled. Triggers make ``sent`` final and the stored bytes and
     Message-ID immutable. ``to_addrs``/``cc_addrs`` are JSON arrays;
-    ``in_reply_to``, ``subject``, ``attempts``, ``last_error``,
-    ``last_attempt``, ``sent_at``, ``created``.
+    ``in_reply_to``, ``refs`` (JSON References), ``subject``, ``attempts``
+    (every try, committed before it starts), ``last_error``, ``last_attempt``,
+    ``last_outcome`` (NULL while a try is in flight or was cut by a crash;
+    temporary, permanent, cut after DATA, or sent), ``sent_at``,
+    ``cancel_reason`` (unflagged, missed, cancelled_by_organizer, replied),
+    ``copied`` (the copy in the sent folder exists), ``created``.
 ``thread(id PK, event_id -> events, message_id UNIQUE, in_reply_to, from_addr, to_addrs, cc_addrs, subject, date, folder, uid)``
     Inbound replies to our messages (the log's ``direction: "in"``).
 
@@ -131,6 +135,10 @@ MIGRATIONS: list[str] = [
         last_error   TEXT,
         last_attempt TEXT,
         sent_at      TEXT,
+        refs         TEXT NOT NULL DEFAULT '[]',
+        last_outcome TEXT CHECK (last_outcome IN ('temporary', 'permanent', 'cut', 'sent')),
+        cancel_reason TEXT,
+        copied       INTEGER NOT NULL DEFAULT 0 CHECK (copied IN (0, 1)),
         created      TEXT NOT NULL,
         UNIQUE (event_id, kind),
         CHECK (state IN ('scheduled', 'cancelled') OR (raw IS NOT NULL AND message_id IS NOT NULL))

@@ -1,0 +1,89 @@
+"""Header values made safe: message data can never add a header or break threading."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from email import policy
+
+from decliner.core.model import Address, one_line
+
+# RFC 5322 dot-atom local part and an LDH host name: one plain `local@domain`, ASCII
+# only, since we send without SMTPUTF8.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDR_SPEC = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})*")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+MSG_ID = re.compile(rf"<{_ATEXT}@(?:{_ATEXT}|\[[\x21-\x5a\x5e-\x7e]*\])>")
+TOKEN = re.compile(rf"{_ATEXT}")
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:re|aw|sv|vs|antw|odp|ang|rif|res|r|回复|答复)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*",
+    re.IGNORECASE,
+)
+# Any encoded word, so nested ones ('=?..?q?=3D=3F..?=') are decoded until none is left.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bqBQ]\?[^?\s]*\?=")
+_MAX_DECODES = 4
+_MAX_REFERENCES = 20
+
+
+class RenderError(Exception):
+    """A message cannot be built safely from this data (e.g. no usable address)."""
+
+
+def clean_text(value: str) -> str:
+    """One line of display text with RFC 2047 words decoded, so none can hide a CR or LF."""
+    # Lone surrogates cannot be encoded; data read from mail never holds them, but be sure.
+    text = one_line(value.encode("utf-8", "replace").decode("utf-8"))
+    for _ in range(_MAX_DECODES):
+        if not _ENCODED_WORD.search(text):
+            return text
+        try:
+            decoded = str(policy.default.header_factory("x-decliner", text))
+        except Exception:  # the email package raises assorted errors on junk
+            decoded = _ENCODED_WORD.sub(" ", text)
+        text = one_line(decoded)
+    return one_line(_ENCODED_WORD.sub(" ", text))
+
+
+def checked_address(address: Address, role: str) -> Address:
+    """`address` with a clean display name, or RenderError when it is not one plain address."""
+    email = address.email
+    if not _ADDR_SPEC.fullmatch(email) or len(email) > 254:
+        raise RenderError(f"{role} address {email!r} is not one plain local@domain address")
+    name = clean_text(address.name)
+    if normalise(name) == email or ("@" in name and _ADDR_SPEC.search(name)):
+        name = ""  # a name that is (or holds) an address only invites confusion
+    return Address(email, name)
+
+
+def normalise(value: str) -> str:
+    """A display name compared loosely to an address: no quotes, brackets or case."""
+    return value.strip("\"'<> ").lower()
+
+
+def message_ids(values: Iterable[str]) -> tuple[str, ...]:
+    """The syntactically valid `<id@host>` message-ids, de-duplicated in order."""
+    seen: dict[str, None] = {}
+    for value in values:
+        text = value.strip()
+        if MSG_ID.fullmatch(text) and len(text) <= 250:
+            seen.setdefault(text, None)
+    return tuple(seen)
+
+
+def trimmed_references(ids: tuple[str, ...]) -> tuple[str, ...]:
+    """A long References chain cut to its root and newest ids, as mail clients do."""
+    if len(ids) <= _MAX_REFERENCES:
+        return ids
+    return (ids[0], *ids[-(_MAX_REFERENCES - 1) :])
+
+
+def reply_subject(subject: str) -> str:
+    """'Re: ' and the subject with every reply prefix stripped ('RE: Aw: x' -> 'Re: x')."""
+    text = clean_text(subject)
+    while True:
+        stripped = _REPLY_PREFIX.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return f"Re: {text.strip()}" if text.strip() else ""

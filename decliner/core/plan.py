@@ -1,0 +1,191 @@
+"""Plan, then act: from what is known about each interview, the outbox actions due now.
+
+`plan` is pure. The shell applies the actions through the outbox (store the
+rendered bytes as pending, send, mark sent, each step committed) and plans
+again until nothing new is scheduled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from decliner.core.events import EventRecord
+from decliner.core.model import Address
+
+Kind = Literal["withdrawal", "followup"]
+CancelReason = Literal["unflagged", "missed", "cancelled_by_organizer", "replied"]
+UTC_ZONE = ZoneInfo("UTC")
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_MAX = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """The part of an outbox row that planning needs."""
+
+    id: int
+    kind: Kind
+    state: str
+    due: datetime
+    attempts: int = 0
+    sent_at: datetime | None = None
+    cancel_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """Everything known about one interview: flags, recipient, outbox, replies."""
+
+    event: EventRecord
+    flagged_since: datetime | None
+    recipient: Address | None
+    withdrawal: OutboxEntry | None = None
+    followup: OutboxEntry | None = None
+    replied: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The config values that planning obeys."""
+
+    grace: timedelta
+    min_notice: timedelta
+    followup_enabled: bool = True
+    followup_delay: timedelta = timedelta(days=1)
+    business_hours: tuple[time, time] | None = (time(9), time(17))
+    business_days: frozenset[int] = frozenset(range(5))
+    skip_if_replied: bool = False
+    zone: ZoneInfo = UTC_ZONE
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Create the event's outbox row of this kind, waiting until `due`."""
+
+    event_id: str
+    kind: Kind
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reschedule:
+    """Bring a cancelled row back (the flag was set again), waiting until `due`."""
+
+    row_id: int
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Cancel a row that has not been sent, saying why."""
+
+    row_id: int
+    reason: CancelReason
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    """Render the row if it is not yet, then make one attempt to send it."""
+
+    row_id: int
+    event_id: str
+    kind: Kind
+    short_notice: bool = False
+
+
+Action = Schedule | Reschedule | Cancel | Dispatch
+
+
+def plan(situations: Iterable[Situation], now: datetime, policy: Policy) -> list[Action]:
+    """Every action due now, for all interviews."""
+    return [action for s in situations for action in _withdrawal(s, now, policy)] + [
+        action for s in situations for action in _followup(s, now, policy)
+    ]
+
+
+def _withdrawal(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]:
+    row, event = s.withdrawal, s.event
+    wanted = s.flagged_since is not None and not event.cancelled_by_organizer
+    if row is None:
+        if wanted and s.recipient is not None and s.flagged_since is not None:
+            yield Schedule(event.id, "withdrawal", s.flagged_since + policy.grace)
+        return
+    if row.state == "scheduled":
+        yield from _scheduled_withdrawal(s, row, now, policy)
+    elif row.state == "cancelled":
+        if wanted and row.cancel_reason == "unflagged" and s.flagged_since is not None:
+            yield Reschedule(row.id, s.flagged_since + policy.grace)
+    elif row.state == "pending" and now >= row.due:
+        if event.cancelled_by_organizer and row.attempts == 0:
+            yield Cancel(row.id, "cancelled_by_organizer")
+        else:
+            yield Dispatch(row.id, event.id, "withdrawal", event.start - now < policy.min_notice)
+
+
+def _scheduled_withdrawal(
+    s: Situation, row: OutboxEntry, now: datetime, policy: Policy
+) -> Iterator[Action]:
+    event = s.event
+    if s.flagged_since is None:
+        yield Cancel(row.id, "unflagged")
+    elif event.cancelled_by_organizer:
+        yield Cancel(row.id, "cancelled_by_organizer")
+    elif now >= row.due and s.recipient is not None:
+        if event.start <= now:
+            yield Cancel(row.id, "missed")
+        else:
+            yield Dispatch(row.id, event.id, "withdrawal", event.start - now < policy.min_notice)
+
+
+def _followup(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]:
+    sent, row = s.withdrawal, s.followup
+    if sent is None or sent.state != "sent" or sent.sent_at is None:
+        return
+    if row is None:
+        if policy.followup_enabled:
+            due = next_business_slot(sent.sent_at + policy.followup_delay, policy)
+            yield Schedule(s.event.id, "followup", due)
+        return
+    if row.state == "scheduled":
+        if policy.skip_if_replied and s.replied:
+            yield Cancel(row.id, "replied")
+        elif now >= row.due:
+            yield Dispatch(row.id, s.event.id, "followup")
+    elif row.state == "pending" and now >= row.due:
+        yield Dispatch(row.id, s.event.id, "followup")
+
+
+def next_business_slot(instant: datetime, policy: Policy) -> datetime:
+    """The first moment at or after `instant` inside business hours and days, in the account zone.
+
+    Local wall-clock times are built per day, so a DST change between `instant`
+    and the slot moves the UTC instant, not the local hour.
+    """
+    days = policy.business_days or frozenset(range(7))
+    local = instant.astimezone(policy.zone)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in days:
+            continue
+        if policy.business_hours is None:
+            return instant if offset == 0 else _local(day, time(0), policy.zone)
+        start, end = (_local(day, t, policy.zone) for t in policy.business_hours)
+        if instant < start:
+            return start
+        if instant < end:
+            return instant
+    raise ValueError("no business day in a week")  # unreachable: days is never empty
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=zone)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after `attempts` failed tries: 30 s doubling, at most 30 min."""
+    doublings: int = min(max(attempts - 1, 0), 10)
+    return min(RETRY_FIRST * (1 << doublings), RETRY_MAX)

@@ -1,0 +1,224 @@
+"""The outbox: our messages, each stored before it is tried, and every try recorded.
+
+Each function is one step of the sending protocol and runs inside the caller's
+transaction, so "the block exited" means "this step is on disk".
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from decliner.core.plan import Kind, OutboxEntry
+from decliner.store.db import iso_utc
+
+_COLUMNS = (
+    "id, event_id, kind, state, due, message_id, in_reply_to, refs, to_addrs, cc_addrs,"
+    " subject, raw, attempts, last_error, last_attempt, last_outcome, sent_at,"
+    " cancel_reason, copied, created"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One of our messages, as stored."""
+
+    id: int
+    event_id: str
+    kind: Kind
+    state: str
+    due: datetime
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    raw: bytes | None
+    attempts: int
+    last_error: str | None
+    last_attempt: datetime | None
+    last_outcome: str | None
+    sent_at: datetime | None
+    cancel_reason: str | None
+    copied: bool
+    created: datetime
+
+    def entry(self) -> OutboxEntry:
+        """The part of this row that planning looks at."""
+        return OutboxEntry(
+            self.id,
+            self.kind,
+            self.state,
+            self.due,
+            self.attempts,
+            self.sent_at,
+            self.cancel_reason,
+        )
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _row(r: sqlite3.Row) -> OutboxRow:
+    return OutboxRow(
+        id=r["id"],
+        event_id=r["event_id"],
+        kind=r["kind"],
+        state=r["state"],
+        due=datetime.fromisoformat(r["due"]),
+        message_id=r["message_id"],
+        in_reply_to=r["in_reply_to"],
+        references=tuple(json.loads(r["refs"])),
+        to=tuple(json.loads(r["to_addrs"])),
+        cc=tuple(json.loads(r["cc_addrs"])),
+        subject=r["subject"],
+        raw=r["raw"],
+        attempts=r["attempts"],
+        last_error=r["last_error"],
+        last_attempt=_when(r["last_attempt"]),
+        last_outcome=r["last_outcome"],
+        sent_at=_when(r["sent_at"]),
+        cancel_reason=r["cancel_reason"],
+        copied=bool(r["copied"]),
+        created=datetime.fromisoformat(r["created"]),
+    )
+
+
+def rows(conn: sqlite3.Connection, event_id: str | None = None) -> list[OutboxRow]:
+    """Every outbox row (of one event), oldest first."""
+    query = f"SELECT {_COLUMNS} FROM outbox"  # noqa: S608 -- constant column list
+    if event_id is None:
+        return [_row(r) for r in conn.execute(query + " ORDER BY created, id")]
+    return [
+        _row(r)
+        for r in conn.execute(query + " WHERE event_id = ? ORDER BY created, id", (event_id,))
+    ]
+
+
+def get(conn: sqlite3.Connection, row_id: int) -> OutboxRow:
+    """One row by id."""
+    found = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (row_id,)).fetchone()  # noqa: S608
+    if found is None:
+        raise KeyError(row_id)
+    return _row(found)
+
+
+def schedule(
+    conn: sqlite3.Connection, event_id: str, kind: Kind, due: datetime, now: datetime
+) -> int:
+    """A new row waiting for `due`; UNIQUE(event_id, kind) refuses a second one."""
+    cursor = conn.execute(
+        "INSERT INTO outbox (event_id, kind, state, due, created) VALUES (?, ?, 'scheduled', ?, ?)",
+        (event_id, kind, iso_utc(due), iso_utc(now)),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def reschedule(conn: sqlite3.Connection, row_id: int, due: datetime) -> None:
+    """A cancelled, never-rendered row waits again (the flag was set again)."""
+    conn.execute(
+        "UPDATE outbox SET state = 'scheduled', due = ?, cancel_reason = NULL"
+        " WHERE id = ? AND state = 'cancelled' AND raw IS NULL",
+        (iso_utc(due), row_id),
+    )
+
+
+def cancel(conn: sqlite3.Connection, row_id: int, reason: str) -> None:
+    """Cancel a row that was never tried."""
+    conn.execute(
+        "UPDATE outbox SET state = 'cancelled', cancel_reason = ?"
+        " WHERE id = ? AND state IN ('scheduled', 'pending') AND attempts = 0",
+        (reason, row_id),
+    )
+
+
+def store_rendered(
+    conn: sqlite3.Connection,
+    row_id: int,
+    *,
+    message_id: str,
+    raw: bytes,
+    to: tuple[str, ...],
+    cc: tuple[str, ...],
+    subject: str,
+    in_reply_to: str,
+    references: tuple[str, ...],
+) -> None:
+    """The exact bytes every attempt will send: stored, and the row made pending."""
+    conn.execute(
+        "UPDATE outbox SET state = 'pending', message_id = ?, raw = ?, to_addrs = ?, cc_addrs = ?,"
+        " subject = ?, in_reply_to = ?, refs = ? WHERE id = ? AND state = 'scheduled'",
+        (
+            message_id,
+            raw,
+            json.dumps(to),
+            json.dumps(cc),
+            subject,
+            in_reply_to,
+            json.dumps(references),
+            row_id,
+        ),
+    )
+
+
+def begin_attempt(conn: sqlite3.Connection, row_id: int, now: datetime) -> None:
+    """Count an attempt before it starts; its outcome stays unknown until `finish_attempt`."""
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_attempt = ?, last_outcome = NULL"
+        " WHERE id = ? AND state = 'pending'",
+        (iso_utc(now), row_id),
+    )
+
+
+def finish_attempt(
+    conn: sqlite3.Connection,
+    row_id: int,
+    *,
+    outcome: str,
+    now: datetime,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record how an attempt ended: sent, failed for good, or to retry at `retry_at`."""
+    if outcome == "sent":
+        conn.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, last_outcome = 'sent', last_error = NULL"
+            " WHERE id = ? AND state = 'pending'",
+            (iso_utc(now), row_id),
+        )
+    elif outcome == "permanent":
+        conn.execute(
+            "UPDATE outbox SET state = 'failed', last_outcome = 'permanent', last_error = ?"
+            " WHERE id = ? AND state = 'pending'",
+            (error, row_id),
+        )
+    else:
+        conn.execute(
+            "UPDATE outbox SET last_outcome = ?, last_error = ?, due = ? WHERE id = ? AND state = 'pending'",
+            (outcome, error, iso_utc(retry_at or now), row_id),
+        )
+
+
+def mark_copied(conn: sqlite3.Connection, row_id: int) -> None:
+    """The sent folder holds our copy of this message."""
+    conn.execute("UPDATE outbox SET copied = 1 WHERE id = ?", (row_id,))
+
+
+def uncopied(conn: sqlite3.Connection) -> list[OutboxRow]:
+    """Sent messages whose copy in the sent folder is not yet made."""
+    query = f"SELECT {_COLUMNS} FROM outbox WHERE state = 'sent' AND copied = 0 ORDER BY id"  # noqa: S608
+    return [_row(r) for r in conn.execute(query)]
+
+
+def our_message_ids(conn: sqlite3.Connection) -> dict[str, str]:
+    """Message-ID -> event id of every message we stored, to recognise replies."""
+    return {
+        r["message_id"]: r["event_id"]
+        for r in conn.execute(
+            "SELECT message_id, event_id FROM outbox WHERE message_id IS NOT NULL"
+        )
+    }
