@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from decliner import imap, smtp
 from decliner.config import Config
+from decliner.core import templating
 from decliner.errors import DeclinerError
-
-BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -37,31 +32,32 @@ def check_config(config: Config) -> Check:
 
 
 def check_templates(config: Config) -> Check:
-    """Every template, built-in and configured, compiles in the sandbox."""
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-    builtin = sorted(BUILTIN_TEMPLATES.glob("*.j2"))
-    configured = [
-        (key, config.resolve_path(value))
-        for key, value in (
-            ("[withdrawal].template", config.withdrawal.template),
-            ("[followup].template", config.followup.template),
-        )
-        if value
-    ]
+    """Every template, built-in and configured, compiles and renders against a sample event."""
+    zone = config.account.zone
+    checked: list[str] = []
     problems: list[str] = []
-    for key, path in [("built-in", p) for p in builtin] + configured:
-        try:
-            env.parse(path.read_text(encoding="utf-8"), name=path.name, filename=str(path))
-        except OSError as exc:
-            problems.append(f"{key}: cannot read {path}: {exc.strerror}")
-        except jinja2.TemplateSyntaxError as exc:
-            problems.append(f"{key}: {path}:{exc.lineno}: {exc.message}")
-        except UnicodeDecodeError:
-            problems.append(f"{key}: {path}: not UTF-8 text")
+    kinds: tuple[tuple[templating.Kind, str], ...] = (
+        ("withdrawal", config.withdrawal.template),
+        ("followup", config.followup.template),
+    )
+    for kind, value in kinds:
+        if value:
+            path = config.resolve_path(value)
+            try:
+                text, name = path.read_text(encoding="utf-8"), str(path)
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(f"[{kind}].template: cannot read {path}: {exc}")
+                continue
+        else:
+            text, name = templating.builtin_template(kind)
+        problems += [
+            f"[{kind}].template: {p}"
+            for p in templating.check_template(text, name, kind, zone=zone)
+        ]
+        checked.append(name if value else f"built-in {kind}")
     if problems:
         return Check("templates", False, "; ".join(problems))
-    names = [p.name for p in builtin] + [str(path) for _key, path in configured]
-    return Check("templates", True, ", ".join(names) or "none")
+    return Check("templates", True, ", ".join(checked))
 
 
 def check_imap(config: Config) -> Check:

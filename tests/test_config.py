@@ -294,3 +294,27 @@ def test_need_imap_with_maildir(tmp_path: Path) -> None:
     config = cfg.load(write(tmp_path, text))
     with pytest.raises(UserError, match=r"\[imap\]"):
         config.need_imap()
+
+
+def test_check_reports_template_errors_with_file_and_line(tmp_path: Path) -> None:
+    """check --offline renders a user template against a sample event: a typo is a FAIL naming file:line."""
+    template = tmp_path / "mine.txt.j2"
+    template.write_text(
+        "Subject: Withdrawing\n\nHi {{ recipient.name }},\n\n{{ evnt.summary }}\n", encoding="utf-8"
+    )
+    text = GOOD + f'\n[withdrawal]\ntemplate = "{template.name}"\n'
+    path = write(tmp_path, text)
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if " templates " in x)
+    assert line.startswith("FAIL")
+    assert f"{template}:5" in line
+    assert "evnt" in line
+    template.write_text("{{ ''.__class__.__mro__ }}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
+    assert result.exit_code == 1
+    template.write_text(
+        "Hi {{ recipient.name }}, I withdraw from {{ event.summary }}.\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
+    assert result.exit_code == 0, result.output
