@@ -26,6 +26,9 @@ class Proxy:
         self._lock = threading.Lock()
         self._flowing = threading.Event()
         self._flowing.set()
+        self._replies = threading.Event()
+        self._replies.set()
+        self.hold_replies_after_data = False
         self._closing = False
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -43,6 +46,7 @@ class Proxy:
     def resume(self) -> None:
         """Forward again."""
         self._flowing.set()
+        self._replies.set()
 
     def close(self) -> None:
         """Close the listener and every proxied connection."""
@@ -81,10 +85,15 @@ class Proxy:
         try:
             while data := source.recv(65536):
                 self._flowing.wait()
+                if not from_client:
+                    self._replies.wait()
                 if self._closing:
                     break
                 if from_client:
                     pending = self._count(pending + data)
+                    if self.hold_replies_after_data and b"\r\n.\r\n" in data:
+                        # The server gets the whole message; its answer is held back.
+                        self._replies.clear()
                 sink.sendall(data)
         except OSError:
             pass
