@@ -231,6 +231,28 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
         output.preview(message)
 
 
+@cli.command("log")
+@click.argument("event", required=False)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array (see SPEC) instead of threads."
+)
+@click.pass_obj
+def log_command(opts: Options, event: str | None, as_json: bool) -> None:
+    """The sent log: each thread, message by message (what went out, what came back).
+
+    Shows what the state db knows; the daemon or `run --once` reads new replies.
+    """
+    from decliner import output, service
+
+    config = opts.load()
+    with service.open_store(config) as store:
+        entries = service.log_entries(config, store, event)
+    if as_json:
+        output.print_json([e.as_json(config) for e in entries])
+    else:
+        output.log_threads(entries, config.account.zone)
+
+
 def _print_check(result: Check) -> None:
     mark = (
         click.style("ok  ", fg="green") if result.ok else click.style("FAIL", fg="red", bold=True)

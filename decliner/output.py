@@ -18,7 +18,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from decliner.config import Config
     from decliner.runner import PassReport
-    from decliner.service import InviteView, UnflagResult
+    from decliner.service import InviteView, LogEntry, UnflagResult
     from decliner.sync import Progress as ScanProgress
 
 STATUS_STYLE = {
@@ -213,3 +213,59 @@ def calendar_summary(content: object) -> str:
         f"{fields.get('METHOD', '?')}, {fields.get('ATTENDEE', 'no attendee')}"
         f' for "{fields.get("SUMMARY", "")}" at {fields.get("DTSTART", "?")} (UID {fields.get("UID", "?")})'
     )
+
+
+STATE_STYLE = {
+    "sent": "green",
+    "received": "cyan",
+    "failed": "bold red",
+    "cancelled": "dim",
+    "pending": "yellow",
+}
+
+
+def log_threads(entries: Sequence[LogEntry], zone: ZoneInfo) -> None:
+    """Each thread as a heading and its messages: what went to whom, and what came back."""
+    console = Console(highlight=False)
+    if not entries:
+        console.print("Nothing sent or received yet.")
+        return
+    current = None
+    for entry in entries:
+        event = entry.event
+        if event.id != current:
+            current = event.id
+            start = event.start.astimezone(zone)
+            console.print()
+            console.print(
+                f"[bold]{event.summary}[/bold]  {start:%a %Y-%m-%d %H:%M}  [dim]{event.id}[/dim]"
+            )
+        arrow = "→" if entry.direction == "out" else "←"
+        who = (
+            f"to {', '.join(entry.to) or '?'}"
+            if entry.direction == "out"
+            else f"from {entry.sender}"
+        )
+        style = STATE_STYLE.get(entry.state, "")
+        state = f"[{style}]{entry.state:<9}[/{style}]" if style else f"{entry.state:<9}"
+        when = entry.date.astimezone(zone)
+        label = "due" if entry.state in ("scheduled", "pending") else ""
+        extra = f", {entry.attempts} attempts" if entry.attempts > 1 else ""
+        console.print(
+            f"  {arrow} {entry.kind:<10} {state} {label:<3} {when:%Y-%m-%d %H:%M}  {who}{extra}"
+        )
+        console.print(f"      [dim]{entry.subject}[/dim]")
+        if entry.error:
+            console.print(f"      [red]{entry.error}[/red]")
+        if entry.cancel_reason:
+            console.print(
+                f"      [dim]cancelled: {CANCEL_REASONS.get(entry.cancel_reason, entry.cancel_reason)}[/dim]"
+            )
+
+
+CANCEL_REASONS = {
+    "unflagged": "the flag was removed within the grace period",
+    "missed": "the interview had already begun when the grace period ended",
+    "cancelled_by_organizer": "the organizer cancelled the interview",
+    "replied": "they replied, and followup.skip_if_replied is on",
+}

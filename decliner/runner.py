@@ -43,6 +43,7 @@ from decliner.store import Store, mailbox
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
+from decliner.store import thread as thread_db
 from decliner.store.outbox import OutboxRow
 from decliner.sync import Scanner, ScanReport
 
@@ -170,6 +171,7 @@ class Runner:
         conn = self.store.connection
         intents = self.intents()
         rows = {(r.event_id, r.kind): r for r in outbox_db.rows(conn)}
+        answered = {reply.event_id for reply in thread_db.replies(conn)}
         found = []
         for event in event_db.all_events(conn):
             intent = intents.get(event.id)
@@ -184,6 +186,7 @@ class Runner:
                     recipient=self.recipient(event, intent),
                     withdrawal=withdrawal.entry() if withdrawal else None,
                     followup=followup.entry() if followup else None,
+                    replied=event.id in answered,
                 )
             )
         return found
@@ -352,16 +355,19 @@ class Runner:
             if cfg.followup.cc_attendees
             else []
         )
+        # The follow-up answers the newest message of the thread: their reply, if one came.
+        replies = thread_db.replies(self.store.connection, event.id)
+        chain = [*withdrawal.references, withdrawal.message_id, *(r.message_id for r in replies)]
         return render_followup(
             event=event,
             me=self.me,
             recipient=to,
             cc=cc,
-            in_reply_to=withdrawal.message_id,
-            references=(*withdrawal.references, withdrawal.message_id),
+            in_reply_to=chain[-1],
+            references=chain,
             withdrawal_date=withdrawal.sent_at or now,
             withdrawal_subject=withdrawal.subject,
-            replied=False,
+            replied=bool(replies),
             now=now,
             zone=cfg.account.zone,
             token=token or self.token(),

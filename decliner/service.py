@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decliner import imap
 from decliner.config import Config, check_address
 from decliner.core.events import EventRecord
-from decliner.core.headers import RenderError
+from decliner.core.headers import RenderError, reply_subject
 from decliner.core.status import Facts, Status, status
 from decliner.core.templating import TemplateProblem
 from decliner.errors import UserError
@@ -22,6 +22,7 @@ from decliner.store import Store, mailbox
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
+from decliner.store import thread as thread_db
 from decliner.sync import Progress, Scanner, ScanReport
 
 
@@ -207,3 +208,110 @@ def preview(config: Config, store: Store, key: str, *, kind: str) -> bytes:
 
 def _view(config: Config, store: Store, event_id: str, now: datetime) -> InviteView:
     return next(v for v in invites(config, store, now, include_past=True) if v.event.id == event_id)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One message of a thread, ours or theirs, as `decliner log` shows it."""
+
+    event: EventRecord
+    direction: str
+    kind: str
+    message_id: str | None
+    in_reply_to: str | None
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    date: datetime
+    state: str
+    attempts: int
+    error: str | None
+    cancel_reason: str | None = None
+
+    def as_json(self, config: Config) -> dict[str, object]:
+        """The SPEC's `log --json` object, the date in the account's zone."""
+        return {
+            "event_id": self.event.id,
+            "direction": self.direction,
+            "kind": self.kind,
+            "message_id": self.message_id,
+            "in_reply_to": self.in_reply_to or None,
+            "from": self.sender,
+            "to": list(self.to),
+            "cc": list(self.cc),
+            "subject": self.subject,
+            "date": self.date.astimezone(config.account.zone).isoformat(),
+            "state": self.state,
+            "attempts": self.attempts,
+            "error": self.error,
+            "cancel_reason": self.cancel_reason,
+            "summary": self.event.summary,
+        }
+
+
+def log_entries(config: Config, store: Store, key: str | None = None) -> list[LogEntry]:
+    """Every message of every thread (or of EVENT's), threads by first message, messages by time."""
+    conn = store.connection
+    only = find_event(store, key).id if key else None
+    runner = Runner(config, store, now=utcnow)
+    intents = runner.intents()
+    entries: list[LogEntry] = []
+    for row in outbox_db.rows(conn, only):
+        event = event_db.by_id(conn, row.event_id)
+        if event is None:
+            continue
+        to, subject = row.to, row.subject
+        if row.raw is None:  # not written yet: say what it will be
+            recipient = runner.recipient(event, intents.get(event.id))
+            to = (recipient.email,) if recipient else ()
+            subject = reply_subject(event.invite.subject)
+        when = (
+            row.sent_at
+            if row.state == "sent"
+            else row.last_attempt
+            if row.state == "failed"
+            else row.due
+        )
+        entries.append(
+            LogEntry(
+                event,
+                "out",
+                row.kind,
+                row.message_id,
+                row.in_reply_to,
+                config.account.email,
+                to,
+                row.cc,
+                subject,
+                when or row.created,
+                row.state,
+                row.attempts,
+                row.last_error,
+                row.cancel_reason,
+            )
+        )
+    for reply in thread_db.replies(conn, only):
+        event = event_db.by_id(conn, reply.event_id)
+        if event is not None:
+            entries.append(
+                LogEntry(
+                    event,
+                    "in",
+                    "reply",
+                    reply.message_id,
+                    reply.in_reply_to,
+                    reply.from_,
+                    reply.to,
+                    reply.cc,
+                    reply.subject,
+                    reply.date or event.start,
+                    "received",
+                    0,
+                    None,
+                )
+            )
+    first: dict[str, datetime] = {}
+    for entry in entries:
+        first[entry.event.id] = min(first.get(entry.event.id, entry.date), entry.date)
+    return sorted(entries, key=lambda e: (first[e.event.id], e.event.id, e.date))

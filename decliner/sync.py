@@ -25,8 +25,11 @@ from decliner.core.events import merge, record_from, recurrence_key
 from decliner.core.invites import parse_parts
 from decliner.core.mime import decode_part
 from decliner.core.model import ParsedInvite, Rejected
+from decliner.core.replies import Reply, match_reply
 from decliner.store import Store, event_id, mailbox
 from decliner.store import events as event_db
+from decliner.store import outbox as outbox_db
+from decliner.store import thread as thread_db
 from decliner.store.mailbox import FolderState, StoredMessage
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class ScanReport:
     folders: list[str] = field(default_factory=list)
     new_messages: int = 0
     invites: int = 0
+    replies: int = 0
     skipped: list[str] = field(default_factory=list)
 
 
@@ -74,6 +78,7 @@ class Scanner:
         self.now = now
         self.progress = progress
         self.me = config.account.addresses
+        self.ours: dict[str, str] = {}
         self.zone = config.account.zone
 
     def folders(self) -> list[str]:
@@ -85,6 +90,7 @@ class Scanner:
         """One pass over every folder; a folder that cannot be opened is skipped with a warning."""
         condstore = client.has_capability("CONDSTORE")  # enabled by imap.connect
         report = ScanReport()
+        self.ours = outbox_db.our_message_ids(self.store.connection)
         for name in self.folders():
             try:
                 info = client.select_folder(name, readonly=True)
@@ -116,18 +122,24 @@ class Scanner:
         first_new = stored.uidnext if stored else 1
         if uidnext == 0:  # the server did not say; ask for everything from first_new on
             uidnext = max(client.search(["UID", f"{first_new}:*"]) or [first_new - 1]) + 1
-        candidates, new_count = self._read_new(client, name, first_new, uidnext - 1, stored is None)
+        candidates, new_count, replies = self._read_new(
+            client, name, first_new, uidnext - 1, stored is None
+        )
         report.new_messages += new_count
         known = mailbox.messages(self.store.connection, name) if stored else []
         keywords = self._changed_keywords(client, stored, modseq, known) if stored else {}
         gone = self._expunged(client, stored, exists, new_count, known) if stored else []
         state = FolderState(name, uidvalidity, max(uidnext, first_new), modseq, exists)
-        if state == stored and not (candidates or keywords or gone):
+        if state == stored and not (candidates or keywords or gone or replies):
             return  # a quiet pass writes nothing (and so costs no fsync)
         bodies = self._fetch_calendars(client, candidates)
         with self.store.transaction() as conn:
             for candidate in candidates:
                 report.invites += self._record(conn, name, candidate, bodies, report)
+            for uid, reply in replies:
+                if thread_db.add_reply(conn, reply, name, uid, self.now()):
+                    report.replies += 1
+                    log.info("reply from %s in the thread of %s", reply.from_, reply.event_id)
             for uid, has_keyword in keywords.items():
                 mailbox.set_keyword(conn, name, uid, has_keyword)
             if gone:
@@ -136,25 +148,28 @@ class Scanner:
 
     def _read_new(
         self, client: IMAPClient, name: str, low: int, high: int, first_scan: bool
-    ) -> tuple[list[_Candidate], int]:
-        """BODYSTRUCTURE, FLAGS and headers of UIDs low..high; the ones with calendars."""
+    ) -> tuple[list[_Candidate], int, list[tuple[int, Reply]]]:
+        """BODYSTRUCTURE, FLAGS and headers of UIDs low..high: those with calendars, and replies."""
         if high < low:
-            return [], 0
+            return [], 0, []
         # imapclient 4 drops FETCH results it cannot match to an explicit UID
         # list, so a range is first turned into its UIDs (one SEARCH).
         uids = sorted(u for u in client.search(["UID", f"{low}:{high}"]) if low <= u <= high)
         candidates: list[_Candidate] = []
+        replies: list[tuple[int, Reply]] = []
         items = ["FLAGS", "BODYSTRUCTURE", f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"]
         for done, chunk in enumerate(_chunks(uids, UID_CHUNK), start=1):
             for uid, data in sorted(client.fetch(chunk, items).items()):
                 parts = bodystructure.calendar_parts(data.get(b"BODYSTRUCTURE") or ())
+                if self.ours and (reply := match_reply(_headers(data), self.ours, self.me)):
+                    replies.append((uid, reply))
                 if parts:
                     candidates.append(
                         _Candidate(uid, tuple(data.get(b"FLAGS", ())), _headers(data), parts)
                     )
             if self.progress and first_scan:
                 self.progress(name, min(done * UID_CHUNK, len(uids)), len(uids))
-        return candidates, len(uids)
+        return candidates, len(uids), replies
 
     def _fetch_calendars(
         self, client: IMAPClient, candidates: list[_Candidate]

@@ -1,0 +1,58 @@
+"""Recognise a message as a reply in one of our threads, from its headers alone."""
+
+from __future__ import annotations
+
+import email
+import email.utils
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+
+from decliner.core.mime import parse_headers
+from decliner.core.model import is_valid_email, normalise_email
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer in one of our threads: whose, to what, and when."""
+
+    event_id: str
+    message_id: str
+    in_reply_to: str
+    from_: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    date: datetime | None
+
+
+def match_reply(headers: bytes, ours: Mapping[str, str], me: Collection[str]) -> Reply | None:
+    """The reply these headers make to one of our Message-IDs (`ours`: id -> event), if any.
+
+    A message from the user (a copy of our own, or one they wrote) is no reply from them.
+    """
+    parsed = parse_headers(headers)
+    if not parsed.message_id or parsed.message_id in ours:
+        return None
+    named = [parsed.in_reply_to, *reversed(parsed.references)]
+    event_id = next((ours[mid] for mid in named if mid in ours), None)
+    if event_id is None:
+        return None
+    sender = parsed.from_.email if parsed.from_ else ""
+    if sender in {m.lower() for m in me}:
+        return None
+    to, cc = _addresses(headers, "to"), _addresses(headers, "cc")
+    return Reply(
+        event_id, parsed.message_id, parsed.in_reply_to, sender, to, cc, parsed.subject, parsed.date
+    )
+
+
+def _addresses(headers: bytes, name: str) -> tuple[str, ...]:
+    try:
+        values = email.message_from_bytes(headers, policy=policy.compat32).get_all(name, [])
+        pairs = email.utils.getaddresses([str(v) for v in values])
+    except Exception:  # junk headers give no addresses rather than an error
+        return ()
+    found = (normalise_email(addr) for _name, addr in pairs)
+    return tuple(a for a in found if is_valid_email(a))
