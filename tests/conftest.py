@@ -11,6 +11,7 @@ import pytest
 from tests.testbed.dovecot import DOVECOT_BIN, Account, Dovecot
 from tests.testbed.oauth import OAuthServer
 from tests.testbed.smtpd import SmtpServers, lmtp_deliverer, start_smtp_servers
+from tests.world import World
 
 
 def _make_traversable(path: Path, factory: pytest.TempPathFactory) -> None:
@@ -73,6 +74,14 @@ def smtp_servers(dovecot: Dovecot, oauth_server: OAuthServer) -> Iterator[SmtpSe
 def account(dovecot: Dovecot) -> Account:
     """A fresh Dovecot account (empty mailboxes) for one test."""
     return dovecot.new_account()
+
+
+@pytest.fixture
+def world(tmp_path: Path, dovecot: Dovecot, smtp_servers: SmtpServers) -> World:
+    """Jane and a recruiter Sam on fresh accounts, with Jane's config writer."""
+    return World(
+        dovecot, smtp_servers, dovecot.new_account("jane"), dovecot.new_account("sam"), tmp_path
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ import pytest
 from decliner import service
 from decliner.store import outbox as outbox_db
 from tests.mailfactory import google_invite
-from tests.test_withdrawal import SOON, Clock, World, run_pass, world  # noqa: F401 -- the fixture
+from tests.world import SOON, Clock, World, run_pass
 
 pytestmark = pytest.mark.servers
 

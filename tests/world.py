@@ -1,0 +1,77 @@
+"""The end-to-end test world: Jane (the user), Sam (a recruiter), the servers, a clock."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from decliner import imap, service
+from decliner.cli import cli
+from decliner.config import Config
+from decliner.runner import Runner
+from decliner.store import outbox as outbox_db
+from tests.helpers import config_text, load_config
+from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.smtpd import SmtpServers
+
+SOON = datetime.now(UTC) + timedelta(days=10)
+
+
+@dataclass
+class World:
+    """The user Jane, a recruiter Sam, the servers, and Jane's config."""
+
+    dovecot: Dovecot
+    smtp: SmtpServers
+    jane: Account
+    sam: Account
+    tmp: Path
+
+    def config(self, extra: str = "", grace: str = "0") -> Config:
+        text = config_text(
+            self.dovecot,
+            self.jane,
+            self.tmp,
+            smtp_port=self.smtp.plain.port,
+            extra=f'\n[withdrawal]\ngrace = "{grace}"\n{extra}',
+        )
+        return load_config(text, self.tmp)
+
+    def cli(self, *args: str) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(self.tmp / "config.toml"), *args])
+
+    def received(self, account: Account) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[misc]
+            for raw in self.dovecot.fetch_all(account, "INBOX")
+        ]
+
+    def sent_by_jane(self) -> list[bytes]:
+        return [m.data for m in self.smtp.plain.messages if m.mail_from == self.jane.address]
+
+
+class Clock:
+    """A settable clock for the runner."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def run_pass(config: Config, clock: Callable[[], datetime]) -> None:
+    with service.open_store(config) as store, imap.session(config) as client:
+        Runner(config, store, now=clock).run_once(client)
+
+
+def outbox(config: Config) -> list[outbox_db.OutboxRow]:
+    with service.open_store(config) as store:
+        return outbox_db.rows(store.connection)
