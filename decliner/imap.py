@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import imaplib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -21,6 +22,9 @@ from decliner import tls
 from decliner.config import Config, ImapConfig
 from decliner.credentials import Credential, imap_credential
 from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
+
+if TYPE_CHECKING:
+    from decliner.sync import Scanner, ScanReport
 
 USED_CAPABILITIES = ("IDLE", "CONDSTORE", "SPECIAL-USE", "MOVE")
 
@@ -166,3 +170,47 @@ def remove_keyword(client: IMAPClient, folder: str, uids: list[int], keyword: st
     """Take the flag keyword off invite messages (`decliner unflag`)."""
     client.select_folder(folder)
     client.remove_flags(uids, [keyword], silent=True)
+
+
+class ImapSource:
+    """The IMAP account as a `MailSource`, over one logged-in connection."""
+
+    def __init__(self, config: Config, client: IMAPClient, scanner: Scanner) -> None:
+        self.config = config
+        self.client = client
+        self.scanner = scanner
+        self._server: Server | None = None
+
+    def server(self) -> Server:
+        """Capabilities and folders, asked once per connection."""
+        if self._server is None:
+            self._server = describe_server(self.client)
+        return self._server
+
+    def scan(self) -> ScanReport:
+        """An incremental pass over the configured folders."""
+        return self.scanner.scan(self.client)
+
+    def sent_folder(self) -> str | None:
+        """`[imap].sent_folder`, else the server's `\\Sent`; None for "none"."""
+        return sent_folder(self.config, self.server())
+
+    def has_message_id(self, folder: str, message_id: str) -> bool:
+        """Search `folder` for a Message-ID."""
+        with errors_named(self.config.need_imap()):
+            return has_message_id(self.client, folder, message_id)
+
+    def append_sent(self, folder: str, raw: bytes, when: datetime) -> None:
+        """APPEND our bytes with `\\Seen`."""
+        with errors_named(self.config.need_imap()):
+            append_sent(self.client, folder, raw, when)
+
+    def mark_answered(self, folder: str, uid: int) -> None:
+        """STORE +FLAGS `\\Answered`."""
+        with errors_named(self.config.need_imap()):
+            mark_answered(self.client, folder, uid)
+
+    def remove_keyword(self, folder: str, uids: Sequence[int], keyword: str) -> None:
+        """STORE -FLAGS keyword."""
+        with errors_named(self.config.need_imap()):
+            remove_keyword(self.client, folder, list(uids), keyword)

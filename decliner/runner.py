@@ -17,9 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from imapclient import IMAPClient
-
-from decliner import imap, smtp
 from decliner.config import Config
 from decliner.core import recipient as recipients
 from decliner.core.events import EventRecord
@@ -39,13 +36,14 @@ from decliner.core.plan import (
 from decliner.core.render import Rendered, render_followup, render_withdrawal
 from decliner.core.templating import TemplateProblem
 from decliner.errors import DeclinerError
+from decliner.ports import MailSource, Transport
 from decliner.store import Store, mailbox
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
 from decliner.store import thread as thread_db
 from decliner.store.outbox import OutboxRow
-from decliner.sync import Scanner, ScanReport
+from decliner.sync import ScanReport
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +115,13 @@ class Runner:
         self.token = token
         self.me = Address(config.account.email, config.account.name)
 
-    def run_once(self, client: IMAPClient) -> PassReport:
+    def run_once(self, source: MailSource, transport: Transport) -> PassReport:
         """Scan, then plan and act; one attempt per due message."""
         report = PassReport()
-        report.scan = Scanner(self.config, self.store, now=self.now).scan(client)
-        server = imap.describe_server(client)
+        report.scan = source.scan()
         for action in self.settle():
-            self._dispatch(client, action, report)
-        self._file_sent_copies(client, imap.sent_folder(self.config, server))
+            self._dispatch(source, transport, action, report)
+        self._file_sent_copies(source)
         return report
 
     # -- what the user wants -------------------------------------------------
@@ -221,7 +218,9 @@ class Runner:
 
     # -- sending ---------------------------------------------------------------
 
-    def _dispatch(self, client: IMAPClient, action: Dispatch, report: PassReport) -> None:
+    def _dispatch(
+        self, source: MailSource, transport: Transport, action: Dispatch, report: PassReport
+    ) -> None:
         conn = self.store.connection
         row = outbox_db.get(conn, action.row_id)
         if row.state == "scheduled":
@@ -247,7 +246,7 @@ class Runner:
         if row.state != "pending" or row.raw is None or row.message_id is None:
             return
         label = f"{row.kind} {row.message_id} to {', '.join(row.to)}"
-        if row.attempts and row.last_outcome in (None, "cut") and self._already_sent(client, row):
+        if row.attempts and row.last_outcome in (None, "cut") and self._already_sent(source, row):
             with self.store.transaction():
                 outbox_db.finish_attempt(conn, row.id, outcome="sent", now=self.now())
             log.info("%s was delivered by the cut attempt (found in the sent folder)", label)
@@ -255,7 +254,7 @@ class Runner:
             return
         with self.store.transaction():
             outbox_db.begin_attempt(conn, row.id, self.now())
-        result = asyncio.run(smtp.send(self.config, row.raw, self.me.email, [*row.to, *row.cc]))
+        result = asyncio.run(transport.send(row.raw, self.me.email, [*row.to, *row.cc]))
         now = self.now()
         with self.store.transaction():
             outbox_db.finish_attempt(
@@ -276,33 +275,35 @@ class Runner:
             log.warning("%s not sent yet (%s); will retry", label, result.detail)
             report.retrying.append(f"{label}: {result.detail}")
 
-    def _already_sent(self, client: IMAPClient, row: OutboxRow) -> bool:
-        folder = imap.sent_folder(self.config, imap.describe_server(client))
+    def _already_sent(self, source: MailSource, row: OutboxRow) -> bool:
+        folder = source.sent_folder()
         if folder is None or row.message_id is None:
             return False
         try:
-            return imap.has_message_id(client, folder, row.message_id)
+            return source.has_message_id(folder, row.message_id)
         except DeclinerError as exc:
             log.warning("cannot search %s for %s: %s", folder, row.message_id, exc)
             return False
 
-    def _file_sent_copies(self, client: IMAPClient, folder: str | None) -> None:
+    def _file_sent_copies(self, source: MailSource) -> None:
         conn = self.store.connection
-        for row in outbox_db.uncopied(conn):
-            self._copy(client, folder, row)
+        uncopied = outbox_db.uncopied(conn)
+        folder = source.sent_folder() if uncopied else None
+        for row in uncopied:
+            self._copy(source, folder, row)
             if row.kind == "withdrawal":
                 event = event_db.by_id(self.store.connection, row.event_id)
                 if event is not None and event.invite.folder:
-                    imap.mark_answered(client, event.invite.folder, event.invite.uid)
+                    source.mark_answered(event.invite.folder, event.invite.uid)
             with self.store.transaction():
                 outbox_db.mark_copied(conn, row.id)
 
-    def _copy(self, client: IMAPClient, folder: str | None, row: OutboxRow) -> None:
+    def _copy(self, source: MailSource, folder: str | None, row: OutboxRow) -> None:
         """File the sent bytes once: not again if the provider (or a crashed pass) did."""
         if folder is None or row.raw is None or row.message_id is None:
             return
-        if not imap.has_message_id(client, folder, row.message_id):
-            imap.append_sent(client, folder, row.raw, row.sent_at or self.now())
+        if not source.has_message_id(folder, row.message_id):
+            source.append_sent(folder, row.raw, row.sent_at or self.now())
 
     # -- rendering -------------------------------------------------------------
 

@@ -6,7 +6,8 @@ Functions return data; only the CLI prints.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +18,9 @@ from decliner.core.headers import RenderError, reply_subject
 from decliner.core.status import Facts, Status, status
 from decliner.core.templating import TemplateProblem
 from decliner.errors import UserError
+from decliner.ports import MailSource, Transport
 from decliner.runner import PassReport, Runner
+from decliner.smtp import SmtpTransport
 from decliner.store import Store, mailbox
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
@@ -36,16 +39,40 @@ def open_store(config: Config) -> Store:
     return Store.open(config.state_path())
 
 
+@contextmanager
+def mail_source(
+    config: Config,
+    store: Store,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    progress: Progress | None = None,
+) -> Iterator[MailSource]:
+    """The configured mailbox, connected for the block."""
+    if config.maildir is not None:
+        raise UserError(f"{config.source}: [maildir]: reading mail from a Maildir is not in this version yet")
+    with imap.session(config) as client:
+        yield imap.ImapSource(config, client, Scanner(config, store, now=now, progress=progress))
+
+
+def transport(config: Config) -> Transport:
+    """The configured way out: SMTP, or a local Maildir for dry runs."""
+    if config.smtp.transport == "maildir":
+        from decliner.maildir import MaildirTransport
+
+        return MaildirTransport(config.resolve_path(config.smtp.maildir_path))
+    return SmtpTransport(config)
+
+
 def scan(config: Config, store: Store, progress: Progress | None = None) -> ScanReport:
     """One incremental pass over the mail folders."""
-    with imap.session(config) as client:
-        return Scanner(config, store, now=utcnow, progress=progress).scan(client)
+    with mail_source(config, store, progress=progress) as source:
+        return source.scan()
 
 
-def run_once(config: Config, store: Store) -> PassReport:
+def run_once(config: Config, store: Store, *, now: Callable[[], datetime] = utcnow) -> PassReport:
     """One full pass: scan, flags, plan, send what is due (one attempt each)."""
-    with imap.session(config) as client:
-        return Runner(config, store, now=utcnow).run_once(client)
+    with mail_source(config, store, now=now) as source:
+        return Runner(config, store, now=now).run_once(source, transport(config))
 
 
 @dataclass(frozen=True)
@@ -173,10 +200,10 @@ def unflag(config: Config, store: Store, key: str) -> UnflagResult:
     keyword = config.imap.flag_keyword if config.imap else ""
     tagged = [m for m in mailbox.messages(conn) if m.keyword and event.id in m.event_ids]
     if keyword and tagged:
-        with imap.session(config) as client:
+        with mail_source(config, store) as source:
             for folder in sorted({m.folder for m in tagged}):
                 uids = [m.uid for m in tagged if m.folder == folder]
-                imap.remove_keyword(client, folder, uids, keyword)
+                source.remove_keyword(folder, uids, keyword)
                 with store.transaction():
                     for uid in uids:
                         mailbox.set_keyword(conn, folder, uid, keyword=False)

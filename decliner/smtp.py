@@ -172,3 +172,14 @@ def _refused(exc: aiosmtplib.SMTPResponseException) -> SendResult:
 
 def _is_8bit(raw: bytes) -> bool:
     return not raw.isascii()
+
+
+class SmtpTransport:
+    """SMTP as a `Transport`: one connection per attempt, with the configured TLS and login."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    async def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
+        """One attempt over SMTP."""
+        return await send(self.config, raw, sender, recipients)

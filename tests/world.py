@@ -12,10 +12,9 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from decliner import imap, service
+from decliner import service
 from decliner.cli import cli
 from decliner.config import Config
-from decliner.runner import Runner
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config
 from tests.testbed.dovecot import Account, Dovecot
@@ -68,8 +67,9 @@ class Clock:
 
 
 def run_pass(config: Config, clock: Callable[[], datetime]) -> None:
-    with service.open_store(config) as store, imap.session(config) as client:
-        Runner(config, store, now=clock).run_once(client)
+    """One pass of the real pipeline at the clock's time."""
+    with service.open_store(config) as store:
+        service.run_once(config, store, now=clock)
 
 
 def outbox(config: Config) -> list[outbox_db.OutboxRow]:

@@ -1,0 +1,50 @@
+"""The two ports a pass needs: where mail is read (IMAP or Maildir) and how it is sent.
+
+The runner talks only to these protocols, so the IMAP account, a local Maildir
+tree, SMTP and the Maildir "transport" for dry runs are interchangeable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from decliner.smtp import SendResult
+from decliner.sync import ScanReport
+
+
+class MailSource(Protocol):
+    """A mailbox decliner reads invitations and replies from, and files sent copies in."""
+
+    def scan(self) -> ScanReport:
+        """Read what is new since the last pass into the state db."""
+        ...
+
+    def sent_folder(self) -> str | None:
+        """Where sent copies go; None when no copy is kept."""
+        ...
+
+    def has_message_id(self, folder: str, message_id: str) -> bool:
+        """Whether `folder` holds a message with this Message-ID."""
+        ...
+
+    def append_sent(self, folder: str, raw: bytes, when: datetime) -> None:
+        """File our exact bytes in `folder`, marked seen."""
+        ...
+
+    def mark_answered(self, folder: str, uid: int) -> None:
+        """Mark the invite we replied to as answered."""
+        ...
+
+    def remove_keyword(self, folder: str, uids: Sequence[int], keyword: str) -> None:
+        """Take the flag keyword off these messages."""
+        ...
+
+
+class Transport(Protocol):
+    """How a message leaves: SMTP, or a local Maildir for dry runs."""
+
+    async def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
+        """One attempt to deliver `raw`; never raises for a server's answer."""
+        ...
