@@ -34,6 +34,10 @@ servers:
 		echo "Install it with: sudo apt-get install dovecot-imapd dovecot-lmtpd"; \
 	fi
 
+# The whole flow on a throw-away local sandbox: no account, no network, no root.
+demo: $(STAMP)
+	$(BIN)/decliner demo
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 

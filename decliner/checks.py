@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from decliner import imap, smtp
+from decliner import imap, smtp, starter
 from decliner.config import Config
 from decliner.core import templating
 from decliner.errors import DeclinerError
@@ -25,10 +25,16 @@ class Check:
 
 
 def check_config(config: Config) -> Check:
-    """The config itself: it loaded, so it is valid; say which source and zone it uses."""
+    """The config itself: it loaded, so it is valid; say which source and zone it uses,
+    and which lines of a starter config (`decliner init`) are still marked TODO."""
     source = "IMAP" if config.imap else "Maildir"
     zone = config.account.timezone or f"{config.account.zone} (system)"
-    return Check("config", True, f"{config.source} ({source} source, time zone {zone})")
+    try:
+        text = config.source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    todo = tuple(f"line {n} still marked TODO: {what}" for n, what in starter.todo_lines(text))
+    return Check("config", True, f"{config.source} ({source} source, time zone {zone})", todo)
 
 
 def check_templates(config: Config) -> Check:
@@ -86,6 +92,48 @@ def check_imap(config: Config) -> Check:
     if cfg.idle and not server.has("IDLE"):
         warnings.append("server lacks IDLE; polling every [imap].poll_interval instead")
     return Check("imap", True, detail, tuple(warnings))
+
+
+def check_maildir(config: Config) -> Check:
+    """The tree and its folders exist and are readable; the sent folder is there and writable."""
+    from decliner.maildir import check_tree, folder_path
+
+    cfg = config.need_maildir()
+    root = config.resolve_path(cfg.path)
+    try:
+        check_tree(root, config.source)
+    except DeclinerError as exc:
+        return Check("maildir", False, str(exc))
+
+    def problem(name: str, access: int) -> str | None:
+        path = folder_path(root, name)
+        if not all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
+            verbatim = root / name.replace("/", os.sep)
+            if name.upper() != "INBOX" and (verbatim / "cur").is_dir():
+                return (
+                    f"{name} is {verbatim}, but decliner reads Maildir++ ({path});"
+                    " with mbsync, set SubFolders Maildir++"
+                )
+            return f"{name} not found (no Maildir at {path})"
+        if not all(os.access(path / sub, access) for sub in ("cur", "new")):
+            return f"{name} ({path}) is not {'writable' if access & os.W_OK else 'readable'}"
+        return None
+
+    problems = [p for name in cfg.folders if (p := problem(name, os.R_OK | os.X_OK))]
+    sent = cfg.sent
+    if sent is not None and (p := problem(sent, os.R_OK | os.W_OK | os.X_OK)):
+        problems.append(f"sent folder {p}")
+    detail = f"{root}: reading {', '.join(cfg.folders)}"
+    detail += f"; sent copies to {sent}" if sent else "; no sent copies"
+    warnings = []
+    if cfg.flag_folder and problem(cfg.flag_folder, os.R_OK | os.X_OK):
+        warnings.append(
+            f"flag folder {cfg.flag_folder!r} does not exist at"
+            f" {folder_path(root, cfg.flag_folder)}; create it to flag by folder"
+        )
+    if problems:
+        return Check("maildir", False, f"{detail}; {'; '.join(problems)}", tuple(warnings))
+    return Check("maildir", True, detail, tuple(warnings))
 
 
 async def check_smtp(config: Config) -> Check:

@@ -105,7 +105,9 @@ def check(opts: Options, offline: bool) -> None:
     if not offline:
         if config.imap is not None:
             results.append(checks.check_imap(config))
-            _print_check(results[-1])
+        else:
+            results.append(checks.check_maildir(config))
+        _print_check(results[-1])
         results.append(asyncio.run(checks.check_smtp(config)))
         _print_check(results[-1])
     if not all(r.ok for r in results):
@@ -157,9 +159,9 @@ def run(opts: Options, once: bool) -> None:
 
     config = opts.load()
     if not once:
-        raise click.UsageError(
-            "the long-running daemon is not in this version yet; use `run --once`"
-        )
+        from decliner import daemon
+
+        sys.exit(daemon.run(config, opts.config_path))
     with service.open_store(config) as store:
         store.lock_daemon()
         report = service.run_once(config, store)
@@ -251,6 +253,88 @@ def log_command(opts: Options, event: str | None, as_json: bool) -> None:
         output.print_json([e.as_json(config) for e in entries])
     else:
         output.log_threads(entries, config.account.zone)
+
+
+@cli.command()
+@click.option("--email", default="", metavar="ADDR", help="Your address, filled in for you.")
+@click.argument("path", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+def init(opts: Options, email: str, path: Path | None) -> None:
+    """Write a commented starter config to PATH; never overwrites a file.
+
+    PATH defaults to --config, else $DECLINER_CONFIG, else
+    ~/.config/decliner/config.toml. The file is readable by you only; the lines
+    marked TODO need your values, and `decliner check` lists those left.
+    """
+    from decliner import config, output, starter
+
+    target = path or opts.config_path or config.default_path()
+    written = starter.write_starter(target, email)
+    todo = starter.todo_lines(written.read_text(encoding="utf-8"))
+    output.init_result(written, todo, default=written == config.default_path())
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Build the sandbox here (a new or empty directory) [default: a new temp dir].",
+)
+@click.option(
+    "--keep/--no-keep",
+    default=True,
+    show_default=True,
+    help="Keep the sandbox afterwards, to try the other commands on it.",
+)
+@click.option(
+    "--followup-delay",
+    default="5s",
+    show_default=True,
+    metavar="DURATION",
+    help="How long the follow-up waits after the withdrawal.",
+)
+def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
+    """Show the whole flow on a throw-away local sandbox: no account, no network.
+
+    Builds a Maildir with a few invitations, flags one, previews the withdrawal,
+    runs the daemon's passes, waits for the follow-up, and shows what the
+    recruiter received. Takes a few seconds.
+    """
+    import shutil
+    import tempfile
+    from datetime import timedelta
+
+    from decliner import config, demo, output
+
+    try:
+        delay = config.parse_duration(followup_delay)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--followup-delay") from None
+    if not timedelta(seconds=1) <= delay <= timedelta(minutes=10):
+        raise click.BadParameter("give 1s to 10m", param_hint="--followup-delay")
+    if directory is not None:
+        demo.ensure_empty(directory)
+    target = directory or Path(tempfile.mkdtemp(prefix="decliner-demo-"))
+    try:
+        for item in demo.run(target, followup_delay=delay, program=_program(), keep=keep):
+            output.demo_item(item)
+    finally:
+        if not keep:
+            shutil.rmtree(target, ignore_errors=True)
+    if not keep:
+        click.echo(f"\nRemoved the sandbox {target} (--no-keep).")
+
+
+def _program() -> str:
+    """How to run this decliner in the commands printed: the venv's path when not on PATH."""
+    import shutil
+
+    argv0 = Path(sys.argv[0])
+    found = shutil.which("decliner")
+    if argv0.name == "decliner" and (found is None or Path(found).resolve() != argv0.resolve()):
+        return str(argv0.absolute())
+    return "decliner"
 
 
 def _print_check(result: Check) -> None:

@@ -176,13 +176,32 @@ class ImapConfig(_SecretFields):
         return self.port or (993 if self.security == "tls" else 143)
 
 
+def _check_maildir_folder(value: str) -> str:
+    """A Maildir++ folder name: "INBOX" (the top) or "X" (the ".X" subdirectory)."""
+    if value.startswith(".") or ".." in value or "\x00" in value or "\\" in value:
+        raise ValueError(f'"{value}" is not a folder name; write "Sent" for the .Sent directory')
+    return value
+
+
+MaildirFolder = Annotated[str, AfterValidator(_check_maildir_folder)]
+
+
 class MaildirConfig(_Section):
     """A local Maildir++ tree used instead of IMAP."""
 
     path: str = Field(min_length=1)
-    folders: list[str] = Field(default=["INBOX"], min_length=1)
-    flag_folder: str = "Decline"
-    sent_folder: str = "Sent"
+    folders: list[Annotated[MaildirFolder, Field(min_length=1)]] = Field(
+        default=["INBOX"], min_length=1
+    )
+    flag_folder: MaildirFolder = "Decline"
+    sent_folder: MaildirFolder = "Sent"
+
+    @property
+    def sent(self) -> str | None:
+        """Where sent copies go ("" means "Sent"), or None for "none"."""
+        if self.sent_folder.lower() == "none":
+            return None
+        return self.sent_folder or "Sent"
 
 
 class SmtpConfig(_SecretFields):
@@ -268,6 +287,12 @@ class Config(_Section):
             raise UserError(f"{self.source}: [imap]: this needs an IMAP account, not [maildir]")
         return self.imap
 
+    def need_maildir(self) -> MaildirConfig:
+        """The `[maildir]` section, for code paths that only make sense with a local tree."""
+        if self.maildir is None:
+            raise UserError(f"{self.source}: [maildir]: this needs a Maildir source, not [imap]")
+        return self.maildir
+
     def resolve_path(self, value: str) -> Path:
         """A path from the config: `~` expanded, relative to the config file's folder."""
         return (self.source.parent / Path(value).expanduser()).resolve()
@@ -324,6 +349,8 @@ def problems_in(raw: dict[str, Any], path: Path) -> Iterator[tuple[str, str]]:
         Config.model_validate({**raw, "source": path})
     except ValidationError as exc:
         for error in exc.errors():
+            if tuple(error["loc"]) == ("maildir", "flag_keyword"):
+                continue  # explained by _maildir_problems
             yield _location(error["loc"]), _message(error)
     yield from _cross_key_problems(raw)
 
@@ -371,6 +398,8 @@ def _cross_key_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield "[imap]", "required: a mail source, [imap] or [maildir]"
     elif "imap" in raw and "maildir" in raw:
         yield "[maildir]", "give either [imap] or [maildir], not both"
+    if maildir is not None:
+        yield from _maildir_problems(maildir)
     if imap is not None:
         sources = [k for k in SECRET_KEYS if imap.get(k)]
         if not sources:
@@ -395,6 +424,26 @@ def _cross_key_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             entry.get(k) for k in ("uid", "summary", "organizer")
         ):
             yield f"[[cancel]] #{number}", "needs a uid, or a summary or organizer glob"
+
+
+_MAILDIR_KEYWORD = (
+    "not used with [maildir]: flag by copying or moving an invite into flag_folder;"
+    ' the Maildir F ("flagged") flag means important and never withdraws anyone'
+)
+
+
+def _maildir_problems(maildir: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    if "flag_keyword" in maildir:
+        yield "[maildir].flag_keyword", _MAILDIR_KEYWORD
+    flag, folders = maildir.get("flag_folder", "Decline"), maildir.get("folders", ["INBOX"])
+    if not isinstance(flag, str) or not isinstance(folders, list):
+        return
+    if flag and (flag.upper() == "INBOX" or flag in folders):
+        yield (
+            "[maildir].flag_folder",
+            f'"{flag}" is where invitations arrive: every one of them would be withdrawn;'
+            ' use a folder of its own (it is read anyway), or "" for none',
+        )
 
 
 def _table(raw: Mapping[str, Any], key: str) -> dict[str, Any] | None:

@@ -38,7 +38,14 @@ class SecretError(RuntimeFailure):
 
 
 class ConnectionFailure(RuntimeFailure):
-    """A server could not be reached or the connection broke; worth retrying."""
+    """A server could not be reached or the connection broke; worth retrying.
+
+    `timed_out` tells a silent server (a hang) from one that answered with an error.
+    """
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class AuthFailure(RuntimeFailure):

@@ -24,7 +24,8 @@ from decliner.credentials import Credential, imap_credential
 from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
 
 if TYPE_CHECKING:
-    from decliner.sync import Scanner, ScanReport
+    from decliner.ingest import ScanReport
+    from decliner.sync import Scanner
 
 USED_CAPABILITIES = ("IDLE", "CONDSTORE", "SPECIAL-USE", "MOVE")
 
@@ -61,7 +62,7 @@ def errors_named(imap: ImapConfig, credential: Credential | None = None) -> Iter
         raise TLSFailure(f"{where}: {tls.describe(exc)}") from None
     except TimeoutError:
         raise ConnectionFailure(
-            f"{where}: no answer within {imap.timeout.total_seconds():.0f}s"
+            f"{where}: no answer within {imap.timeout.total_seconds():.0f}s", timed_out=True
         ) from None
     except OSError as exc:
         raise ConnectionFailure(f"{where}: {exc.strerror or exc}") from None
@@ -189,7 +190,8 @@ class ImapSource:
 
     def scan(self) -> ScanReport:
         """An incremental pass over the configured folders."""
-        return self.scanner.scan(self.client)
+        with errors_named(self.config.need_imap()):
+            return self.scanner.scan(self.client)
 
     def sent_folder(self) -> str | None:
         """`[imap].sent_folder`, else the server's `\\Sent`; None for "none"."""

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -17,9 +18,11 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from decliner.config import Config
+    from decliner.demo import Commands as DemoCommands
+    from decliner.demo import Item as DemoItem
+    from decliner.ingest import Progress as ScanProgress
     from decliner.runner import PassReport
     from decliner.service import InviteView, LogEntry, UnflagResult
-    from decliner.sync import Progress as ScanProgress
 
 STATUS_STYLE = {
     "upcoming": "",
@@ -75,11 +78,11 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("id", no_wrap=True)  # the shortest unique prefix; any unique prefix works
     table.add_column("when", no_wrap=True)
-    table.add_column("summary", overflow="fold", ratio=1, min_width=16)
+    table.add_column("summary", overflow="fold", ratio=1)
     table.add_column("organizer", overflow="fold")
     table.add_column("recipient", overflow="fold")
-    table.add_column("status", no_wrap=True)
-    table.add_column("flag", no_wrap=True)
+    table.add_column("status", no_wrap=True, min_width=8)
+    table.add_column("flag", no_wrap=True, min_width=6)
     width = short_id_width([v.event.id for v in views])
     for view in views:
         event = view.event
@@ -118,6 +121,8 @@ def pass_report(report: PassReport) -> None:
         f"read {scan.new_messages} new message(s) in {len(scan.folders)} folder(s);"
         f" {scan.invites} invitation(s) found"
     )
+    if scan.replies:
+        console.print(f"logged {scan.replies} reply(ies) in our threads")
     for line in scan.skipped:
         console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
     for line in report.sent:
@@ -269,3 +274,72 @@ CANCEL_REASONS = {
     "cancelled_by_organizer": "the organizer cancelled the interview",
     "replied": "they replied, and followup.skip_if_replied is on",
 }
+
+
+def init_result(path: Path, todo: Sequence[tuple[int, str]], *, default: bool) -> None:
+    """Say where the starter config went and what to do next."""
+    console = Console(highlight=False, markup=False, soft_wrap=True)
+    command = "decliner" if default else f"decliner --config {path}"
+    console.print(f"Wrote {path} (readable by you only).")
+    console.print("Next:")
+    console.print(f"  1. Edit it: {len(todo)} line(s) are marked TODO.")
+    for number, what in todo:
+        console.print(f"       line {number:<3} {what}")
+    console.print(
+        "     Mail kept in a local Maildir (mbsync, offlineimap)? Replace [imap] with the"
+        " [maildir] table described in the file."
+    )
+    console.print(f"  2. {command} check --offline   # the file and the templates")
+    console.print(f"  3. {command} check             # also logs in to your servers")
+    console.print(f"  4. {command} invites           # the invitations it finds")
+    console.print("To see the whole flow first, on a throw-away sandbox: decliner demo")
+
+
+def demo_item(item: DemoItem) -> None:
+    """One step of `decliner demo`, printed as it happens."""
+    from decliner import demo
+
+    console = Console(highlight=False)
+    if isinstance(item, demo.Step):
+        console.print()
+        console.rule(f"[bold]{item.number}. {item.title}[/bold]", align="left")
+    elif isinstance(item, demo.Say):
+        console.print(item.text, markup=False)
+    elif isinstance(item, demo.Mailbox):
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        table.add_column("from", overflow="fold")
+        table.add_column("subject", overflow="fold", ratio=1)
+        for sender, subject in item.messages:
+            table.add_row(sender, subject)
+        console.print(table)
+    elif isinstance(item, demo.Invites):
+        invites_table(item.views, item.zone)
+    elif isinstance(item, demo.Message):
+        console.print(f"[dim]----- {item.title} -----[/dim]")
+        sys.stdout.flush()
+        preview(item.raw)
+        sys.stdout.flush()
+        console.print("[dim]-----[/dim]")
+    elif isinstance(item, demo.Pass):
+        pass_report(item.report)
+    elif isinstance(item, demo.Log):
+        log_threads(item.entries, item.zone)
+    elif isinstance(item, demo.Wait):
+        console.print(f"[dim](waiting {item.seconds:.0f} s for it ...)[/dim]")
+    else:
+        demo_commands(item)
+
+
+def demo_commands(item: DemoCommands) -> None:
+    """Where the sandbox is and what to try on it."""
+    console = Console(highlight=False, markup=False, soft_wrap=True)
+    console.print()
+    console.print(f"The sandbox is kept in {item.directory}; its config is {item.config}.")
+    console.print(f"What the recruiters received is in the Maildir {item.outbox}.")
+    console.print("Try the other commands on it:")
+    for line in item.examples:
+        console.print(f"  {line}")
+    console.print(f"Remove it with: rm -rf {item.directory}")
+    console.print(
+        f"Set decliner up for your own mailbox: {item.program} init --email YOU@EXAMPLE.COM"
+    )

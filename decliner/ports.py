@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from decliner.ingest import ScanReport
 from decliner.smtp import SendResult
-from decliner.sync import ScanReport
 
 
 class MailSource(Protocol):

@@ -36,6 +36,7 @@ from decliner.core.plan import (
 from decliner.core.render import Rendered, render_followup, render_withdrawal
 from decliner.core.templating import TemplateProblem
 from decliner.errors import DeclinerError
+from decliner.ingest import ScanReport
 from decliner.ports import MailSource, Transport
 from decliner.store import Store, mailbox
 from decliner.store import events as event_db
@@ -43,7 +44,6 @@ from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
 from decliner.store import thread as thread_db
 from decliner.store.outbox import OutboxRow
-from decliner.sync import ScanReport
 
 log = logging.getLogger(__name__)
 

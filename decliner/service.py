@@ -18,6 +18,7 @@ from decliner.core.headers import RenderError, reply_subject
 from decliner.core.status import Facts, Status, status
 from decliner.core.templating import TemplateProblem
 from decliner.errors import UserError
+from decliner.ingest import Progress, ScanReport
 from decliner.ports import MailSource, Transport
 from decliner.runner import PassReport, Runner
 from decliner.smtp import SmtpTransport
@@ -26,7 +27,7 @@ from decliner.store import events as event_db
 from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
 from decliner.store import thread as thread_db
-from decliner.sync import Progress, Scanner, ScanReport
+from decliner.sync import Scanner
 
 
 def utcnow() -> datetime:
@@ -47,9 +48,14 @@ def mail_source(
     now: Callable[[], datetime] = utcnow,
     progress: Progress | None = None,
 ) -> Iterator[MailSource]:
-    """The configured mailbox, connected for the block."""
+    """The configured mailbox, connected (IMAP) or checked (Maildir) for the block."""
     if config.maildir is not None:
-        raise UserError(f"{config.source}: [maildir]: reading mail from a Maildir is not in this version yet")
+        from decliner.maildir import MaildirSource
+
+        source = MaildirSource(config, store, now=now, progress=progress)
+        source.check_root()
+        yield source
+        return
     with imap.session(config) as client:
         yield imap.ImapSource(config, client, Scanner(config, store, now=now, progress=progress))
 

@@ -12,24 +12,20 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from decliner.config import Config
 from decliner.core import bodystructure
-from decliner.core.events import merge, record_from, recurrence_key
 from decliner.core.invites import parse_parts
 from decliner.core.mime import decode_part
-from decliner.core.model import ParsedInvite, Rejected
-from decliner.core.replies import Reply, match_reply
-from decliner.store import Store, event_id, mailbox
-from decliner.store import events as event_db
-from decliner.store import outbox as outbox_db
-from decliner.store import thread as thread_db
+from decliner.core.replies import Reply
+from decliner.ingest import Progress, Recorder, ScanReport
+from decliner.store import Store, mailbox
 from decliner.store.mailbox import FolderState, StoredMessage
 
 log = logging.getLogger(__name__)
@@ -38,19 +34,7 @@ HEADER_FIELDS = "MESSAGE-ID SUBJECT FROM REPLY-TO DATE REFERENCES IN-REPLY-TO TO
 UID_CHUNK = 500
 MAX_CALENDAR_BYTES = 4 * 1024 * 1024
 
-Progress = Callable[[str, int, int], None]
-"""Called as (folder, messages read, messages to read) during a scan."""
-
-
-@dataclass
-class ScanReport:
-    """What a pass found, for the CLI and the daemon's status line."""
-
-    folders: list[str] = field(default_factory=list)
-    new_messages: int = 0
-    invites: int = 0
-    replies: int = 0
-    skipped: list[str] = field(default_factory=list)
+__all__ = ["Progress", "ScanReport", "Scanner"]  # the first two live in `ingest`, for both sources
 
 
 @dataclass(frozen=True)
@@ -78,7 +62,7 @@ class Scanner:
         self.now = now
         self.progress = progress
         self.me = config.account.addresses
-        self.ours: dict[str, str] = {}
+        self.recorder = Recorder(config, now=now)
         self.zone = config.account.zone
 
     def folders(self) -> list[str]:
@@ -90,10 +74,12 @@ class Scanner:
         """One pass over every folder; a folder that cannot be opened is skipped with a warning."""
         condstore = client.has_capability("CONDSTORE")  # enabled by imap.connect
         report = ScanReport()
-        self.ours = outbox_db.our_message_ids(self.store.connection)
+        self.recorder.load_ours(self.store.connection)
         for name in self.folders():
             try:
                 info = client.select_folder(name, readonly=True)
+            except IMAPClientAbortError:
+                raise  # the connection is gone, not the folder
             except IMAPClientError as exc:
                 log.warning("folder %s: cannot open it, skipped: %s", name, exc)
                 continue
@@ -137,9 +123,7 @@ class Scanner:
             for candidate in candidates:
                 report.invites += self._record(conn, name, candidate, bodies, report)
             for uid, reply in replies:
-                if thread_db.add_reply(conn, reply, name, uid, self.now()):
-                    report.replies += 1
-                    log.info("reply from %s in the thread of %s", reply.from_, reply.event_id)
+                self.recorder.add_reply(conn, reply, name, uid, report)
             for uid, has_keyword in keywords.items():
                 mailbox.set_keyword(conn, name, uid, has_keyword)
             if gone:
@@ -161,7 +145,7 @@ class Scanner:
         for done, chunk in enumerate(_chunks(uids, UID_CHUNK), start=1):
             for uid, data in sorted(client.fetch(chunk, items).items()):
                 parts = bodystructure.calendar_parts(data.get(b"BODYSTRUCTURE") or ())
-                if self.ours and (reply := match_reply(_headers(data), self.ours, self.me)):
+                if reply := self.recorder.reply_in(_headers(data)):
                     replies.append((uid, reply))
                 if parts:
                     candidates.append(
@@ -207,45 +191,15 @@ class Scanner:
             if (candidate.uid, p.section) in bodies
         ]
         result = parse_parts(candidate.headers, decoded, me=self.me, default_tz=self.zone)
-        keyword = self._has_keyword(candidate.flags)
-        if result is None:
-            return 0
-        if isinstance(result, Rejected):
-            what = f"folder {folder} UID {candidate.uid}: skipped an unreadable invitation ({result.reason}: {result.detail})"
-            log.warning("%s", what)
-            report.skipped.append(what)
-            mailbox.save_message(
-                conn, StoredMessage(folder, candidate.uid, "", "rejected", (), keyword)
-            )
-            return 0
-        ids = self._merge(conn, folder, candidate.uid, result)
-        kind = "cancel" if result.method == "CANCEL" else "invite"
-        message_id = result.message.message_id
-        mailbox.save_message(
-            conn, StoredMessage(folder, candidate.uid, message_id, kind, ids, keyword)
+        return self.recorder.record(
+            conn,
+            folder,
+            candidate.uid,
+            result,
+            keyword=self._has_keyword(candidate.flags),
+            label=f"folder {folder} UID {candidate.uid}",
+            report=report,
         )
-        return 1
-
-    def _merge(self, conn: Any, folder: str, uid: int, parsed: ParsedInvite) -> tuple[str, ...]:
-        ids = []
-        for event in parsed.events:
-            rid = recurrence_key(event.recurrence_id)
-            eid = event_id(event.uid, rid)
-            ids.append(eid)
-            incoming = record_from(
-                event_id=eid,
-                event=event,
-                message=parsed.message,
-                folder=folder,
-                uid=uid,
-                calendar=parsed.calendar_bytes,
-            )
-            merged = merge(event_db.get(conn, event.uid, rid), incoming)
-            if merged is not None:
-                event_db.save(conn, merged, self.now())
-            if incoming.cancelled_by_organizer and not rid:
-                event_db.cancel_instances(conn, event.uid, self.now())
-        return tuple(ids)
 
     def _has_keyword(self, flags: Iterable[bytes | str]) -> bool:
         wanted = self.imap.flag_keyword.lower()

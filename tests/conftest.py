@@ -54,6 +54,19 @@ def dovecot(
         server.stop()
 
 
+@pytest.fixture
+def own_dovecot(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> Iterator[Dovecot]:
+    """A Dovecot of the test's own, for tests that stop and restart the server."""
+    root = tmp_path_factory.mktemp("own-dovecot")
+    _make_traversable(root, tmp_path_factory)
+    server = Dovecot(root)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def smtp_servers(dovecot: Dovecot, oauth_server: OAuthServer) -> Iterator[SmtpServers]:
     """aiosmtpd servers (.plain, .starttls, .tls) delivering to Dovecot users over LMTP."""

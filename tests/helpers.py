@@ -33,6 +33,7 @@ def config_text(
     smtp_port: int = 25,
     extra: str = "",
     imap_extra: str = "",
+    imap_timeout: str = "10s",
 ) -> str:
     """A plain-TCP config for the test bed; `me` overrides the account's own address."""
     alias_list = ", ".join(f'"{a}"' for a in aliases)
@@ -49,7 +50,7 @@ port = {imap_port or dovecot.imap_port}
 security = "plain"
 username = "{account.address}"
 password = "{account.password}"
-timeout = "10s"
+timeout = "{imap_timeout}"
 {imap_extra}
 
 [smtp]

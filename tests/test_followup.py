@@ -16,8 +16,7 @@ import pytest
 
 from decliner import service
 from decliner.store import outbox as outbox_db
-from tests.mailfactory import google_invite
-from tests.world import SOON, Clock, World, run_pass
+from tests.world import Clock, World, run_pass
 
 pytestmark = pytest.mark.servers
 
@@ -27,15 +26,8 @@ def parse(raw: bytes) -> EmailMessage:
 
 
 def flagged_invite(world: World, uid: str = "fu@g") -> str:
-    raw, invite_id = google_invite(
-        organizer=world.sam.address,
-        organizer_name="Sam Recruiter",
-        me=world.jane.address,
-        uid=uid,
-        start=SOON,
-    )
-    world.dovecot.append(world.jane, "INBOX", raw, keywords=["Decline"])
-    return invite_id
+    """A flagged invite from Sam Recruiter; its Message-ID."""
+    return world.invite(uid, name="Sam Recruiter")[1]
 
 
 def reply_from_sam(world: World, to_message: EmailMessage) -> bytes:

@@ -281,3 +281,22 @@ def test_instants_are_stored_in_utc_to_the_second() -> None:
     assert iso_utc(datetime(2025, 3, 1, 10, 0, 0, 123, tzinfo=paris)) == NOW
     with pytest.raises(ValueError, match="naive"):
         iso_utc(datetime(2025, 3, 1, 10, 0))
+
+
+def test_daemon_pid_reports_the_lock_holder(db: Path) -> None:
+    """daemon_pid() names the process holding the lock from another process, and None once it is free."""
+    with Store.open(db) as store:
+        assert store.daemon_pid() is None
+    holder = child(
+        "import sys, time\nfrom pathlib import Path\nfrom decliner.store import Store\n"
+        f"s = Store.open(Path({str(db)!r})); s.lock_daemon(); print('locked', flush=True); time.sleep(30)\n"
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with Store.open(db) as store:
+            assert store.daemon_pid() == holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+    with Store.open(db) as store:
+        assert store.daemon_pid() is None

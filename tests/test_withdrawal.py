@@ -117,14 +117,7 @@ def test_config_glob_outlook_and_cli_flag_robot_reach_the_right_people(world: Wo
 
 def test_unflag_within_grace_sends_nothing(world: World) -> None:
     """Flag, pass, unflag within the grace period, pass after it: nothing sent, the row says why."""
-    raw, _ = google_invite(
-        organizer=world.sam.address,
-        organizer_name="Sam",
-        me=world.jane.address,
-        uid="u@g",
-        start=SOON,
-    )
-    uid = world.dovecot.append(world.jane, "INBOX", raw, keywords=["Decline"])
+    uid = world.invite("u@g")[0]
     config = world.config(grace="5m")
     clock = Clock(datetime.now(UTC))
     run_pass(config, clock)
@@ -145,14 +138,7 @@ def test_unflag_within_grace_sends_nothing(world: World) -> None:
 
 def test_unflag_command_cancels_in_grace(world: World) -> None:
     """`decliner unflag` removes the keyword on the server and cancels the scheduled withdrawal."""
-    raw, _ = google_invite(
-        organizer=world.sam.address,
-        organizer_name="Sam",
-        me=world.jane.address,
-        uid="u2@g",
-        start=SOON,
-    )
-    uid = world.dovecot.append(world.jane, "INBOX", raw, keywords=["Decline"])
+    uid = world.invite("u2@g")[0]
     config = world.config(grace="1h")
     run_pass(config, service.utcnow)
     event_id = outbox(config)[0].event_id
@@ -197,14 +183,7 @@ def test_past_interview_is_missed_and_short_notice_apologises(world: World) -> N
 
 def test_temporary_failure_then_success(world: World) -> None:
     """SMTP 451 then 250: one message delivered, two attempts recorded."""
-    raw, _ = google_invite(
-        organizer=world.sam.address,
-        organizer_name="Sam",
-        me=world.jane.address,
-        uid="t@g",
-        start=SOON,
-    )
-    world.dovecot.append(world.jane, "INBOX", raw, keywords=["Decline"])
+    world.invite("t@g")
     config = world.config()
     clock = Clock(datetime.now(UTC))
     world.smtp.plain.fail_next(451, "Try again later", count=1)
@@ -223,14 +202,7 @@ def test_temporary_failure_then_success(world: World) -> None:
 
 def test_permanent_failure_is_recorded_and_not_retried(world: World) -> None:
     """SMTP 550: the row is failed with the server's reply; later passes send nothing."""
-    raw, _ = google_invite(
-        organizer=world.sam.address,
-        organizer_name="Sam",
-        me=world.jane.address,
-        uid="p@g",
-        start=SOON,
-    )
-    world.dovecot.append(world.jane, "INBOX", raw, keywords=["Decline"])
+    world.invite("p@g")
     world.config()
     world.smtp.plain.fail_next(550, "Mailbox unavailable", count=1)
     result = world.cli("run", "--once")
@@ -247,14 +219,7 @@ def test_permanent_failure_is_recorded_and_not_retried(world: World) -> None:
 
 def test_cut_after_data_is_resent_with_the_same_bytes(world: World) -> None:
     """A connection cut after DATA: the retry checks Sent, then resends the same bytes and Message-ID."""
-    raw, _ = google_invite(
-        organizer=world.sam.address,
-        organizer_name="Sam",
-        me=world.jane.address,
-        uid="c@g",
-        start=SOON,
-    )
-    world.dovecot.append(world.jane, "INBOX", raw, keywords=["Decline"])
+    world.invite("c@g")
     config = world.config()
     clock = Clock(datetime.now(UTC))
     world.smtp.plain.cut_after_data_next(1)
@@ -274,14 +239,7 @@ def test_cut_after_data_is_resent_with_the_same_bytes(world: World) -> None:
 
 def test_provider_filed_copy_means_no_resend(world: World) -> None:
     """When the cut attempt did go through and the provider filed it in Sent, nothing is resent."""
-    raw, _ = google_invite(
-        organizer=world.sam.address,
-        organizer_name="Sam",
-        me=world.jane.address,
-        uid="f@g",
-        start=SOON,
-    )
-    world.dovecot.append(world.jane, "INBOX", raw, keywords=["Decline"])
+    world.invite("f@g")
     config = world.config()
     clock = Clock(datetime.now(UTC))
     world.smtp.plain.cut_after_data_next(1)

@@ -17,6 +17,7 @@ from decliner.cli import cli
 from decliner.config import Config
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config
+from tests.mailfactory import google_invite
 from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.smtpd import SmtpServers
 
@@ -51,6 +52,22 @@ class World:
             email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[misc]
             for raw in self.dovecot.fetch_all(account, "INBOX")
         ]
+
+    def invite(
+        self, uid: str, *, start: datetime | None = None, flagged: bool = True, name: str = "Sam"
+    ) -> tuple[int, str]:
+        """A Google-style invite from Sam in Jane's INBOX (with the flag keyword): IMAP UID, Message-ID."""
+        raw, message_id = google_invite(
+            organizer=self.sam.address,
+            organizer_name=name,
+            me=self.jane.address,
+            uid=uid,
+            start=start or SOON,
+        )
+        imap_uid = self.dovecot.append(
+            self.jane, "INBOX", raw, keywords=["Decline"] if flagged else []
+        )
+        return imap_uid, message_id
 
     def sent_by_jane(self) -> list[bytes]:
         return [m.data for m in self.smtp.plain.messages if m.mail_from == self.jane.address]

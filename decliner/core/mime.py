@@ -54,6 +54,23 @@ def decode_part(body: bytes, *, transfer_encoding: str = "", charset: str = "") 
     return _to_utf8(body, charset)
 
 
+# Every part `find_calendar_parts` accepts is declared in clear text in some MIME
+# header: a text/calendar type, or a file name ending in .ics (also RFC 2231's
+# percent-encoded or RFC 2047's encoded-word forms, which are matched loosely).
+_MAY_HOLD_CALENDAR = re.compile(
+    rb"text/calendar|\.ics|%2eics|filename\*|name\s*=\s*\"?=\?", re.IGNORECASE
+)
+
+
+def may_hold_calendar(raw: bytes) -> bool:
+    """Whether a whole message might carry a calendar part: a cheap test before parsing it.
+
+    False only when `find_calendar_parts` would surely find nothing, so a local
+    mailbox's plain mail is never MIME-parsed.
+    """
+    return _MAY_HOLD_CALENDAR.search(raw) is not None
+
+
 def _is_calendar_part(part: Message) -> tuple[bool, bool]:
     """(is a calendar part, is a text/calendar part) for one leaf part."""
     ctype = part.get_content_type()

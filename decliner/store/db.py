@@ -211,6 +211,28 @@ class Store:
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._lock_fd = fd
 
+    def daemon_pid(self) -> int | None:
+        """The pid of the daemon holding this db's lock, or None when none runs."""
+        if self._lock_fd is not None:
+            return os.getpid()
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        finally:
+            os.close(fd)  # closing also drops the probe's own shared lock
+        return None
+
+    def last_sync(self) -> datetime | None:
+        """When a pass last read a folder, if ever."""
+        row = self._conn.execute("SELECT max(synced) AS synced FROM folders").fetchone()
+        return datetime.fromisoformat(row["synced"]) if row and row["synced"] else None
+
     def close(self) -> None:
         """Close the connection and release the daemon lock; closing twice is harmless."""
         self._conn.close()

@@ -6,10 +6,11 @@ goes out at most once, ever (SPEC behaviour 5). Schema (version 1):
 ``meta(key PK, value)``
     ``schema_version`` = number of `MIGRATIONS` applied.
 ``folders(name PK, uidvalidity, uidnext, highestmodseq, exists_count, synced)``
-    Per IMAP folder: messages below ``uidnext`` have been read; a different
-    ``uidvalidity`` means rescan. ``highestmodseq`` is NULL without CONDSTORE.
-    ``exists_count`` is the message count at the last pass: a count that does
-    not add up means something was expunged.
+    Per mail folder (IMAP; for Maildir see ``maildir_keys``): messages below
+    ``uidnext`` have been read; a different ``uidvalidity`` means rescan.
+    ``highestmodseq`` is NULL without CONDSTORE. ``exists_count`` is the
+    message count at the last pass: a count that does not add up means
+    something was expunged.
 ``messages(folder -> folders, uid, message_id, kind, event_ids, keyword; PK(folder, uid))``
     Calendar messages already read (other mail is not recorded): ``kind`` is
     invite, cancel or rejected (malformed); ``event_ids`` a JSON array of the
@@ -47,6 +48,19 @@ goes out at most once, ever (SPEC behaviour 5). Schema (version 1):
     ``copied`` (the copy in the sent folder exists), ``created``.
 ``thread(id PK, event_id -> events, message_id UNIQUE, in_reply_to, from_addr, to_addrs, cc_addrs, subject, date, folder, uid)``
     Inbound replies to our messages (the log's ``direction: "in"``).
+``maildir_keys(folder -> folders, key, uid; PK(folder, key), UNIQUE(folder, uid))``
+    With a ``[maildir]`` source: every message file read so far, by its
+    Maildir key (the file name before ``:2,``, which stays when flags change),
+    and the integer UID it was given, in increasing order from the folder's
+    ``folders.uidnext``, so ``messages``, ``events.invite_uid`` and
+    ``thread.uid`` work as with IMAP. A key not listed is new; a listed key
+    whose file is gone was moved or deleted. (A Maildir folder's
+    ``folders.uidvalidity`` is always 1: keys are unique for ever.)
+``maildir_folders(name PK -> folders, new_mtime_ns, cur_mtime_ns)``
+    The mtimes of a Maildir folder's ``new/`` and ``cur/`` when it was last
+    listed completely: both unchanged means nothing arrived, left or was
+    renamed, and the folder is skipped. NULL (a listing too close to a change
+    to trust the clock's granularity) means list it again.
 
 Times are ISO 8601 UTC strings from `iso_utc`, so they compare as text.
 """
@@ -168,5 +182,17 @@ MIGRATIONS: list[str] = [
         uid         INTEGER
     );
     CREATE INDEX thread_event ON thread (event_id);
+    CREATE TABLE maildir_keys (
+        folder TEXT NOT NULL REFERENCES folders(name) ON DELETE CASCADE,
+        key    TEXT NOT NULL,
+        uid    INTEGER NOT NULL,
+        PRIMARY KEY (folder, key),
+        UNIQUE (folder, uid)
+    );
+    CREATE TABLE maildir_folders (
+        name         TEXT PRIMARY KEY REFERENCES folders(name) ON DELETE CASCADE,
+        new_mtime_ns INTEGER,
+        cur_mtime_ns INTEGER
+    );
     """,
 ]

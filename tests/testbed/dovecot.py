@@ -189,6 +189,15 @@ class Dovecot:
             self._passwords[address] = password
         return Account(address, password)
 
+    def add_account(self, account: Account) -> Account:
+        """Make an account of another test-bed Dovecot a user here too (same password)."""
+        with self._lock:
+            entry = self.layout.passwd_dir / account.address
+            entry.write_text(f"{account.address}:{{PLAIN}}{account.password}::::::\n")
+            entry.chmod(0o644)
+            self._passwords[account.address] = account.password
+        return account
+
     def password_of(self, address: str) -> str | None:
         """The password of a test-bed user, or None for unknown addresses."""
         with self._lock:

@@ -1,0 +1,382 @@
+"""`decliner run`: the long-running daemon around the same pass as `run --once`.
+
+An asyncio main loop owns the timers: IMAP IDLE (its own thread and connection)
+and APScheduler date jobs for due outbox rows only *wake* it; every pass runs on
+one worker thread that owns the state db and the command connection, so passes
+never overlap. Connection errors reconnect with capped backoff (1 s to 5 min).
+The systemd watchdog is fed only while IMAP round trips or passes complete, so
+a hung connection gets the service restarted. SIGTERM finishes the pass in
+flight (its outbox state is committed step by step either way) and exits 0;
+SIGHUP reloads the config, keeping the old one if the new one is broken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from decliner import config as config_module
+from decliner import service
+from decliner.backoff import Backoff
+from decliner.config import Config
+from decliner.errors import ConnectionFailure, DeclinerError, LockedError
+from decliner.idle import IdleWatcher
+from decliner.runner import PassReport, Runner
+from decliner.store import Store
+from decliner.store import outbox as outbox_db
+from decliner.systemd import Notifier, watchdog_interval
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+STOP_GRACE = 8.0
+
+
+class _Abandoned(Exception):
+    """The pass in flight did not finish within the stop grace period."""
+
+
+class Worker:
+    """One thread that runs submitted calls in order (the state db is bound to it)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="decliner worker", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            call, future = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as exc:  # handed to the awaiting coroutine
+                    future.set_exception(exc)
+
+    async def run(self, call: Callable[[], T]) -> T:
+        """Run `call` on the worker thread and await its result."""
+        future: Future[T] = Future()
+        self._queue.put((call, future))
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        """Let the thread finish what it has and end."""
+        self._queue.put(None)
+
+
+class Session:
+    """What lives on the worker thread: the store, the lock, and the command connection."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store: Store | None = None
+        self._source: contextlib.ExitStack | None = None
+        self.source: Any = None
+
+    def open(self) -> None:
+        """Open the state db and take the daemon lock (raises LockedError if taken)."""
+        self.store = service.open_store(self.config)
+        try:
+            self.store.lock_daemon()
+        except LockedError:
+            self.store.close()
+            self.store = None
+            raise
+
+    def connect(self) -> None:
+        """Log in (or open the Maildir) unless connected; the connection is kept between passes."""
+        assert self.store is not None  # noqa: S101 -- open() always runs first
+        if self.source is None:
+            stack = contextlib.ExitStack()
+            self.source = stack.enter_context(service.mail_source(self.config, self.store))
+            self._source = stack
+
+    def run_pass(self) -> PassReport:
+        """One pass over the kept-open connection; a broken connection is dropped and re-raised."""
+        assert self.store is not None  # noqa: S101 -- open() always runs first
+        self.connect()
+        try:
+            return Runner(self.config, self.store, now=service.utcnow).run_once(
+                self.source, service.transport(self.config)
+            )
+        except ConnectionFailure:
+            self.disconnect()
+            raise
+
+    def due_times(self) -> dict[int, datetime]:
+        """Outbox rows waiting for a time: row id -> when it is due."""
+        assert self.store is not None  # noqa: S101
+        return {
+            row.id: row.due
+            for row in outbox_db.rows(self.store.connection)
+            if row.state in ("scheduled", "pending")
+        }
+
+    def counts(self) -> tuple[int, datetime | None]:
+        """How many upcoming invites, and when the next message is due."""
+        assert self.store is not None  # noqa: S101
+        now = service.utcnow()
+        invites = len(service.invites(self.config, self.store, now, include_past=False))
+        dues = [d for d in self.due_times().values() if d > now]
+        return invites, min(dues, default=None)
+
+    def disconnect(self) -> None:
+        """Close the command connection (it is reopened by the next pass)."""
+        stack, self._source, self.source = self._source, None, None
+        if stack is not None:
+            with contextlib.suppress(Exception):
+                stack.close()
+
+    def close(self) -> None:
+        """Disconnect, release the lock and close the db."""
+        self.disconnect()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+class Daemon:
+    """The main loop; `run()` returns the exit status."""
+
+    def __init__(
+        self, config: Config, config_path: Path | None, notifier: Notifier | None = None
+    ) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.notifier = notifier or Notifier()
+        self.watchdog = watchdog_interval()
+        self.stopping = asyncio.Event()
+        self.wake = asyncio.Event()
+        self.last_progress = time.monotonic()
+        self.last_sync: datetime | None = None
+        self.worker = Worker()
+        self.session = Session(config)
+        self.idle: IdleWatcher | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self._config_mtime = self._mtime()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def main(self) -> int:
+        """Run until SIGTERM/SIGINT; the exit status."""
+        self.loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(signum, self.stopping.set)
+        self.loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        try:
+            await self.worker.run(self.session.open)
+        except DeclinerError:
+            self.worker.close()
+            raise
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.scheduler.start()
+        tasks = [asyncio.ensure_future(self._feed_watchdog())]
+        try:
+            await self._loop()
+        finally:
+            self.notifier.stopping()
+            log.info("stopping")
+            for task in tasks:
+                task.cancel()
+            self.scheduler.shutdown(wait=False)
+            if self.idle is not None:
+                await asyncio.to_thread(self.idle.stop)
+            with contextlib.suppress(TimeoutError):  # a hung pass: the OS frees the lock and db
+                await asyncio.wait_for(self.worker.run(self.session.close), 1.0)
+            self.worker.close()
+        return 0
+
+    async def _loop(self) -> None:
+        backoff = Backoff()
+        ready = False
+        poll = self.config.need_imap().poll_interval.total_seconds() if self.config.imap else 60.0
+        while not self.stopping.is_set():
+            self.wake.clear()
+            try:
+                if not ready:
+                    await self._in_worker(self.session.connect)
+                    ready = True
+                    self._progress()
+                    self.notifier.ready("logged in; reading new mail")
+                    log.info("logged in; watching for invitations")
+                    self._start_idle()
+                self._reload_cancel_rules()
+                report = await self._in_worker(self.session.run_pass)
+            except _Abandoned:
+                log.warning(
+                    "a pass was still running at stop; its outbox state is saved step by step"
+                )
+                return
+            except DeclinerError as exc:
+                delay = backoff.next()
+                if not getattr(exc, "timed_out", False):
+                    self._progress()  # the server answered, with an error: the loop is alive
+                self.notifier.status(f"reconnecting in {delay:.0f}s: {exc}")
+                log.warning("%s; retrying in %.0fs", exc, delay)
+                await self._sleep(delay)
+                continue
+            backoff.reset()
+            self._progress()
+            self.last_sync = datetime.now(UTC)
+            self.notifier.status(await self._status(report))
+            await self._reschedule()
+            await self._sleep(poll)
+
+    async def _in_worker(self, call: Callable[[], T]) -> T:
+        """Run `call` on the worker; on a stop, give it STOP_GRACE seconds, then abandon it."""
+        job = asyncio.ensure_future(self.worker.run(call))
+        stop = asyncio.ensure_future(self.stopping.wait())
+        done, _pending = await asyncio.wait({job, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if job not in done:
+            try:
+                return await asyncio.wait_for(asyncio.shield(job), STOP_GRACE)
+            except TimeoutError:
+                raise _Abandoned from None
+        return job.result()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait for `seconds`, a wake-up (IDLE, a due message) or a stop, whichever comes first."""
+        waits = [
+            asyncio.ensure_future(self.stopping.wait()),
+            asyncio.ensure_future(self.wake.wait()),
+        ]
+        _done, pending = await asyncio.wait(
+            waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        if self.wake.is_set() and not self.stopping.is_set():
+            await asyncio.sleep(0.5)  # let a burst of IDLE notices settle into one pass
+
+    # -- wake-ups --------------------------------------------------------------
+
+    def _start_idle(self) -> None:
+        imap_cfg = self.config.imap
+        if imap_cfg is None or not imap_cfg.idle or self.idle is not None:
+            return
+        heartbeat = min(imap_cfg.poll_interval.total_seconds(), 24 * 60.0)
+        if self.watchdog:
+            heartbeat = min(heartbeat, max(self.watchdog / 4, 0.5))
+        self.idle = IdleWatcher(
+            self.config,
+            imap_cfg.folders[0],
+            heartbeat=heartbeat,
+            on_change=lambda: self._threadsafe(self.wake.set),
+            on_alive=lambda: self._threadsafe(self._progress),
+            on_error=lambda exc, timed_out: None if timed_out else self._threadsafe(self._progress),
+        )
+        self.idle.start()
+
+    def _threadsafe(self, call: Callable[[], None]) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(call)
+
+    async def _reschedule(self) -> None:
+        """One date job per waiting outbox row (job id = row id); the outbox stays the record."""
+        assert self.scheduler is not None  # noqa: S101 -- started in main()
+        due = await self.worker.run(self.session.due_times)
+        wanted = {str(row_id): when for row_id, when in due.items()}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        for job_id, when in wanted.items():
+            self.scheduler.add_job(
+                self.wake.set,
+                trigger=DateTrigger(run_date=when, timezone=UTC),
+                id=job_id,
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+            )
+
+    # -- health ------------------------------------------------------------------
+
+    def _progress(self) -> None:
+        self.last_progress = time.monotonic()
+
+    async def _feed_watchdog(self) -> None:
+        if not self.watchdog:
+            return
+        while True:
+            await asyncio.sleep(self.watchdog / 2)
+            if time.monotonic() - self.last_progress < self.watchdog:
+                self.notifier.watchdog()
+
+    async def _status(self, report: PassReport) -> str:
+        invites, next_due = await self.worker.run(self.session.counts)
+        zone = self.config.account.zone
+        parts = []
+        if self.config.imap and self.config.imap.idle:
+            parts.append(f"idle on {self.config.imap.folders[0]}")
+        parts.append(f"{invites} upcoming invite{'s' if invites != 1 else ''}")
+        if next_due:
+            parts.append(f"next message due {next_due.astimezone(zone):%Y-%m-%d %H:%M}")
+        if self.last_sync:
+            parts.append(f"last sync {self.last_sync.astimezone(zone):%H:%M:%S}")
+        if report.sent:
+            parts.append(f"sent {len(report.sent)} just now")
+        return ", ".join(parts)
+
+    # -- configuration ---------------------------------------------------------
+
+    def _mtime(self) -> float:
+        try:
+            return self.config.source.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def _reload_cancel_rules(self) -> None:
+        """`[[cancel]]` edits take effect at the next pass, without a SIGHUP."""
+        mtime = self._mtime()
+        if mtime == self._config_mtime:
+            return
+        self._config_mtime = mtime
+        try:
+            fresh = config_module.load(self.config.source)
+        except DeclinerError as exc:
+            log.warning("config changed but is invalid, keeping the old one: %s", exc)
+            return
+        if fresh.cancel != self.config.cancel:
+            log.info("config: [[cancel]] entries reloaded (%d)", len(fresh.cancel))
+            self._use(self.config.model_copy(update={"cancel": fresh.cancel}))
+
+    async def reload(self) -> None:
+        """SIGHUP: read the config again; a broken one is reported and the old one kept."""
+        self.notifier.reloading()
+        try:
+            fresh = config_module.load(self.config.source)
+        except DeclinerError as exc:
+            log.error("reload failed, keeping the running config: %s", exc)
+        else:
+            log.info("config reloaded from %s", fresh.source)
+            self._use(fresh)
+            await self.worker.run(self.session.disconnect)
+            if self.idle is not None:
+                await asyncio.to_thread(self.idle.stop)
+                self.idle = None
+                self._start_idle()
+            self.wake.set()
+        self.notifier.ready("configuration reloaded")
+
+    def _use(self, config: Config) -> None:
+        self.config = config
+        self.session.config = config
+
+
+def run(config: Config, config_path: Path | None) -> int:
+    """Run the daemon in this process until stopped; the exit status."""
+    return asyncio.run(Daemon(config, config_path).main())

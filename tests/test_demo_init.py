@@ -1,0 +1,122 @@
+"""`decliner demo` end to end in a temp dir, and `decliner init`'s starter config."""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from decliner import config as cfg
+from decliner import starter
+from decliner.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
+    """The demo builds its sandbox, withdraws, logs the reply, follows up, and prints what the
+    recruiter received; the printed config then works with the other commands."""
+    sandbox = tmp_path / "sandbox"
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(sandbox), "--followup-delay", "2s"])
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 15
+    out = result.stdout
+    withdrawal = out.split("----- the withdrawal -----")[1].split("-----\n")[0]
+    followup = out.split("----- the follow-up -----")[1].split("-----\n")[0]
+    assert "To: Priya Raman <priya@acme.example>" in withdrawal
+    assert "In-Reply-To: <" in withdrawal and "I have accepted another offer." in withdrawal
+    assert "REPLY, jane.doe@example.com DECLINED" in withdrawal
+    assert "Thank you for your reply." in followup
+    assert "Subject: Re: Invitation: Interview – Acme" in followup
+    assert "logged 1 reply(ies)" in out
+    config = sandbox / "config.toml"
+    assert f"--config {config}" in out
+    rows = json.loads(
+        CliRunner().invoke(cli, ["--config", str(config), "invites", "--json"]).stdout
+    )
+    status = {r["summary"]: (r["status"], r["flagged_by"]) for r in rows}
+    assert status == {
+        "Interview – Acme": ("confirmed", "folder"),
+        "Technical screen - Initech": ("upcoming", None),  # the F flag withdraws nobody
+        "Onsite loop (Globex)": ("upcoming", None),
+    }
+    assert next(r for r in rows if "Globex" in r["summary"])["recipient"] == "sam@globex.example"
+    log = json.loads(CliRunner().invoke(cli, ["--config", str(config), "log", "--json"]).stdout)
+    assert [(r["kind"], r["state"]) for r in log] == [
+        ("withdrawal", "sent"),
+        ("reply", "received"),
+        ("followup", "sent"),
+    ]
+    check = CliRunner().invoke(cli, ["--config", str(config), "check"])
+    assert check.exit_code == 0, check.output
+
+
+def test_demo_refuses_a_used_directory_and_can_clean_up(tmp_path: Path) -> None:
+    """--dir must be new or empty (exit 2, nothing touched); --no-keep removes the sandbox."""
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "notes.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(used), "--no-keep"])
+    assert result.exit_code == 2
+    assert "not an empty directory" in result.stderr
+    assert [p.name for p in used.iterdir()] == ["notes.txt"]
+    gone = tmp_path / "gone"
+    result = CliRunner().invoke(
+        cli, ["demo", "--dir", str(gone), "--no-keep", "--followup-delay", "1s"]
+    )
+    assert result.exit_code == 0, result.output
+    assert not gone.exists()
+    assert "----- the follow-up -----" in result.stdout
+
+
+def test_init_writes_a_private_valid_starter(tmp_path: Path) -> None:
+    """init writes the example with --email filled in, mode 0600, parents created; check
+    --offline accepts it and lists the lines still marked TODO; the next steps are printed."""
+    path = tmp_path / "deep" / "er" / "config.toml"
+    result = CliRunner().invoke(cli, ["init", "--email", "me@mine.example", str(path)])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    config = cfg.load(path)
+    assert config.account.email == "me@mine.example"
+    assert f"decliner --config {path} check --offline" in result.stdout
+    assert "[account].name" in result.stdout and "[imap].host" in result.stdout
+    check = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
+    assert check.exit_code == 0, check.output
+    assert "still marked TODO: [account].name" in check.output
+    assert "[account].email" not in check.output  # filled in, so no longer marked
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    """An existing file is left alone: exit 2 with a clear message."""
+    path = tmp_path / "config.toml"
+    path.write_text("mine\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["init", str(path)])
+    assert result.exit_code == 2
+    assert "already exists; not overwriting it" in result.stderr
+    assert path.read_text(encoding="utf-8") == "mine\n"
+    bad = CliRunner().invoke(cli, ["init", "--email", "not an address", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "--email" in bad.stderr
+
+
+def test_init_default_path_is_the_lookup_default(tmp_path: Path) -> None:
+    """Without PATH, init writes where the config is looked up ($XDG_CONFIG_HOME here)."""
+    runner = CliRunner(env={"DECLINER_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    result = runner.invoke(cli, ["init"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "xdg" / "decliner" / "config.toml"
+    assert path.exists()
+    assert "  2. decliner check --offline" in result.stdout
+    assert runner.invoke(cli, ["check", "--offline"]).exit_code == 0
+
+
+def test_packaged_example_is_the_top_level_one() -> None:
+    """decliner/data/config.example.toml (what `init` writes) and config.example.toml are one
+    text; edit the top-level one and copy it: cp config.example.toml decliner/data/"""
+    assert starter.example_text() == (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    assert (ROOT / "decliner" / "data" / "config.example.toml").read_bytes() == (
+        ROOT / "config.example.toml"
+    ).read_bytes()
