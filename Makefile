@@ -22,21 +22,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-# The integration tests need Dovecot (IMAP + LMTP); install it when we may.
+# The integration tests need Dovecot (IMAP + LMTP), and the unit checks
+# systemd-analyze; install what is missing when we may (as root, with apt).
+NEEDED_DEBS = $(if $(wildcard /usr/sbin/dovecot),,dovecot-imapd dovecot-lmtpd) \
+	$(if $(shell command -v systemd-analyze 2>/dev/null),,systemd)
 servers:
-	@if [ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null 2>&1; then :; \
+	@if [ -z "$(strip $(NEEDED_DEBS))" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Dovecot for the integration tests"; \
+		echo "installing $(strip $(NEEDED_DEBS)) for the integration tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends dovecot-imapd dovecot-lmtpd >/dev/null; \
+			--no-install-recommends $(NEEDED_DEBS) >/dev/null; \
 	else \
-		echo "Dovecot is missing: the server tests will be skipped."; \
-		echo "Install it with: sudo apt-get install dovecot-imapd dovecot-lmtpd"; \
+		echo "missing: $(strip $(NEEDED_DEBS)); the tests that need them will be skipped."; \
+		echo "Install with: sudo apt-get install $(strip $(NEEDED_DEBS))"; \
 	fi
 
 # The whole flow on a throw-away local sandbox: no account, no network, no root.
 demo: $(STAMP)
 	$(BIN)/decliner demo
+
+# Long fault and fuzz runs: random SIGKILLs of `run --once`, heavy hypothesis.
+stress: $(STAMP) servers
+	HYPOTHESIS_PROFILE=stress $(BIN)/pytest -q -m "" -s tests/stress tests/core
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

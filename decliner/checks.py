@@ -12,6 +12,7 @@ from decliner import imap, smtp, starter
 from decliner.config import Config
 from decliner.core import templating
 from decliner.errors import DeclinerError
+from decliner.store import Store
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,22 @@ def check_templates(config: Config) -> Check:
     if problems:
         return Check("templates", False, "; ".join(problems))
     return Check("templates", True, ", ".join(checked))
+
+
+def check_state(config: Config) -> Check:
+    """The state db: where it is, when the mail was last read, whether a daemon runs."""
+    path = config.state_path()
+    if not path.exists():
+        return Check("state", True, f"{path} (not created yet: the first run creates it)")
+    try:
+        with Store.open(path) as store:
+            synced, pid = store.last_sync(), store.daemon_pid()
+    except DeclinerError as exc:
+        return Check("state", False, str(exc))
+    zone = config.account.zone
+    when = f"last sync {synced.astimezone(zone):%Y-%m-%d %H:%M:%S}" if synced else "never synced"
+    daemon = f"daemon running (pid {pid})" if pid else "no daemon running"
+    return Check("state", True, f"{path}: {when}; {daemon}")
 
 
 def check_imap(config: Config) -> Check:

@@ -99,9 +99,13 @@ def check(opts: Options, offline: bool) -> None:
     from decliner import checks
 
     config = opts.load()
-    results = [checks.check_config(config), checks.check_templates(config)]
-    _print_check(results[0])
-    _print_check(results[1])
+    results = [
+        checks.check_config(config),
+        checks.check_templates(config),
+        checks.check_state(config),
+    ]
+    for result in results:
+        _print_check(result)
     if not offline:
         if config.imap is not None:
             results.append(checks.check_imap(config))
@@ -161,7 +165,7 @@ def run(opts: Options, once: bool) -> None:
     if not once:
         from decliner import daemon
 
-        sys.exit(daemon.run(config, opts.config_path))
+        sys.exit(daemon.run(config))
     with service.open_store(config) as store:
         store.lock_daemon()
         report = service.run_once(config, store)

@@ -195,6 +195,7 @@ class MaildirConfig(_Section):
     )
     flag_folder: MaildirFolder = "Decline"
     sent_folder: MaildirFolder = "Sent"
+    poll_interval: Duration = timedelta(seconds=60)
 
     @property
     def sent(self) -> str | None:

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -150,11 +149,8 @@ class Session:
 class Daemon:
     """The main loop; `run()` returns the exit status."""
 
-    def __init__(
-        self, config: Config, config_path: Path | None, notifier: Notifier | None = None
-    ) -> None:
+    def __init__(self, config: Config, notifier: Notifier | None = None) -> None:
         self.config = config
-        self.config_path = config_path
         self.notifier = notifier or Notifier()
         self.watchdog = watchdog_interval()
         self.stopping = asyncio.Event()
@@ -202,7 +198,6 @@ class Daemon:
     async def _loop(self) -> None:
         backoff = Backoff()
         ready = False
-        poll = self.config.need_imap().poll_interval.total_seconds() if self.config.imap else 60.0
         while not self.stopping.is_set():
             self.wake.clear()
             try:
@@ -233,7 +228,11 @@ class Daemon:
             self.last_sync = datetime.now(UTC)
             self.notifier.status(await self._status(report))
             await self._reschedule()
-            await self._sleep(poll)
+            await self._sleep(self._poll_seconds())
+
+    def _poll_seconds(self) -> float:
+        source = self.config.imap or self.config.maildir
+        return source.poll_interval.total_seconds() if source else 60.0
 
     async def _in_worker(self, call: Callable[[], T]) -> T:
         """Run `call` on the worker; on a stop, give it STOP_GRACE seconds, then abandon it."""
@@ -377,6 +376,6 @@ class Daemon:
         self.session.config = config
 
 
-def run(config: Config, config_path: Path | None) -> int:
+def run(config: Config) -> int:
     """Run the daemon in this process until stopped; the exit status."""
-    return asyncio.run(Daemon(config, config_path).main())
+    return asyncio.run(Daemon(config).main())

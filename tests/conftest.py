@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.testbed.dovecot import DOVECOT_BIN, Account, Dovecot
 from tests.testbed.oauth import OAuthServer
 from tests.testbed.smtpd import SmtpServers, lmtp_deliverer, start_smtp_servers
 from tests.world import World
+
+# `make stress` runs the property tests with many more examples.
+settings.register_profile("stress", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def _make_traversable(path: Path, factory: pytest.TempPathFactory) -> None:

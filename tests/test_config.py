@@ -318,3 +318,12 @@ def test_check_reports_template_errors_with_file_and_line(tmp_path: Path) -> Non
     )
     result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
     assert result.exit_code == 0, result.output
+
+
+def test_check_offline_reports_the_state_db(tmp_path: Path) -> None:
+    """check --offline names the state db, and says when it does not exist yet."""
+    path = write(tmp_path, GOOD + f'\n[state]\npath = "{tmp_path / "s.db"}"\n')
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
+    line = next(x for x in result.output.splitlines() if " state " in x)
+    assert line.startswith("ok") and "not created yet" in line
+    assert not (tmp_path / "s.db").exists()

@@ -259,6 +259,15 @@ def test_second_daemon_refuses_to_start(
         assert second.returncode == 1
         assert b"another decliner is already running" in second.stderr
         assert second.stderr.count(b"\n") == 1
+        check = subprocess.run(
+            [sys.executable, "-m", "decliner", "--config", str(path), "check", "--offline"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        assert check.returncode == 0
+        assert f"daemon running (pid {first.pid})".encode() in check.stdout
+        assert b"last sync 20" in check.stdout
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=10) == 0
     listener.close()
@@ -284,4 +293,29 @@ def test_scheduler_wakes_the_daemon_for_the_followup(
         assert len(sent_by(smtp_servers, jane)) == 2
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+    listener.close()
+
+
+def test_daemon_on_a_maildir_tree(tmp_path: Path) -> None:
+    """The daemon over a local Maildir: an invite copied into the flag folder is withdrawn at the
+    next poll, through the maildir transport; SIGTERM stops it cleanly."""
+    from tests.test_maildir import Tree, invite
+
+    tree = Tree(tmp_path)
+    config = tree.config()
+    path = config.source
+    path.write_text(
+        path.read_text().replace('path = "mail"\n', 'path = "mail"\npoll_interval = "1s"\n')
+    )
+    key = tree.add(invite("md@g")[0])
+    listener = NotifyListener(tmp_path / "notify.sock")
+    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as process:
+        wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
+        time.sleep(1.5)
+        assert tree.received() == []
+        tree.copy(key)
+        wait_for(lambda: len(tree.received()) == 1, 15, "the withdrawal")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert listener.times("STOPPING=1")
     listener.close()

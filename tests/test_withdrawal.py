@@ -314,3 +314,46 @@ def test_header_injection_adds_no_header_and_no_recipient(world: World, payload:
         "content-type",
         "content-transfer-encoding",
     }
+
+
+def test_preview_before_and_after_sending(world: World) -> None:
+    """preview works before flagging (nothing stored or sent), then shows the exact stored bytes."""
+    world.invite("pv@g", flagged=False)
+    config = world.config()
+    assert world.cli("invites").exit_code == 0
+    event_id = json.loads(world.cli("invites", "--json", "--cached").stdout)[0]["id"]
+    shown = world.cli("preview", event_id[:6])
+    assert shown.exit_code == 0, shown.output
+    assert f"From: Jane Doe <{world.jane.address}>" in shown.stdout
+    assert f"To: Sam <{world.sam.address}>" in shown.stdout
+    assert "Subject: Re: Invitation: Interview" in shown.stdout
+    assert "Hi Sam," in shown.stdout
+    assert "REPLY" in shown.stdout and "DECLINED" in shown.stdout
+    assert outbox(config) == [] and world.sent_by_jane() == []
+    early = world.cli("preview", event_id, "--followup")
+    assert early.exit_code == 2 and "withdrawal to be sent first" in early.stderr
+    assert world.cli("flag", event_id).exit_code == 0
+    assert world.cli("run", "--once").exit_code == 0
+    [row] = [r for r in outbox(config) if r.kind == "withdrawal"]
+    raw = world.cli("preview", event_id, "--raw")
+    assert raw.stdout_bytes == row.raw
+    assert f"Message-ID: {row.message_id}" in world.cli("preview", event_id).stdout
+
+
+def test_ambiguous_and_unknown_event_ids(world: World) -> None:
+    """An unknown EVENT or an ambiguous prefix is a usage error listing the candidates."""
+    for n in range(17):  # 17 ids over 16 hex digits: two share a first digit
+        world.invite(f"amb{n}@g", flagged=False)
+    world.config()
+    assert world.cli("invites").exit_code == 0
+    ids = [r["id"] for r in json.loads(world.cli("invites", "--json", "--cached").stdout)]
+    first = max("0123456789abcdef", key=lambda d: sum(i.startswith(d) for i in ids))
+    shared = [i for i in ids if i.startswith(first)]
+    assert len(shared) > 1
+    unknown = world.cli("flag", "zzzz")
+    assert unknown.exit_code == 2 and "no invitation matches" in unknown.stderr
+    ambiguous = world.cli("flag", first)
+    assert ambiguous.exit_code == 2
+    assert "ambiguous" in ambiguous.stderr and shared[0] in ambiguous.stderr
+    by_uid = world.cli("flag", "amb3@g")
+    assert by_uid.exit_code == 0, by_uid.output
