@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -78,9 +79,9 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("id", no_wrap=True)  # the shortest unique prefix; any unique prefix works
     table.add_column("when", no_wrap=True)
-    table.add_column("summary", overflow="fold", ratio=1)
-    table.add_column("organizer", overflow="fold")
-    table.add_column("recipient", overflow="fold")
+    table.add_column("summary", overflow="fold", ratio=1, min_width=12)
+    table.add_column("organizer", no_wrap=True, overflow="ellipsis", max_width=30)
+    table.add_column("recipient", no_wrap=True, overflow="ellipsis", max_width=30)
     table.add_column("status", no_wrap=True, min_width=8)
     table.add_column("flag", no_wrap=True, min_width=6)
     width = short_id_width([v.event.id for v in views])
@@ -94,9 +95,9 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
         table.add_row(
             event.id[:width],
             when,
-            event.summary + ("" if event.interview else " [dim](not an interview?)[/dim]"),
-            organizer,
-            who if who != organizer else "[dim]organizer[/dim]",
+            escape(event.summary) + ("" if event.interview else " [dim](not an interview?)[/dim]"),
+            escape(organizer),
+            escape(who) if who != organizer else "[dim]organizer[/dim]",
             f"[{style}]{view.status}[/{style}]" if style else view.status,
             view.flagged_by or "",
         )
@@ -124,13 +125,13 @@ def pass_report(report: PassReport) -> None:
     if scan.replies:
         console.print(f"logged {scan.replies} reply(ies) in our threads")
     for line in scan.skipped:
-        console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
+        console.print(f"[yellow]skipped[/yellow] {escape(line)}", highlight=False)
     for line in report.sent:
-        console.print(f"[green]sent[/green] {line}", highlight=False)
+        console.print(f"[green]sent[/green] {escape(line)}", highlight=False)
     for line in report.retrying:
-        console.print(f"[yellow]will retry[/yellow] {line}", highlight=False)
+        console.print(f"[yellow]will retry[/yellow] {escape(line)}", highlight=False)
     for line in report.failed:
-        console.print(f"[bold red]failed[/bold red] {line}", highlight=False)
+        console.print(f"[bold red]failed[/bold red] {escape(line)}", highlight=False)
 
 
 def flag_result(view: InviteView, config: Config) -> None:
@@ -139,7 +140,7 @@ def flag_result(view: InviteView, config: Config) -> None:
     when = event.start.astimezone(config.account.zone)
     console = Console()
     console.print(
-        f"Flagged {event.id}: {event.summary} ({when:%a %Y-%m-%d %H:%M})", highlight=False
+        f"Flagged {event.id}: {escape(event.summary)} ({when:%a %Y-%m-%d %H:%M})", highlight=False
     )
     if view.recipient_email is None:
         console.print(
@@ -243,7 +244,7 @@ def log_threads(entries: Sequence[LogEntry], zone: ZoneInfo) -> None:
             start = event.start.astimezone(zone)
             console.print()
             console.print(
-                f"[bold]{event.summary}[/bold]  {start:%a %Y-%m-%d %H:%M}  [dim]{event.id}[/dim]"
+                f"[bold]{escape(event.summary)}[/bold]  {start:%a %Y-%m-%d %H:%M}  [dim]{event.id}[/dim]"
             )
         arrow = "→" if entry.direction == "out" else "←"
         who = (
@@ -257,11 +258,11 @@ def log_threads(entries: Sequence[LogEntry], zone: ZoneInfo) -> None:
         label = "due" if entry.state in ("scheduled", "pending") else ""
         extra = f", {entry.attempts} attempts" if entry.attempts > 1 else ""
         console.print(
-            f"  {arrow} {entry.kind:<10} {state} {label:<3} {when:%Y-%m-%d %H:%M}  {who}{extra}"
+            f"  {arrow} {entry.kind:<10} {state} {label:<3} {when:%Y-%m-%d %H:%M}  {escape(who)}{extra}"
         )
-        console.print(f"      [dim]{entry.subject}[/dim]")
+        console.print(f"      [dim]{escape(entry.subject)}[/dim]")
         if entry.error:
-            console.print(f"      [red]{entry.error}[/red]")
+            console.print(f"      [red]{escape(entry.error)}[/red]")
         if entry.cancel_reason:
             console.print(
                 f"      [dim]cancelled: {CANCEL_REASONS.get(entry.cancel_reason, entry.cancel_reason)}[/dim]"

@@ -90,7 +90,11 @@ def record_from(
         location=event.location,
         description=event.description,
         rrule=event.rrule,
-        interview=looks_like_interview(event.summary, event.description),
+        interview=looks_like_interview(
+            event.summary,
+            event.description,
+            [a.email for a in (event.organizer, message.from_, message.reply_to) if a is not None],
+        ),
         organizer=event.organizer,
         attendee=event.attendee,
         other_attendees=event.other_attendees,

@@ -64,9 +64,43 @@ Instant = tuple[datetime, date | None, str]
 """A resolved DTSTART-like value: aware in its own zone, the date if all-day, the TZID."""
 
 
-def looks_like_interview(summary: str, description: str = "") -> bool:
-    """A keyword guess whether an event is a job interview, in several languages."""
-    return bool(_INTERVIEW.search(f"{summary}\n{description}"))
+# Applicant-tracking and interview-scheduling services: mail from them is about hiring.
+RECRUITING_DOMAINS = (
+    "greenhouse.io",
+    "greenhouse-mail.io",
+    "lever.co",
+    "hire.lever.co",
+    "goodtime.io",
+    "ashbyhq.com",
+    "smartrecruiters.com",
+    "workablemail.com",
+    "workable.com",
+    "myworkday.com",
+    "icims.com",
+    "jobvite.com",
+    "recruitee.com",
+    "teamtailor.com",
+    "personio.de",
+    "bamboohr.com",
+    "paradox.ai",
+    "modernloop.io",
+    "prelude.co",
+    "gem.com",
+    "hirevue.com",
+    "codility.com",
+    "hackerrank.com",
+    "coderpad.io",
+    "karat.io",
+)
+
+
+def looks_like_interview(summary: str, description: str = "", senders: Iterable[str] = ()) -> bool:
+    """A guess whether an event is a job interview: hiring words in several languages in
+    its title or description, or an organizer/sender at a recruiting tool's domain."""
+    if _INTERVIEW.search(f"{summary}\n{description}"):
+        return True
+    domains = (address.rpartition("@")[2].lower() for address in senders)
+    return any(d == r or d.endswith("." + r) for d in domains for r in RECRUITING_DOMAINS)
 
 
 def _me(me: Iterable[str]) -> frozenset[str]:

@@ -462,3 +462,14 @@ END:VEVENT"""
 def test_looks_like_interview(summary: str, description: str, expected: bool) -> None:
     """The keyword heuristic spots interviews in several languages and skips the rest."""
     assert looks_like_interview(summary, description) is expected
+
+
+def test_recruiting_tool_domains_count_as_interviews() -> None:
+    """A neutral title from an applicant-tracking system's domain still looks like an interview."""
+    from decliner.core.invites import looks_like_interview
+
+    assert not looks_like_interview("Catch-up", "", ["friend@example.com"])
+    assert looks_like_interview("Catch-up", "", ["no-reply@us.greenhouse-mail.io"])
+    assert looks_like_interview("Catch-up", "", ["scheduling@hire.lever.co"])
+    assert looks_like_interview("Entretien avec Acme")
+    assert not looks_like_interview("Dentist")

@@ -1,0 +1,72 @@
+"""Terminal output: data from messages is shown as text, never as rich markup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from decliner import output
+from decliner.core.events import EventRecord, Invite
+from decliner.core.model import Address
+from decliner.service import InviteView, LogEntry
+
+SAM = Address("sam@acme.example", "Sam")
+START = datetime(2027, 1, 5, 14, tzinfo=UTC)
+
+
+def event(summary: str) -> EventRecord:
+    return EventRecord(
+        id="abcdef123456",
+        uid="u",
+        recurrence_id="",
+        sequence=0,
+        summary=summary,
+        start=START,
+        end=START + timedelta(hours=1),
+        all_day=False,
+        location="",
+        description="",
+        rrule="",
+        interview=True,
+        organizer=SAM,
+        attendee=None,
+        other_attendees=(),
+        invite=Invite("INBOX", 1, "<i@x>", summary, (), SAM, None),
+        calendar="",
+        cancelled_by_organizer=False,
+    )
+
+
+def test_markup_in_a_summary_is_printed_literally(capsys: pytest.CaptureFixture[str]) -> None:
+    """A summary like '[bold red]x[/]' appears as typed in the table and the log."""
+    tricky = "Interview [red]URGENT[/red] [link=http://x]"
+    output.invites_table(
+        [InviteView(event(tricky), "upcoming", None, SAM.email, "Sam")], ZoneInfo("UTC")
+    )
+    entry = LogEntry(
+        event(tricky),
+        "out",
+        "withdrawal",
+        "<m@x>",
+        "<i@x>",
+        "me@x.example",
+        (SAM.email,),
+        (),
+        f"Re: {tricky}",
+        START,
+        "sent",
+        1,
+        None,
+    )
+    output.log_threads([entry], ZoneInfo("UTC"))
+    printed = capsys.readouterr().out
+    assert printed.count("[red]URGENT[/red]") >= 2
+
+
+def test_short_ids_stay_unique() -> None:
+    """The table's id prefix grows until every shown id is distinct (at least 6 digits)."""
+    assert output.short_id_width(["abcdef123456", "fedcba654321"]) == 6
+    assert output.short_id_width(["abcdef123456", "abcdef923456"]) == 7
+    assert output.short_id_width([]) == 6
