@@ -8,7 +8,6 @@ mistakes, 1 for runtime failures; `--debug` adds the traceback.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import traceback
 from dataclasses import dataclass
@@ -23,8 +22,6 @@ from decliner.errors import ConfigError, DeclinerError
 if TYPE_CHECKING:
     from decliner.checks import Check
     from decliner.config import Config
-
-log = logging.getLogger("decliner")
 
 
 @dataclass

@@ -84,6 +84,12 @@ class IdleWatcher:
         self._client = client
         try:
             with imap.errors_named(imap_cfg):
+                if not client.has_capability("IDLE"):
+                    log.info(
+                        "the server has no IDLE; %s is polled like the other folders", self.folder
+                    )
+                    self._stop.set()
+                    return
                 client.select_folder(self.folder, readonly=True)
                 self.on_alive()
                 self.on_change()  # catch up on anything missed while disconnected

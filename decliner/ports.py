@@ -19,27 +19,21 @@ class MailSource(Protocol):
 
     def scan(self) -> ScanReport:
         """Read what is new since the last pass into the state db."""
-        ...
 
     def sent_folder(self) -> str | None:
         """Where sent copies go; None when no copy is kept."""
-        ...
 
     def has_message_id(self, folder: str, message_id: str) -> bool:
         """Whether `folder` holds a message with this Message-ID."""
-        ...
 
     def append_sent(self, folder: str, raw: bytes, when: datetime) -> None:
         """File our exact bytes in `folder`, marked seen."""
-        ...
 
     def mark_answered(self, folder: str, uid: int) -> None:
         """Mark the invite we replied to as answered."""
-        ...
 
     def remove_keyword(self, folder: str, uids: Sequence[int], keyword: str) -> None:
         """Take the flag keyword off these messages."""
-        ...
 
 
 class Transport(Protocol):
@@ -47,4 +41,3 @@ class Transport(Protocol):
 
     async def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
         """One attempt to deliver `raw`; never raises for a server's answer."""
-        ...
