@@ -73,6 +73,22 @@ def own_dovecot(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> I
         server.stop()
 
 
+@pytest.fixture
+def basic_dovecot(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> Iterator[Dovecot]:
+    """A Dovecot that advertises neither IDLE nor CONDSTORE, like some older servers."""
+    root = tmp_path_factory.mktemp("basic-dovecot")
+    _make_traversable(root, tmp_path_factory)
+    server = Dovecot(root, extra_config=BASIC_CAPABILITIES)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+BASIC_CAPABILITIES = "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SPECIAL-USE UIDPLUS MOVE"
+
+
 @pytest.fixture(scope="session")
 def smtp_servers(dovecot: Dovecot, oauth_server: OAuthServer) -> Iterator[SmtpServers]:
     """aiosmtpd servers (.plain, .starttls, .tls) delivering to Dovecot users over LMTP."""

@@ -53,7 +53,9 @@ class Dovecot:
 
     host = "127.0.0.1"
 
-    def __init__(self, root: Path, introspection_url: str | None = None) -> None:
+    def __init__(
+        self, root: Path, introspection_url: str | None = None, extra_config: str = ""
+    ) -> None:
         self.root = root
         self.imap_port, self.imaps_port, self.lmtp_port = free_ports(3)
         certs = make_certs(root / "certs")
@@ -69,6 +71,7 @@ class Dovecot:
             cert_file=certs.cert_file,
             key_file=certs.key_file,
             introspection_url=introspection_url,
+            extra=extra_config,
         )
         self._lock = threading.Lock()
         self._counter = itertools.count(1)

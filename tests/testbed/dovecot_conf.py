@@ -17,6 +17,7 @@ class Layout:
     cert_file: Path
     key_file: Path
     introspection_url: str | None
+    extra: str = ""  # appended to dovecot.conf, e.g. an imap_capability without IDLE
 
     @property
     def config(self) -> Path:
@@ -164,4 +165,5 @@ service anvil {{
 protocol lmtp {{
   postmaster_address = postmaster@example.com
 }}
+{layout.extra}
 """
