@@ -31,7 +31,14 @@ from decliner import config as config_module
 from decliner import service
 from decliner.backoff import Backoff
 from decliner.config import Config
-from decliner.errors import ConnectionFailure, DeclinerError, LockedError
+from decliner.errors import (
+    AuthFailure,
+    ConnectionFailure,
+    DeclinerError,
+    LockedError,
+    SecretError,
+    UserError,
+)
 from decliner.idle import IdleWatcher
 from decliner.runner import PassReport, Runner
 from decliner.store import Store
@@ -180,6 +187,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.start()
         tasks = [asyncio.ensure_future(self._feed_watchdog())]
+        self.exit_status = 0
         try:
             await self._loop()
         finally:
@@ -193,7 +201,7 @@ class Daemon:
             with contextlib.suppress(TimeoutError):  # a hung pass: the OS frees the lock and db
                 await asyncio.wait_for(self.worker.run(self.session.close), 1.0)
             self.worker.close()
-        return 0
+        return self.exit_status
 
     async def _loop(self) -> None:
         backoff = Backoff()
@@ -214,6 +222,11 @@ class Daemon:
                 log.warning(
                     "a pass was still running at stop; its outbox state is saved step by step"
                 )
+                return
+            except (AuthFailure, SecretError, UserError) as exc:
+                # A refused login or a broken secret will not mend itself by retrying.
+                log.error("%s; stopping (fix the config, then restart)", exc)
+                self.exit_status = 1
                 return
             except DeclinerError as exc:
                 delay = backoff.next()

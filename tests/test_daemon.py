@@ -319,3 +319,17 @@ def test_daemon_on_a_maildir_tree(tmp_path: Path) -> None:
         assert process.wait(timeout=10) == 0
     assert listener.times("STOPPING=1")
     listener.close()
+
+
+def test_a_refused_login_stops_the_daemon(
+    tmp_path: Path, dovecot: Dovecot, smtp_servers: SmtpServers
+) -> None:
+    """A wrong password will not mend itself: the daemon says so in one line and exits 1."""
+    jane = dovecot.new_account("jane")
+    path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
+    path.write_text(path.read_text().replace(jane.password, "CANARY-wrong"))
+    with daemon(path) as process:
+        assert process.wait(timeout=20) == 1
+        output = process.communicate()[0].decode()
+    assert f"login as {jane.address} refused" in output
+    assert "Traceback" not in output and "CANARY" not in output
