@@ -9,14 +9,13 @@ Secrets are only *located* here; `credentials.py` fetches them when needed.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -30,15 +29,12 @@ from pydantic import (
     ValidationError,
 )
 
+from decliner import config_rules as rules
+from decliner.config_rules import SECRET_KEYS, is_loopback
 from decliner.errors import ConfigError, UserError
 
-SECRET_KEYS = (
-    "password",
-    "password_env",
-    "password_file",
-    "password_command",
-    "oauth2_token_command",
-)
+__all__ = ["SECRET_KEYS", "Config", "is_loopback", "load", "parse"]
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -335,150 +331,14 @@ def parse(text: str, path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
-    found = sorted(set(problems_in(raw, path)), key=_file_order)
-    problems = [f"{path}: {where}: {what}" for where, what in found]
-    if problems:
-        raise ConfigError(problems)
-    return Config.model_validate({**raw, "source": path})
-
-
-def problems_in(raw: dict[str, Any], path: Path) -> Iterator[tuple[str, str]]:
-    """Every problem in a raw config document, as (location, message) pairs."""
+    found = list(rules.cross_key_problems(raw))
     if "source" in raw:
-        yield "[source]", "unknown section"
+        found.append(("[source]", "unknown section"))
     try:
-        Config.model_validate({**raw, "source": path})
+        config = Config.model_validate({**raw, "source": path})
     except ValidationError as exc:
-        for error in exc.errors():
-            if tuple(error["loc"]) == ("maildir", "flag_keyword"):
-                continue  # explained by _maildir_problems
-            yield _location(error["loc"]), _message(error)
-    yield from _cross_key_problems(raw)
-
-
-_SECTION_ORDER = ("[account", "[imap", "[maildir", "[smtp", "[withdrawal", "[followup", "[state")
-
-
-def _file_order(problem: tuple[str, str]) -> tuple[int, str]:
-    where = problem[0]
-    rank = next(
-        (i for i, s in enumerate(_SECTION_ORDER) if where.startswith(s)), len(_SECTION_ORDER)
-    )
-    return rank, where
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    if not loc:
-        return "(top level)"
-    section, *rest = loc
-    if section == "cancel" and rest and isinstance(rest[0], int):
-        head = f"[[cancel]] #{int(rest.pop(0)) + 1}"
-    else:
-        head = f"[{section}]"
-    return head + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown key" if len(error["loc"]) > 1 else "unknown section"
-    if kind == "missing":
-        return "required" if len(error["loc"]) > 1 else "required section is missing"
-    if kind == "value_error":
-        return str(error["ctx"]["error"])
-    if kind in {"model_type", "dict_type"}:
-        return "must be a table"
-    if kind == "literal_error":
-        return f"must be one of {error['ctx']['expected']}"
-    return f"{error['msg'][0].lower()}{error['msg'][1:]} (got {error.get('input')!r})"
-
-
-def _cross_key_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    imap, maildir, smtp = (_table(raw, k) for k in ("imap", "maildir", "smtp"))
-    if "imap" not in raw and "maildir" not in raw:
-        yield "[imap]", "required: a mail source, [imap] or [maildir]"
-    elif "imap" in raw and "maildir" in raw:
-        yield "[maildir]", "give either [imap] or [maildir], not both"
-    if maildir is not None:
-        yield from _maildir_problems(maildir)
-    if imap is not None:
-        sources = [k for k in SECRET_KEYS if imap.get(k)]
-        if not sources:
-            yield "[imap].password", f"no secret given; set one of {', '.join(SECRET_KEYS)}"
-        yield from _secret_problems("imap", sources)
-        yield from _plain_problems("imap", imap)
-    smtp = smtp or {}
-    yield from _secret_problems("smtp", [k for k in SECRET_KEYS if smtp.get(k)])
-    if smtp.get("transport", "smtp") == "smtp":
-        if not smtp.get("host"):
-            yield "[smtp].host", "required"
-        yield from _plain_problems("smtp", smtp)
-        if imap is None and maildir is not None and not any(smtp.get(k) for k in SECRET_KEYS):
-            yield (
-                "[smtp].password",
-                "no secret given; with [maildir] there is no IMAP secret to reuse",
-            )
-    elif smtp.get("transport") == "maildir" and not smtp.get("maildir_path"):
-        yield "[smtp].maildir_path", 'required with transport = "maildir"'
-    for number, entry in enumerate(raw.get("cancel") or [], start=1):
-        if isinstance(entry, dict) and not any(
-            entry.get(k) for k in ("uid", "summary", "organizer")
-        ):
-            yield f"[[cancel]] #{number}", "needs a uid, or a summary or organizer glob"
-
-
-_MAILDIR_KEYWORD = (
-    "not used with [maildir]: flag by copying or moving an invite into flag_folder;"
-    ' the Maildir F ("flagged") flag means important and never withdraws anyone'
-)
-
-
-def _maildir_problems(maildir: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    if "flag_keyword" in maildir:
-        yield "[maildir].flag_keyword", _MAILDIR_KEYWORD
-    flag, folders = maildir.get("flag_folder", "Decline"), maildir.get("folders", ["INBOX"])
-    if not isinstance(flag, str) or not isinstance(folders, list):
-        return
-    if flag and (flag.upper() == "INBOX" or flag in folders):
-        yield (
-            "[maildir].flag_folder",
-            f'"{flag}" is where invitations arrive: every one of them would be withdrawn;'
-            ' use a folder of its own (it is read anyway), or "" for none',
-        )
-
-
-def _table(raw: Mapping[str, Any], key: str) -> dict[str, Any] | None:
-    value = raw.get(key)
-    return value if isinstance(value, dict) else None
-
-
-def _secret_problems(section: str, sources: list[str]) -> Iterator[tuple[str, str]]:
-    if len(sources) > 1:
-        yield (
-            f"[{section}].{sources[1]}",
-            f"give only one secret source, not {' and '.join(sources)}",
-        )
-
-
-def _plain_problems(section: str, table: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    host = table.get("host")
-    if (
-        table.get("security") == "plain"
-        and isinstance(host, str)
-        and host
-        and not is_loopback(host)
-    ):
-        yield (
-            f"[{section}].security",
-            f'"plain" sends the password unencrypted; allowed only for a loopback host, not {host}',
-        )
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine (localhost, 127.0.0.0/8, ::1)."""
-    if host.lower().rstrip(".") in {"localhost", "localhost.localdomain"}:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+        found += rules.field_problems(exc)
+    if found:
+        ordered = sorted(set(found), key=rules.file_order)
+        raise ConfigError([f"{path}: {where}: {what}" for where, what in ordered])
+    return config
