@@ -290,13 +290,27 @@ class Runner:
         uncopied = outbox_db.uncopied(conn)
         folder = source.sent_folder() if uncopied else None
         for row in uncopied:
-            self._copy(source, folder, row)
+            try:
+                self._copy(source, folder, row)
+            except DeclinerError as exc:
+                # The message went out; only its copy is late. Try again next pass.
+                log.warning(
+                    "cannot file the sent copy of %s in %s: %s", row.message_id, folder, exc
+                )
+                return
             if row.kind == "withdrawal":
-                event = event_db.by_id(self.store.connection, row.event_id)
-                if event is not None and event.invite.folder:
-                    source.mark_answered(event.invite.folder, event.invite.uid)
+                self._mark_answered(source, row.event_id)
             with self.store.transaction():
                 outbox_db.mark_copied(conn, row.id)
+
+    def _mark_answered(self, source: MailSource, event_id: str) -> None:
+        event = event_db.by_id(self.store.connection, event_id)
+        if event is None or not event.invite.folder:
+            return
+        try:
+            source.mark_answered(event.invite.folder, event.invite.uid)
+        except DeclinerError as exc:
+            log.warning("cannot mark the invitation answered: %s", exc)
 
     def _copy(self, source: MailSource, folder: str | None, row: OutboxRow) -> None:
         """File the sent bytes once: not again if the provider (or a crashed pass) did."""

@@ -357,3 +357,25 @@ def test_ambiguous_and_unknown_event_ids(world: World) -> None:
     assert "ambiguous" in ambiguous.stderr and shared[0] in ambiguous.stderr
     by_uid = world.cli("flag", "amb3@g")
     assert by_uid.exit_code == 0, by_uid.output
+
+
+def test_missing_sent_folder_delays_only_the_copy(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sent folder that does not exist: the withdrawal still goes, the pass completes, and the
+    copy is filed once the folder exists."""
+    world.invite("sf@g")
+    config = world.config()
+    text = config.source.read_text().replace(
+        'timeout = "10s"\n', 'timeout = "10s"\nsent_folder = "Outgoing"\n', 1
+    )
+    config.source.write_text(text)
+    result = world.cli("run", "--once")
+    assert result.exit_code == 0, result.output
+    assert len(world.received(world.sam)) == 1
+    assert "cannot file the sent copy" in caplog.text
+    with world.dovecot.imap(world.jane) as client:
+        client.create_folder("Outgoing")
+    assert world.cli("run", "--once").exit_code == 0
+    assert len(world.dovecot.fetch_all(world.jane, "Outgoing")) == 1
+    assert len(world.received(world.sam)) == 1
