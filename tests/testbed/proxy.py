@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from types import TracebackType
 
 _TAGGED = re.compile(rb"^[A-Za-z0-9]+ (UID )?([A-Za-z]+)")
@@ -17,8 +18,11 @@ _TAGGED = re.compile(rb"^[A-Za-z0-9]+ (UID )?([A-Za-z]+)")
 class Proxy:
     """Forwards 127.0.0.1:`port` to `target`; records each tagged client command."""
 
-    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, target_port: int, target_host: str = "127.0.0.1", *, delay: float = 0.0
+    ) -> None:
         self.target = (target_host, target_port)
+        self.delay = delay  # seconds added before each chunk the server sends back
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self.commands: list[str] = []
@@ -87,6 +91,8 @@ class Proxy:
                 self._flowing.wait()
                 if not from_client:
                     self._replies.wait()
+                    if self.delay:
+                        time.sleep(self.delay)
                 if self._closing:
                     break
                 if from_client:
