@@ -40,6 +40,7 @@ from decliner.errors import (
     UserError,
 )
 from decliner.idle import IdleWatcher
+from decliner.ports import MailSource
 from decliner.runner import PassReport, Runner
 from decliner.store import Store
 from decliner.store import outbox as outbox_db
@@ -89,7 +90,7 @@ class Session:
         self.config = config
         self.store: Store | None = None
         self._source: contextlib.ExitStack | None = None
-        self.source: Any = None
+        self.source: MailSource | None = None
 
     def open(self) -> None:
         """Open the state db and take the daemon lock (raises LockedError if taken)."""
@@ -101,21 +102,22 @@ class Session:
             self.store = None
             raise
 
-    def connect(self) -> None:
+    def connect(self) -> MailSource:
         """Log in (or open the Maildir) unless connected; the connection is kept between passes."""
         assert self.store is not None  # noqa: S101 -- open() always runs first
         if self.source is None:
             stack = contextlib.ExitStack()
             self.source = stack.enter_context(service.mail_source(self.config, self.store))
             self._source = stack
+        return self.source
 
     def run_pass(self) -> PassReport:
         """One pass over the kept-open connection; a broken connection is dropped and re-raised."""
         assert self.store is not None  # noqa: S101 -- open() always runs first
-        self.connect()
+        source = self.connect()
         try:
             return Runner(self.config, self.store, now=service.utcnow).run_once(
-                self.source, service.transport(self.config)
+                source, service.transport(self.config)
             )
         except ConnectionFailure:
             self.disconnect()

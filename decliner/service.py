@@ -6,7 +6,7 @@ Functions return data; only the CLI prints.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -160,15 +160,11 @@ def find_event(store: Store, key: str) -> EventRecord:
         return matches[0]
     if not matches:
         raise UserError(f"no invitation matches {key!r}; see `decliner invites --all`")
-    raise UserError(f"{key!r} is ambiguous: " + ", ".join(_label(e) for e in _first(matches, 8)))
+    raise UserError(f"{key!r} is ambiguous: " + ", ".join(_label(e) for e in matches[:8]))
 
 
 def _label(event: EventRecord) -> str:
     return f"{event.id} ({event.summary[:40]}, {event.start:%Y-%m-%d})"
-
-
-def _first(items: Sequence[EventRecord], n: int) -> Sequence[EventRecord]:
-    return items[:n]
 
 
 @dataclass(frozen=True)
