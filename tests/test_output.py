@@ -70,3 +70,19 @@ def test_short_ids_stay_unique() -> None:
     assert output.short_id_width(["abcdef123456", "fedcba654321"]) == 6
     assert output.short_id_width(["abcdef123456", "abcdef923456"]) == 7
     assert output.short_id_width([]) == 6
+
+
+def test_progress_bar_only_on_a_terminal_and_large_folders(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first scan of a large folder draws a bar on a terminal; small folders and pipes get none."""
+    with output.scan_progress() as update:
+        assert update is None  # stderr is captured, not a terminal
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stderr as a terminal
+    with output.scan_progress() as update:
+        assert update is not None
+        update("Small", 50, 50)
+        update("INBOX", 1500, 5000)
+    drawn = capsys.readouterr().err
+    assert "reading INBOX" in drawn and "1500/5000" in drawn
+    assert "Small" not in drawn
