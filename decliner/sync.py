@@ -24,7 +24,7 @@ from decliner.core import bodystructure
 from decliner.core.invites import parse_parts
 from decliner.core.mime import decode_part
 from decliner.core.replies import Reply
-from decliner.ingest import Progress, Recorder, ScanReport
+from decliner.ingest import Progress, Recorder, ScanReport, repoint_orphans
 from decliner.store import Store, mailbox
 from decliner.store.mailbox import FolderState, StoredMessage
 
@@ -128,6 +128,8 @@ class Scanner:
                 mailbox.set_keyword(conn, name, uid, has_keyword)
             if gone:
                 mailbox.remove_messages(conn, name, gone)
+            if gone or candidates:
+                repoint_orphans(conn)  # an invite moved to another folder is followed there
             mailbox.save_folder(conn, state, self.now())
 
     def _read_new(

@@ -290,3 +290,21 @@ def test_invites_json_cli(tmp_path: Path, dovecot: Dovecot, account: Account) ->
     )
     assert "Interview with Acme" in table.stdout
     assert row["id"][:6] in table.stdout
+
+
+def test_an_invite_moved_to_another_folder_is_followed(
+    tmp_path: Path, dovecot: Dovecot, account: Account
+) -> None:
+    """MOVE an invite from INBOX into the flag folder: the event now points at the moved copy."""
+    uid = dovecot.append(account, "INBOX", invite("mv@acme", "20270110T140000Z"))
+    config = corpus_config(dovecot, account, tmp_path)
+    with service.open_store(config) as store:
+        service.scan(config, store)
+        assert stored(config)[("mv@acme", "")].invite.folder == "INBOX"
+        with dovecot.imap(account) as client:
+            client.select_folder("INBOX")
+            client.move([uid], "Decline")
+        service.scan(config, store)
+        [view] = service.invites(config, store, NOW, include_past=False)
+    record = stored(config)[("mv@acme", "")]
+    assert (record.invite.folder, view.flagged_by) == ("Decline", "folder")
