@@ -43,6 +43,7 @@ from decliner.idle import IdleWatcher
 from decliner.ports import MailSource
 from decliner.runner import PassReport, Runner
 from decliner.store import Store
+from decliner.store import events as event_db
 from decliner.store import outbox as outbox_db
 from decliner.systemd import Notifier, watchdog_interval
 
@@ -136,7 +137,7 @@ class Session:
         """How many upcoming invites, and when the next message is due."""
         assert self.store is not None  # noqa: S101
         now = service.utcnow()
-        invites = len(service.invites(self.config, self.store, now, include_past=False))
+        invites = event_db.upcoming_count(self.store.connection, now)
         dues = [d for d in self.due_times().values() if d > now]
         return invites, min(dues, default=None)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -126,7 +126,7 @@ class Runner:
 
     # -- what the user wants -------------------------------------------------
 
-    def sources(self) -> dict[str, list[str]]:
+    def sources(self, events: Sequence[EventRecord] | None = None) -> dict[str, list[str]]:
         """Why each event is flagged right now: config rules, keyword, flag folder, CLI."""
         conn = self.store.connection
         messages = [
@@ -135,19 +135,25 @@ class Runner:
             if m.kind == "invite"
         ]
         return flag_sources(
-            event_db.all_events(conn),
+            event_db.all_events(conn) if events is None else events,
             cancel_rules(self.config),
             messages,
             flag_db.cli_flag_ids(conn),
             flag_folder=flag_folder(self.config),
         )
 
-    def intents(self) -> dict[str, Intent]:
+    def intents(
+        self,
+        events: Sequence[EventRecord] | None = None,
+        sources: Mapping[str, list[str]] | None = None,
+    ) -> dict[str, Intent]:
         """Current flags by event: refreshed from mail and config, plus the CLI's."""
         conn = self.store.connection
+        events = event_db.all_events(conn) if events is None else events
         with self.store.transaction():
-            flag_db.sync_derived(conn, self.sources(), self.now())
-        events = event_db.all_events(conn)
+            flag_db.sync_derived(
+                conn, self.sources(events) if sources is None else sources, self.now()
+            )
         rules = cancel_rules(self.config)
         by_event = {e.id: e for e in events}
         intents: dict[str, Intent] = {}
@@ -163,14 +169,19 @@ class Runner:
             intents[flag.event_id] = Intent(since, reason, to)
         return intents
 
-    def situations(self) -> list[Situation]:
+    def situations(
+        self,
+        events: Sequence[EventRecord] | None = None,
+        sources: Mapping[str, list[str]] | None = None,
+    ) -> list[Situation]:
         """Every event with its flags, recipient and outbox rows, for planning."""
         conn = self.store.connection
-        intents = self.intents()
+        events = event_db.all_events(conn) if events is None else events
+        intents = self.intents(events, sources)
         rows = {(r.event_id, r.kind): r for r in outbox_db.rows(conn)}
         answered = {reply.event_id for reply in thread_db.replies(conn)}
         found = []
-        for event in event_db.all_events(conn):
+        for event in events:
             intent = intents.get(event.id)
             withdrawal, followup = (
                 rows.get((event.id, "withdrawal")),

@@ -122,9 +122,10 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
     Without `include_past`, only those still ahead and not cancelled by the organizer.
     """
     runner = Runner(config, store, now=lambda: now)
-    sources = runner.sources()
+    events = event_db.all_events(store.connection)
+    sources = runner.sources(events)
     views = []
-    for situation in runner.situations():
+    for situation in runner.situations(events, sources):
         event = situation.event
         if not include_past and (event.start <= now or event.cancelled_by_organizer):
             continue

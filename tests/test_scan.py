@@ -308,3 +308,20 @@ def test_an_invite_moved_to_another_folder_is_followed(
         [view] = service.invites(config, store, NOW, include_past=False)
     record = stored(config)[("mv@acme", "")]
     assert (record.invite.folder, view.flagged_by) == ("Decline", "folder")
+
+
+def test_upcoming_count_agrees_with_invites(
+    tmp_path: Path, dovecot: Dovecot, account: Account
+) -> None:
+    """The daemon's cheap status count equals what `invites` lists without --all."""
+    from decliner.store.events import upcoming_count
+
+    dovecot.append(account, "INBOX", invite("c1@acme", "20270110T140000Z"))
+    dovecot.append(account, "INBOX", invite("c2@acme", "20250110T140000Z"))
+    dovecot.append(account, "INBOX", invite("c3@acme", "20270111T140000Z"))
+    dovecot.append(account, "INBOX", invite("c3@acme", "20270111T140000Z", seq=1, method="CANCEL"))
+    config = corpus_config(dovecot, account, tmp_path)
+    with service.open_store(config) as store:
+        service.scan(config, store)
+        listed = service.invites(config, store, NOW, include_past=False)
+        assert upcoming_count(store.connection, NOW) == len(listed) == 1

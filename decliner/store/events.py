@@ -78,6 +78,15 @@ def all_events(conn: sqlite3.Connection) -> list[EventRecord]:
     return [_record(row) for row in rows]
 
 
+def upcoming_count(conn: sqlite3.Connection, now: datetime) -> int:
+    """How many events are still ahead and not cancelled by their organizer."""
+    row = conn.execute(
+        "SELECT count(*) FROM events WHERE starts_at > ? AND cancelled_by_organizer = 0",
+        (iso_utc(now),),
+    ).fetchone()
+    return int(row[0])
+
+
 def save(conn: sqlite3.Connection, record: EventRecord, now: datetime) -> None:
     """Insert or replace the event's fields, keeping its first_seen and status."""
     invite = record.invite
