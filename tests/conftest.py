@@ -50,9 +50,18 @@ def dovecot(
     """A private Dovecot (IMAP, IMAPS, LMTP, XOAUTH2) for the whole session."""
     if not DOVECOT_BIN.exists():
         pytest.skip(f"{DOVECOT_BIN} not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
-    root = tmp_path_factory.mktemp("dovecot")
-    _make_traversable(root, tmp_path_factory)
-    server = Dovecot(root, introspection_url=oauth_server.introspection_url)
+    yield from _private_dovecot(
+        tmp_path_factory, "dovecot", introspection_url=oauth_server.introspection_url
+    )
+
+
+def _private_dovecot(
+    factory: pytest.TempPathFactory, name: str, **options: str
+) -> Iterator[Dovecot]:
+    """Start a private Dovecot under a fresh traversable temp dir; stop it afterwards."""
+    root = factory.mktemp(name)
+    _make_traversable(root, factory)
+    server = Dovecot(root, **options)
     try:
         server.start()
         yield server
@@ -63,27 +72,13 @@ def dovecot(
 @pytest.fixture
 def own_dovecot(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> Iterator[Dovecot]:
     """A Dovecot of the test's own, for tests that stop and restart the server."""
-    root = tmp_path_factory.mktemp("own-dovecot")
-    _make_traversable(root, tmp_path_factory)
-    server = Dovecot(root)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
+    yield from _private_dovecot(tmp_path_factory, "own-dovecot")
 
 
 @pytest.fixture
 def basic_dovecot(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> Iterator[Dovecot]:
     """A Dovecot that advertises neither IDLE nor CONDSTORE, like some older servers."""
-    root = tmp_path_factory.mktemp("basic-dovecot")
-    _make_traversable(root, tmp_path_factory)
-    server = Dovecot(root, extra_config=BASIC_CAPABILITIES)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
+    yield from _private_dovecot(tmp_path_factory, "basic-dovecot", extra_config=BASIC_CAPABILITIES)
 
 
 BASIC_CAPABILITIES = "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SPECIAL-USE UIDPLUS MOVE"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +72,52 @@ def load_config(text: str, tmp_path: Path) -> cfg.Config:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return cfg.load(path)
+
+
+def corpus_rejected_files() -> list[str]:
+    """The corpus files a parser must skip with a warning."""
+    return [case["file"] for case in corpus_expectations() if case["rejected"]]
+
+
+def corpus_final_events() -> tuple[dict[tuple[str, str], dict[str, Any]], set[tuple[str, str]]]:
+    """What the whole corpus, read in file order, must leave: (uid, recurrence id) -> the
+    winning expected event (highest SEQUENCE), and the keys a CANCEL marked."""
+    expected: dict[tuple[str, str], dict[str, Any]] = {}
+    cancelled: set[tuple[str, str]] = set()
+    for case in corpus_expectations():
+        if case["rejected"]:
+            continue
+        for event in case.get("event", []):
+            key = (event["uid"], _stored_rid(event["recurrence_id_utc"]))
+            if case["method"] == "CANCEL":
+                cancelled.add(key)
+                expected.setdefault(key, event)
+            elif case["invite"] and (
+                key not in expected or event["sequence"] >= expected[key]["sequence"]
+            ):
+                expected[key] = event
+    return expected, cancelled
+
+
+def assert_corpus_events(found: Mapping[tuple[str, str], Any]) -> None:
+    """The stored events (by uid, recurrence id) are exactly what the corpus must leave."""
+    expected, cancelled = corpus_final_events()
+    assert set(found) == set(expected)
+    for key, event in expected.items():
+        record = found[key]
+        assert record.cancelled_by_organizer == (key in cancelled), key
+        if event["all_day"]:
+            assert record.all_day
+            continue
+        assert record.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == event["start_utc"], (
+            key
+        )
+        assert record.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == event["end_utc"], key
+        assert record.summary == event["summary"] or key in cancelled
+
+
+def _stored_rid(value: str) -> str:
+    """expected.toml's RECURRENCE-ID as the state db keys it ('' / a date / ISO UTC)."""
+    if not value or len(value) == 10:
+        return value
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).isoformat()

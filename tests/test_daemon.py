@@ -140,27 +140,47 @@ def test_notify_watchdog_hang_and_stop(
     listener.close()
 
 
+@contextmanager
+def running(
+    path: Path, tmp_path: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], NotifyListener]]:
+    """The daemon with a NOTIFY_SOCKET, past READY=1. Leaving the block SIGTERMs it: it must
+    send STOPPING=1 and exit 0 within 10 s."""
+    listener = NotifyListener(tmp_path / "notify.sock")
+    try:
+        with daemon(path, {"NOTIFY_SOCKET": str(listener.path), **(env or {})}) as process:
+            wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
+            yield process, listener
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+            assert listener.times("STOPPING=1")
+    finally:
+        listener.close()
+
+
+def put_invite(
+    dovecot: Dovecot, jane: Account, organizer: str, uid: str, *, flagged: bool = False
+) -> int:
+    """A Google-style invite from `organizer` in Jane's INBOX; its IMAP UID."""
+    raw, _ = google_invite(
+        organizer=organizer, organizer_name="Sam", me=jane.address, uid=uid, start=SOON
+    )
+    return dovecot.append(jane, "INBOX", raw, keywords=["Decline"] if flagged else [])
+
+
 def test_idle_acts_on_a_keyword_without_polling(
     tmp_path: Path, dovecot: Dovecot, smtp_servers: SmtpServers
 ) -> None:
     """A keyword set by another IMAP client leads to the withdrawal at once (IDLE), not at the poll."""
     jane, sam = dovecot.new_account("jane"), dovecot.new_account("sam")
-    raw, _ = google_invite(
-        organizer=sam.address, organizer_name="Sam", me=jane.address, uid="idle@g", start=SOON
-    )
-    uid = dovecot.append(jane, "INBOX", raw)
-    listener = NotifyListener(tmp_path / "notify.sock")
+    uid = put_invite(dovecot, jane, sam.address, "idle@g")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
-    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as process:
-        wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
+    with running(path, tmp_path):
         time.sleep(1.5)  # the first pass and IDLE are under way
         assert sent_by(smtp_servers, jane) == []
         dovecot.set_keyword(jane, "INBOX", uid, "Decline")
         wait_for(lambda: len(sent_by(smtp_servers, jane)) == 1, 15, "the withdrawal")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
     assert len(dovecot.fetch_all(sam, "INBOX")) == 1
-    listener.close()
 
 
 def test_reconnects_after_dovecot_restart(
@@ -169,28 +189,16 @@ def test_reconnects_after_dovecot_restart(
     """Dovecot stopped and restarted mid-IDLE: the daemon reconnects and handles a new flag."""
     own = own_dovecot
     jane = own.add_account(dovecot.new_account("jane"))  # SMTP logs in against the shared bed
-    listener = NotifyListener(tmp_path / "notify.sock")
     path = write_config(tmp_path, own, jane, smtp_servers.plain.port)
-    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as process:
-        wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
+    with running(path, tmp_path):
         time.sleep(1)
         own.stop()
         time.sleep(2)
         own.start()
-        raw, _ = google_invite(
-            organizer="sam@acme.example",
-            organizer_name="Sam",
-            me=jane.address,
-            uid="rc@g",
-            start=SOON,
-        )
-        own.append(jane, "INBOX", raw, keywords=["Decline"])
+        put_invite(own, jane, "sam@acme.example", "rc@g", flagged=True)
         wait_for(
             lambda: len(sent_by(smtp_servers, jane)) == 1, 40, "the withdrawal after reconnecting"
         )
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    listener.close()
 
 
 def test_sighup_acts_on_a_new_cancel_entry(
@@ -198,14 +206,9 @@ def test_sighup_acts_on_a_new_cancel_entry(
 ) -> None:
     """SIGHUP with a new [[cancel]] entry in the config: the daemon acts on it."""
     jane, sam = dovecot.new_account("jane"), dovecot.new_account("sam")
-    raw, _ = google_invite(
-        organizer=sam.address, organizer_name="Sam", me=jane.address, uid="hup@g", start=SOON
-    )
-    dovecot.append(jane, "INBOX", raw)
-    listener = NotifyListener(tmp_path / "notify.sock")
+    put_invite(dovecot, jane, sam.address, "hup@g")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
-    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as process:
-        wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
+    with running(path, tmp_path) as (process, listener):
         time.sleep(1.5)
         assert sent_by(smtp_servers, jane) == []
         path.write_text(
@@ -215,9 +218,6 @@ def test_sighup_acts_on_a_new_cancel_entry(
         wait_for(lambda: len(sent_by(smtp_servers, jane)) == 1, 15, "the withdrawal after SIGHUP")
         assert b"I took another role." in sent_by(smtp_servers, jane)[0]
         assert listener.times("RELOADING=1")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    listener.close()
 
 
 def test_broken_config_on_sighup_keeps_the_old_one(
@@ -225,20 +225,15 @@ def test_broken_config_on_sighup_keeps_the_old_one(
 ) -> None:
     """A broken config at SIGHUP is reported and the running config kept."""
     jane = dovecot.new_account("jane")
-    listener = NotifyListener(tmp_path / "notify.sock")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
     good = path.read_text()
-    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as process:
-        wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
+    with running(path, tmp_path) as (process, listener):
         path.write_text(good + "\n[imap\n")
         process.send_signal(signal.SIGHUP)
         wait_for(lambda: len(listener.times("READY=1")) >= 2, what="READY=1 after the reload")
         assert process.poll() is None
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-        output = process.communicate()[0].decode()
+    output = process.communicate()[0].decode()
     assert "reload failed, keeping the running config" in output
-    listener.close()
 
 
 def test_second_daemon_refuses_to_start(
@@ -246,10 +241,8 @@ def test_second_daemon_refuses_to_start(
 ) -> None:
     """A second `decliner run` on the same state db exits 1 with a clear message."""
     jane = dovecot.new_account("jane")
-    listener = NotifyListener(tmp_path / "notify.sock")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
-    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as first:
-        wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
+    with running(path, tmp_path) as (first, _listener):
         second = subprocess.run(
             [sys.executable, "-m", "decliner", "--config", str(path), "run"],
             capture_output=True,
@@ -268,9 +261,6 @@ def test_second_daemon_refuses_to_start(
         assert check.returncode == 0
         assert f"daemon running (pid {first.pid})".encode() in check.stdout
         assert b"last sync 20" in check.stdout
-        first.send_signal(signal.SIGTERM)
-        assert first.wait(timeout=10) == 0
-    listener.close()
 
 
 def test_scheduler_wakes_the_daemon_for_the_followup(
@@ -279,21 +269,14 @@ def test_scheduler_wakes_the_daemon_for_the_followup(
     """With polling far off, the follow-up due seconds after the withdrawal is sent on time
     (the APScheduler job for its outbox row wakes the loop)."""
     jane, sam = dovecot.new_account("jane"), dovecot.new_account("sam")
-    raw, _ = google_invite(
-        organizer=sam.address, organizer_name="Sam", me=jane.address, uid="sch@g", start=SOON
-    )
-    dovecot.append(jane, "INBOX", raw, keywords=["Decline"])
-    listener = NotifyListener(tmp_path / "notify.sock")
+    put_invite(dovecot, jane, sam.address, "sch@g", flagged=True)
     followup = '\n[followup]\ndelay = "3s"\nbusiness_hours = ""\nbusiness_days = ["mon","tue","wed","thu","fri","sat","sun"]\n'
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port, extra=followup)
-    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as process:
+    with running(path, tmp_path):
         wait_for(lambda: len(sent_by(smtp_servers, jane)) == 1, 15, "the withdrawal")
         wait_for(lambda: len(sent_by(smtp_servers, jane)) == 2, 20, "the follow-up")
         time.sleep(1)
         assert len(sent_by(smtp_servers, jane)) == 2
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    listener.close()
 
 
 def test_daemon_on_a_maildir_tree(tmp_path: Path) -> None:
@@ -308,17 +291,11 @@ def test_daemon_on_a_maildir_tree(tmp_path: Path) -> None:
         path.read_text().replace('path = "mail"\n', 'path = "mail"\npoll_interval = "1s"\n')
     )
     key = tree.add(invite("md@g")[0])
-    listener = NotifyListener(tmp_path / "notify.sock")
-    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as process:
-        wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
+    with running(path, tmp_path):
         time.sleep(1.5)
         assert tree.received() == []
         tree.copy(key)
         wait_for(lambda: len(tree.received()) == 1, 15, "the withdrawal")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    assert listener.times("STOPPING=1")
-    listener.close()
 
 
 def test_a_refused_login_stops_the_daemon(
