@@ -30,6 +30,8 @@ class Options:
 
     config_path: Path | None
     debug: bool
+    verbose: int = 0
+    quiet: bool = False
 
     def load(self) -> Config:
         """The validated config (imported lazily to keep `--help` fast)."""
@@ -82,7 +84,7 @@ def cli(
     from decliner import logs
 
     logs.setup(verbose, quiet, debug)
-    ctx.obj = Options(config_path, debug)
+    ctx.obj = Options(config_path, debug, verbose, quiet)
 
 
 @cli.command()
@@ -160,7 +162,10 @@ def run(opts: Options, once: bool) -> None:
 
     config = opts.load()
     if not once:
-        from decliner import daemon
+        from decliner import daemon, logs
+
+        # A service's journal should say what it sent and to whom: INFO unless --quiet.
+        logs.setup(max(opts.verbose, 1), opts.quiet, opts.debug)
 
         sys.exit(daemon.run(config))
     with service.open_store(config) as store:

@@ -285,9 +285,11 @@ def log_entries(config: Config, store: Store, key: str | None = None) -> list[Lo
     conn = store.connection
     only = find_event(store, key).id if key else None
     runner = Runner(config, store, now=utcnow)
-    intents = runner.intents()
+    rows = outbox_db.rows(conn, only)
+    # Only messages not written yet need the flags (for their recipient); most logs have none.
+    intents = runner.intents() if any(row.raw is None for row in rows) else {}
     entries: list[LogEntry] = []
-    for row in outbox_db.rows(conn, only):
+    for row in rows:
         event = event_db.by_id(conn, row.event_id)
         if event is None:
             continue

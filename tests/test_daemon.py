@@ -71,7 +71,7 @@ def daemon(
     import os
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "decliner", "--config", str(config_path), "-v", "run"],
+        [sys.executable, "-m", "decliner", "--config", str(config_path), "run"],
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -175,12 +175,14 @@ def test_idle_acts_on_a_keyword_without_polling(
     jane, sam = dovecot.new_account("jane"), dovecot.new_account("sam")
     uid = put_invite(dovecot, jane, sam.address, "idle@g")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
-    with running(path, tmp_path):
+    with running(path, tmp_path) as (process, _listener):
         time.sleep(1.5)  # the first pass and IDLE are under way
         assert sent_by(smtp_servers, jane) == []
         dovecot.set_keyword(jane, "INBOX", uid, "Decline")
         wait_for(lambda: len(sent_by(smtp_servers, jane)) == 1, 15, "the withdrawal")
     assert len(dovecot.fetch_all(sam, "INBOX")) == 1
+    journal = process.communicate()[0].decode()  # the service logs at INFO by default
+    assert "sent withdrawal <" in journal and f"to {sam.address}" in journal
 
 
 def test_reconnects_after_dovecot_restart(
