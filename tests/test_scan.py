@@ -16,8 +16,10 @@ from decliner.cli import cli
 from decliner.config import Config
 from decliner.store import events as event_db
 from tests.helpers import (
+    CORPUS,
     assert_corpus_events,
     config_text,
+    corpus_expectations,
     corpus_files,
     corpus_rejected_files,
     load_config,
@@ -297,3 +299,23 @@ def test_upcoming_count_agrees_with_invites(
         service.scan(config, store)
         listed = service.invites(config, store, NOW, include_past=False)
         assert upcoming_count(store.connection, NOW) == len(listed) == 1
+
+
+def test_cancelling_a_series_cancels_its_instances(
+    tmp_path: Path, dovecot: Dovecot, account: Account
+) -> None:
+    """A METHOD:CANCEL without RECURRENCE-ID cancels the series and every stored instance of it."""
+    series = (CORPUS / "29-series-with-override-same-calendar.eml").read_bytes()
+    dovecot.append(account, "INBOX", series)
+    uid = next(c for c in corpus_expectations() if c["file"].startswith("29-"))["event"][0]["uid"]
+    config = corpus_config(dovecot, account, tmp_path)
+    with service.open_store(config) as store:
+        service.scan(config, store)
+        assert len(stored(config)) == 2 and not any(
+            e.cancelled_by_organizer for e in stored(config).values()
+        )
+        dovecot.append(account, "INBOX", invite(uid, "20270107T170000Z", method="CANCEL"))
+        service.scan(config, store)
+    records = stored(config)
+    assert len(records) == 2
+    assert all(record.cancelled_by_organizer for record in records.values())
