@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 ME = ("Jane Doe", "jane.doe@example.com")
 
 # Outlook's name for Central European time, with the rules Exchange sends for it.
-_WINDOWS_ZONE = "W. Europe Standard Time"
-_WINDOWS_VTIMEZONE = """BEGIN:VTIMEZONE
+WINDOWS_ZONE = "W. Europe Standard Time"
+WINDOWS_VTIMEZONE = """BEGIN:VTIMEZONE
 TZID:W. Europe Standard Time
 BEGIN:STANDARD
 DTSTART:16010101T030000
@@ -74,8 +74,8 @@ def _calendar(
     if windows_zone:
         berlin = ZoneInfo("Europe/Berlin")
         s, e = (t.astimezone(berlin).strftime("%Y%m%dT%H%M%S") for t in (start, end))
-        times = f"DTSTART;TZID={_WINDOWS_ZONE}:{s}\nDTEND;TZID={_WINDOWS_ZONE}:{e}\n"
-        zone = _WINDOWS_VTIMEZONE
+        times = f"DTSTART;TZID={WINDOWS_ZONE}:{s}\nDTEND;TZID={WINDOWS_ZONE}:{e}\n"
+        zone = WINDOWS_VTIMEZONE
     else:
         times, zone = f"DTSTART:{_utc(start)}\nDTEND:{_utc(end)}\n", ""
     people = "".join(

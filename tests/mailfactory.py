@@ -7,21 +7,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
-BERLIN_VTIMEZONE = """BEGIN:VTIMEZONE
-TZID:W. Europe Standard Time
-BEGIN:STANDARD
-DTSTART:16010101T030000
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10
-END:STANDARD
-BEGIN:DAYLIGHT
-DTSTART:16010101T020000
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3
-END:DAYLIGHT
-END:VTIMEZONE"""
+from decliner.demo_mail import WINDOWS_VTIMEZONE, WINDOWS_ZONE
 
 
 def _utc(when: datetime) -> str:
@@ -49,8 +35,8 @@ def calendar(
         from zoneinfo import ZoneInfo
 
         s, e = (t.astimezone(ZoneInfo(local)).strftime("%Y%m%dT%H%M%S") for t in (start, end))
-        times = f"DTSTART;TZID=W. Europe Standard Time:{s}\nDTEND;TZID=W. Europe Standard Time:{e}"
-        zone = BERLIN_VTIMEZONE + "\n"
+        times = f"DTSTART;TZID={WINDOWS_ZONE}:{s}\nDTEND;TZID={WINDOWS_ZONE}:{e}"
+        zone = WINDOWS_VTIMEZONE  # the same Outlook block the demo sends
     else:
         times = f"DTSTART:{_utc(start)}\nDTEND:{_utc(end)}"
         zone = ""
