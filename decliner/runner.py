@@ -30,6 +30,7 @@ from decliner.core.plan import (
     Reschedule,
     Schedule,
     Situation,
+    followup_due,
     plan,
     retry_delay,
 )
@@ -258,8 +259,10 @@ class Runner:
             return
         label = f"{row.kind} {row.message_id} to {', '.join(row.to)}"
         if row.attempts and row.last_outcome in (None, "cut") and self._already_sent(source, row):
+            now = self.now()
             with self.store.transaction():
-                outbox_db.finish_attempt(conn, row.id, outcome="sent", now=self.now())
+                outbox_db.finish_attempt(conn, row.id, outcome="sent", now=now)
+                self._queue_followup(row, now)
             log.info("%s was delivered by the cut attempt (found in the sent folder)", label)
             report.sent.append(label)
             return
@@ -276,6 +279,8 @@ class Runner:
                 error=result.detail or None,
                 retry_at=now + retry_delay(row.attempts + 1),
             )
+            if result.outcome == "sent":
+                self._queue_followup(row, now)
         if result.outcome == "sent":
             log.info("sent %s", label)
             report.sent.append(label)
@@ -285,6 +290,15 @@ class Runner:
         else:
             log.warning("%s not sent yet (%s); will retry", label, result.detail)
             report.retrying.append(f"{label}: {result.detail}")
+
+    def _queue_followup(self, row: OutboxRow, sent_at: datetime) -> None:
+        """Queue a sent withdrawal's follow-up (SPEC 8); called inside the transaction that
+        records the withdrawal as sent, so no crash can leave one without the other."""
+        due = followup_due(sent_at, policy_of(self.config)) if row.kind == "withdrawal" else None
+        if due is not None and outbox_db.schedule_once(
+            self.store.connection, row.event_id, "followup", due, sent_at
+        ):
+            log.info("followup for %s scheduled for %s", row.event_id, due)
 
     def _already_sent(self, source: MailSource, row: OutboxRow) -> bool:
         folder = source.sent_folder()

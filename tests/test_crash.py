@@ -56,12 +56,17 @@ def setup(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> tuple[Account, Ac
     return jane, sam, tmp_path / "config.toml"
 
 
-def rows(config_path: Path) -> list[outbox_db.OutboxRow]:
-    """The withdrawal rows of the outbox."""
+def all_rows(config_path: Path) -> list[outbox_db.OutboxRow]:
+    """Every row of the outbox."""
     from decliner import config as cfg
 
     with service.open_store(cfg.load(config_path)) as store:
-        return [r for r in outbox_db.rows(store.connection) if r.kind == "withdrawal"]
+        return outbox_db.rows(store.connection)
+
+
+def rows(config_path: Path) -> list[outbox_db.OutboxRow]:
+    """The withdrawal rows of the outbox."""
+    return [r for r in all_rows(config_path) if r.kind == "withdrawal"]
 
 
 def test_killed_before_the_server_got_anything(
@@ -117,6 +122,10 @@ def test_killed_after_the_server_accepted(
     copies = dovecot.fetch_all(sam, "INBOX")
     [row] = rows(path)
     assert (row.state, row.attempts) == ("sent", 2)
+    assert [(r.kind, r.state) for r in all_rows(path)] == [
+        ("withdrawal", "sent"),
+        ("followup", "scheduled"),
+    ]
     assert row.raw is not None
     assert len(copies) == 2
     for copy in copies:  # the same bytes, under the trace headers the delivery adds

@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -179,3 +181,23 @@ def test_followup_disabled_queues_nothing(world: World) -> None:
         clock.now += timedelta(days=3)
     with service.open_store(config) as store:
         assert [r.kind for r in outbox_db.rows(store.connection)] == ["withdrawal"]
+
+
+def test_followup_is_queued_by_the_pass_that_sends_the_withdrawal(world: World) -> None:
+    """SPEC 8: right after the pass that sent the withdrawal, `log` shows the follow-up as
+    `scheduled` at sent + delay moved to the next business slot (Friday 16:30 + 1 day, a
+    Saturday, becomes Monday 09:00 in the account's zone)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    friday = datetime.now(berlin).date() + timedelta(days=(4 - datetime.now(berlin).weekday()) % 7)
+    sent_at = datetime.combine(friday + timedelta(days=7), dtime(16, 30), tzinfo=berlin)
+    world.invite("queued@g", start=sent_at + timedelta(days=10))
+    config = world.config(extra='\n[followup]\ndelay = "1d"\nbusiness_hours = "09:00-17:00"\n')
+    run_pass(config, Clock(sent_at))
+    rows = json.loads(world.cli("log", "--json").stdout)
+    assert [(r["kind"], r["state"]) for r in rows] == [
+        ("withdrawal", "sent"),
+        ("followup", "scheduled"),
+    ]
+    monday = datetime.combine(sent_at.date() + timedelta(days=3), dtime(9), tzinfo=berlin)
+    assert datetime.fromisoformat(rows[1]["date"]) == monday
+    assert len(world.received(world.sam)) == 1

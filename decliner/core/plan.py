@@ -146,8 +146,9 @@ def _followup(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]:
     if sent is None or sent.state != "sent" or sent.sent_at is None:
         return
     if row is None:
-        if policy.followup_enabled:
-            due = next_business_slot(sent.sent_at + policy.followup_delay, policy)
+        # Normally queued with the withdrawal's "sent" (runner); this catches a
+        # db from before that, or follow-ups enabled after the withdrawal went.
+        if (due := followup_due(sent.sent_at, policy)) is not None:
             yield Schedule(s.event.id, "followup", due)
         return
     if row.state == "scheduled":
@@ -157,6 +158,13 @@ def _followup(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]:
             yield Dispatch(row.id, s.event.id, "followup")
     elif row.state == "pending" and now >= row.due:
         yield Dispatch(row.id, s.event.id, "followup")
+
+
+def followup_due(sent_at: datetime, policy: Policy) -> datetime | None:
+    """When the follow-up to a withdrawal sent at `sent_at` is due (SPEC 8); None if disabled."""
+    if not policy.followup_enabled:
+        return None
+    return next_business_slot(sent_at + policy.followup_delay, policy)
 
 
 def next_business_slot(instant: datetime, policy: Policy) -> datetime:

@@ -118,6 +118,18 @@ def schedule(
     return int(cursor.lastrowid or 0)
 
 
+def schedule_once(
+    conn: sqlite3.Connection, event_id: str, kind: Kind, due: datetime, now: datetime
+) -> bool:
+    """Like `schedule`, but a row that already exists is kept as it is; True if one was made."""
+    cursor = conn.execute(
+        "INSERT INTO outbox (event_id, kind, state, due, created) VALUES (?, ?, 'scheduled', ?, ?)"
+        " ON CONFLICT (event_id, kind) DO NOTHING",
+        (event_id, kind, iso_utc(due), iso_utc(now)),
+    )
+    return cursor.rowcount == 1
+
+
 def reschedule(conn: sqlite3.Connection, row_id: int, due: datetime) -> None:
     """A cancelled, never-rendered row waits again (the flag was set again)."""
     conn.execute(

@@ -51,7 +51,7 @@ def test_random_kills_never_send_two_different_messages(
         dovecot.append(jane, "INBOX", raw, keywords=["Decline"])
     # Every SMTP reply is delayed, which widens the window in which a kill lands mid-send.
     with Proxy(smtp_servers.plain.port, delay=0.15) as slow:
-        extra = '\n[withdrawal]\ngrace = "0"\n[followup]\nenabled = false\n'
+        extra = '\n[withdrawal]\ngrace = "0"\n[followup]\ndelay = "30d"\n'
         load_config(
             config_text(dovecot, jane, tmp_path, smtp_port=slow.port, extra=extra), tmp_path
         )
@@ -62,8 +62,10 @@ def test_random_kills_never_send_two_different_messages(
             time.sleep(rng.uniform(0.5, 4.0))
             process.send_signal(signal.SIGKILL)
             process.wait()
+            assert_followups_queued(path)
         for _ in range(2):
             subprocess.run(args, check=False, capture_output=True)
+    assert_followups_queued(path)
     with service.open_store(cfg.load(path)) as store:
         rows = [r for r in outbox_db.rows(store.connection) if r.kind == "withdrawal"]
     assert len(rows) == INVITES
@@ -78,3 +80,11 @@ def test_random_kills_never_send_two_different_messages(
         attempts += row.attempts
         resends += max(len(copies) - 1, 0)
     print(f"seed {seed}: {INVITES} withdrawals, {attempts} attempts, {resends} identical resends")
+
+
+def assert_followups_queued(path: Path) -> None:
+    """SPEC 8: wherever a kill lands, a withdrawal recorded as sent has its follow-up queued."""
+    with service.open_store(cfg.load(path)) as store:
+        rows = outbox_db.rows(store.connection)
+    sent = {r.event_id for r in rows if r.kind == "withdrawal" and r.state == "sent"}
+    assert {r.event_id for r in rows if r.kind == "followup"} == sent
