@@ -132,7 +132,9 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
     """List the interview invitations found in your mailbox.
 
     Reads new mail first (incrementally; only calendar parts are downloaded),
-    unless --cached. Shows upcoming invitations unless --all.
+    unless --cached. When the mailbox cannot be read (server down, login
+    refused, secret missing), warns on stderr and shows what the state db
+    knew at the last sync. Shows upcoming invitations unless --all.
     """
     from decliner import output, service
 
@@ -140,7 +142,9 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
     with service.open_store(config) as store:
         if not cached:
             with output.scan_progress() as progress:
-                service.scan(config, store, progress)
+                stale = service.refresh(config, store, progress)
+            if stale:
+                click.echo(f"decliner: {stale}", err=True)
         views = service.invites(config, store, service.utcnow(), include_past=include_past)
     if as_json:
         output.print_json([v.as_json(config) for v in views])

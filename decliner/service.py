@@ -17,7 +17,7 @@ from decliner.core.events import EventRecord
 from decliner.core.headers import RenderError, reply_subject
 from decliner.core.status import Facts, Status, status
 from decliner.core.templating import TemplateProblem
-from decliner.errors import UserError
+from decliner.errors import RuntimeFailure, UserError
 from decliner.ingest import Progress, ScanReport
 from decliner.ports import MailSource, Transport
 from decliner.runner import PassReport, Runner
@@ -73,6 +73,18 @@ def scan(config: Config, store: Store, progress: Progress | None = None) -> Scan
     """One incremental pass over the mail folders."""
     with mail_source(config, store, progress=progress) as source:
         return source.scan()
+
+
+def refresh(config: Config, store: Store, progress: Progress | None = None) -> str | None:
+    """Read new mail before a listing; if the mailbox cannot be read, the warning to show
+    instead of failing: the listing is then what the state db knew at the last sync."""
+    try:
+        scan(config, store, progress)
+    except RuntimeFailure as exc:
+        synced = store.last_sync()
+        when = f"at {synced.astimezone(config.account.zone):%Y-%m-%d %H:%M}" if synced else ""
+        return f"showing what was known {when or '(never synced)'}: {exc}"
+    return None
 
 
 def run_once(config: Config, store: Store, *, now: Callable[[], datetime] = utcnow) -> PassReport:

@@ -319,3 +319,60 @@ def test_cancelling_a_series_cancels_its_instances(
     records = stored(config)
     assert len(records) == 2
     assert all(record.cancelled_by_organizer for record in records.values())
+
+
+def _invites_json(config: Config) -> tuple[int, list[dict[str, object]], str]:
+    result = CliRunner().invoke(cli, ["--config", str(config.source), "invites", "--json"])
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+def test_invites_with_the_server_down_shows_the_state_db(
+    tmp_path: Path, own_dovecot: Dovecot, dovecot: Dovecot
+) -> None:
+    """The server stopped: `invites` warns once on stderr with the last sync and the reason,
+    lists what it knew, and exits 0; once the server is back it reads new mail again."""
+    account = own_dovecot.add_account(dovecot.new_account("down"))
+    own_dovecot.append(account, "INBOX", invite("up@acme", "20270110T140000Z"))
+    config = corpus_config(own_dovecot, account, tmp_path)
+    code, rows, stderr = _invites_json(config)
+    assert (code, [r["uid"] for r in rows], stderr) == (0, ["up@acme"], "")
+    with service.open_store(config) as store:
+        synced = store.last_sync()
+    assert synced is not None
+    own_dovecot.stop()
+    code, rows, stderr = _invites_json(config)
+    assert (code, [r["uid"] for r in rows]) == (0, ["up@acme"])
+    [line] = stderr.splitlines()
+    when = synced.astimezone(config.account.zone).strftime("%Y-%m-%d %H:%M")
+    assert line.startswith(f"decliner: showing what was known at {when}: ")
+    assert "127.0.0.1" in line and account.password not in line
+    logged = CliRunner().invoke(cli, ["--config", str(config.source), "log", "--json"])
+    assert (logged.exit_code, json.loads(logged.stdout), logged.stderr) == (0, [], "")
+    own_dovecot.start()
+    own_dovecot.append(account, "INBOX", invite("new@acme", "20270111T140000Z"))
+    code, rows, stderr = _invites_json(config)
+    assert (code, sorted(str(r["uid"]) for r in rows), stderr) == (0, ["new@acme", "up@acme"], "")
+
+
+@pytest.mark.parametrize("problem", ["secret", "login"])
+def test_invites_without_a_secret_or_login_shows_the_state_db(
+    tmp_path: Path, dovecot: Dovecot, account: Account, problem: str
+) -> None:
+    """A `password_env` not set in this shell, or a refused login: a one-line warning naming
+    the cause, the cached listing, exit 0. A config error still exits 2."""
+    dovecot.append(account, "INBOX", invite("known@acme", "20270110T140000Z"))
+    config = corpus_config(dovecot, account, tmp_path)
+    assert _invites_json(config)[0] == 0
+    text = config.source.read_text(encoding="utf-8")
+    broken = (
+        f'password = "{account.password}"',
+        'password_env = "DECLINER_TEST_NOT_SET"' if problem == "secret" else 'password = "wrong"',
+    )
+    config.source.write_text(text.replace(*broken), encoding="utf-8")
+    code, rows, stderr = _invites_json(config)
+    assert (code, [r["uid"] for r in rows]) == (0, ["known@acme"])
+    [line] = stderr.splitlines()
+    assert line.startswith("decliner: showing what was known at ")
+    assert ("DECLINER_TEST_NOT_SET" if problem == "secret" else "refused") in line
+    config.source.write_text(text.replace("[imap]", "[imap]\nbogus = 1"), encoding="utf-8")
+    assert CliRunner().invoke(cli, ["--config", str(config.source), "invites"]).exit_code == 2
