@@ -148,17 +148,19 @@ class Runner:
         events: Sequence[EventRecord] | None = None,
         sources: Mapping[str, list[str]] | None = None,
     ) -> dict[str, Intent]:
-        """Current flags by event: refreshed from mail and config, plus the CLI's."""
+        """Current flags by event, from mail, config and the CLI; reads only (a pass stores
+        newly seen flags first, in `settle`)."""
         conn = self.store.connection
         events = event_db.all_events(conn) if events is None else events
-        with self.store.transaction():
-            flag_db.sync_derived(
-                conn, self.sources(events) if sources is None else sources, self.now()
-            )
+        flags = flag_db.with_derived(
+            flag_db.all_flags(conn),
+            self.sources(events) if sources is None else sources,
+            self.now(),
+        )
         rules = cancel_rules(self.config)
         by_event = {e.id: e for e in events}
         intents: dict[str, Intent] = {}
-        for flag in flag_db.all_flags(conn):
+        for flag in flags:
             event = by_event.get(flag.event_id)
             if event is None:
                 continue
@@ -211,7 +213,11 @@ class Runner:
         policy = policy_of(self.config)
         for _round in range(4):
             now = self.now()
-            actions = plan(self.situations(), now, policy)
+            events = event_db.all_events(self.store.connection)
+            sources = self.sources(events)
+            with self.store.transaction() as conn:
+                flag_db.sync_derived(conn, sources, now)
+            actions = plan(self.situations(events, sources), now, policy)
             with self.store.transaction() as conn:
                 for action in actions:
                     if isinstance(action, Schedule):

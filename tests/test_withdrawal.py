@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -195,7 +196,8 @@ def test_temporary_failure_then_success(world: World) -> None:
     assert outbox(config)[0].attempts == 1
     clock.now += timedelta(seconds=31)
     run_pass(config, clock)
-    [row] = outbox(config)
+    row, followup = outbox(config)
+    assert (followup.kind, followup.state) == ("followup", "scheduled")
     assert (row.state, row.attempts) == ("sent", 2)
     assert len(world.received(world.sam)) == 1
 
@@ -228,7 +230,8 @@ def test_cut_after_data_is_resent_with_the_same_bytes(world: World) -> None:
     assert (row.state, row.last_outcome) == ("pending", "cut")
     clock.now += timedelta(seconds=31)
     run_pass(config, clock)
-    [row] = outbox(config)
+    row, followup = outbox(config)
+    assert (followup.kind, followup.state) == ("followup", "scheduled")
     assert (row.state, row.attempts) == ("sent", 2)
     cut = [data for reason, data in world.smtp.plain.rejected if reason == "cut"]
     [delivered] = world.sent_by_jane()
@@ -249,7 +252,8 @@ def test_provider_filed_copy_means_no_resend(world: World) -> None:
     world.dovecot.append(world.jane, "Sent", row.raw, flags=["\\Seen"])  # as Gmail would file it
     clock.now += timedelta(seconds=31)
     run_pass(config, clock)
-    [row] = outbox(config)
+    row, followup = outbox(config)
+    assert (followup.kind, followup.state) == ("followup", "scheduled")
     assert (row.state, row.attempts) == ("sent", 1)
     assert world.sent_by_jane() == []
     assert len(world.dovecot.fetch_all(world.jane, "Sent")) == 1
@@ -379,3 +383,37 @@ def test_missing_sent_folder_delays_only_the_copy(
     assert world.cli("run", "--once").exit_code == 0
     assert len(world.dovecot.fetch_all(world.jane, "Outgoing")) == 1
     assert len(world.received(world.sam)) == 1
+
+
+def _db_content(world: World) -> list[str]:
+    """The state db's logical content (schema and rows), to compare before and after."""
+    conn = sqlite3.connect(world.tmp / "state.db")
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def test_reads_never_write(world: World) -> None:
+    """SPEC 16: with a keyword flag seen by a scan but no pass yet, `invites --cached`, `log`,
+    `preview` and `check --offline` show it flagged and leave the state db as it was; the
+    grace period starts at the pass, not when someone looks."""
+    world.invite("look@g")
+    world.config(grace="5m")
+    assert world.cli("invites").exit_code == 0  # reads new mail: this one may write
+    before = _db_content(world)
+    [row] = json.loads(world.cli("invites", "--json", "--cached").stdout)
+    assert (row["status"], row["flagged_by"]) == ("flagged", "keyword")
+    for args in (
+        ("invites", "--cached"),
+        ("log",),
+        ("log", "--json"),
+        ("preview", row["id"]),
+        ("preview", row["id"], "--followup"),
+        ("check", "--offline"),
+    ):
+        world.cli(*args)
+        assert _db_content(world) == before, args
+    assert not any('INSERT INTO "flags"' in line for line in before)
+    world.cli("run", "--once")
+    assert any('INSERT INTO "flags"' in line for line in _db_content(world))
