@@ -221,10 +221,13 @@ class Runner:
             with self.store.transaction() as conn:
                 for action in actions:
                     if isinstance(action, Schedule):
-                        outbox_db.schedule(conn, action.event_id, action.kind, action.due, now)
-                        log.info(
-                            "%s for %s scheduled for %s", action.kind, action.event_id, action.due
-                        )
+                        if outbox_db.schedule(conn, action.event_id, action.kind, action.due, now):
+                            log.info(
+                                "%s for %s scheduled for %s",
+                                action.kind,
+                                action.event_id,
+                                action.due,
+                            )
                     elif isinstance(action, Reschedule):
                         outbox_db.reschedule(conn, action.row_id, action.due)
                     elif isinstance(action, Cancel):
@@ -301,7 +304,7 @@ class Runner:
         """Queue a sent withdrawal's follow-up (SPEC 8); called inside the transaction that
         records the withdrawal as sent, so no crash can leave one without the other."""
         due = followup_due(sent_at, policy_of(self.config)) if row.kind == "withdrawal" else None
-        if due is not None and outbox_db.schedule_once(
+        if due is not None and outbox_db.schedule(
             self.store.connection, row.event_id, "followup", due, sent_at
         ):
             log.info("followup for %s scheduled for %s", row.event_id, due)

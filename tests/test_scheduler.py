@@ -62,6 +62,8 @@ def test_jobs_follow_the_outbox(tmp_path: Path) -> None:
                     conn, "e1", "withdrawal", NOW + timedelta(minutes=5), NOW
                 )
                 second = outbox_db.schedule(conn, "e2", "withdrawal", NOW + timedelta(hours=1), NOW)
+                assert outbox_db.schedule(conn, "e1", "withdrawal", NOW, NOW) is None  # one a kind
+            assert first is not None and second is not None
             return first, second
 
         first, second = await daemon.worker.run(setup)

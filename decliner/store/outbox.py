@@ -109,25 +109,15 @@ def get(conn: sqlite3.Connection, row_id: int) -> OutboxRow:
 
 def schedule(
     conn: sqlite3.Connection, event_id: str, kind: Kind, due: datetime, now: datetime
-) -> int:
-    """A new row waiting for `due`; UNIQUE(event_id, kind) refuses a second one."""
-    cursor = conn.execute(
-        "INSERT INTO outbox (event_id, kind, state, due, created) VALUES (?, ?, 'scheduled', ?, ?)",
-        (event_id, kind, iso_utc(due), iso_utc(now)),
-    )
-    return int(cursor.lastrowid or 0)
-
-
-def schedule_once(
-    conn: sqlite3.Connection, event_id: str, kind: Kind, due: datetime, now: datetime
-) -> bool:
-    """Like `schedule`, but a row that already exists is kept as it is; True if one was made."""
+) -> int | None:
+    """A new row waiting for `due`, or None when the event has one of this kind already
+    (UNIQUE(event_id, kind)): a pass and a CLI command planning at once make one row."""
     cursor = conn.execute(
         "INSERT INTO outbox (event_id, kind, state, due, created) VALUES (?, ?, 'scheduled', ?, ?)"
         " ON CONFLICT (event_id, kind) DO NOTHING",
         (event_id, kind, iso_utc(due), iso_utc(now)),
     )
-    return cursor.rowcount == 1
+    return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
 def reschedule(conn: sqlite3.Connection, row_id: int, due: datetime) -> None:
