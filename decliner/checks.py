@@ -73,7 +73,7 @@ def check_state(config: Config) -> Check:
     if not path.exists():
         return Check("state", True, f"{path} (not created yet: the first run creates it)")
     try:
-        with Store.open(path) as store:
+        with Store.open_readonly(path) as store:
             synced, pid = store.last_sync(), store.daemon_pid()
     except DeclinerError as exc:
         return Check("state", False, str(exc))

@@ -139,7 +139,7 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
     from decliner import output, service
 
     config = opts.load()
-    with service.open_store(config) as store:
+    with service.open_store(config, readonly=cached) as store:
         if not cached:
             with output.scan_progress() as progress:
                 stale = service.refresh(config, store, progress)
@@ -233,7 +233,7 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
     from decliner import output, service
 
     config = opts.load()
-    with service.open_store(config) as store:
+    with service.open_store(config, readonly=True) as store:
         message = service.preview(
             config, store, event, kind="followup" if followup else "withdrawal"
         )
@@ -257,7 +257,7 @@ def log_command(opts: Options, event: str | None, as_json: bool) -> None:
     from decliner import output, service
 
     config = opts.load()
-    with service.open_store(config) as store:
+    with service.open_store(config, readonly=True) as store:
         entries = service.log_entries(config, store, event)
     if as_json:
         output.print_json([e.as_json(config) for e in entries])

@@ -35,8 +35,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def open_store(config: Config) -> Store:
-    """The account's state db, created on first use."""
+def open_store(config: Config, *, readonly: bool = False) -> Store:
+    """The account's state db, created on first use; `readonly` for commands that only
+    look (SPEC 16), which then cannot write even by mistake."""
+    if readonly:
+        return Store.open_readonly(config.state_path())
     return Store.open(config.state_path())
 
 

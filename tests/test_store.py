@@ -144,9 +144,10 @@ def test_a_newer_schema_is_refused(db: Path) -> None:
         f"state db schema version {len(MIGRATIONS) + 1} is newer than this decliner"
         f" ({len(MIGRATIONS)}); upgrade decliner"
     )
-    with pytest.raises(RuntimeFailure) as caught:
-        Store.open(db)
-    assert str(caught.value) == expected
+    for opener in (Store.open, Store.open_readonly):
+        with pytest.raises(RuntimeFailure) as caught:
+            opener(db)
+        assert str(caught.value) == expected
 
 
 def test_a_file_that_is_not_a_database_is_a_runtime_failure(db: Path) -> None:
@@ -300,3 +301,27 @@ def test_daemon_pid_reports_the_lock_holder(db: Path) -> None:
         holder.wait()
     with Store.open(db) as store:
         assert store.daemon_pid() is None
+
+
+def test_a_readonly_store_cannot_write(db: Path) -> None:
+    """SPEC 16: a read-only open sees the data, and any write is refused by SQLite itself."""
+    with Store.open(db) as store:
+        store.set_meta("k", "v")
+    with Store.open_readonly(db) as store:
+        assert store.get_meta("k") == "v"
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store.set_meta("k", "w")
+
+
+def test_a_readonly_store_of_a_db_not_made_yet_is_empty_and_creates_nothing(db: Path) -> None:
+    with Store.open_readonly(db) as store:
+        assert store.last_sync() is None
+    assert not db.exists() and not db.parent.joinpath(db.name + "-wal").exists()
+
+
+def test_a_readonly_store_refuses_an_older_schema(db: Path) -> None:
+    """An old db is not upgraded by a read: the message says how to upgrade it."""
+    with Store.open(db) as store:
+        store.set_meta("schema_version", str(len(MIGRATIONS) - 1))
+    with pytest.raises(RuntimeFailure, match="run --once"):
+        Store.open_readonly(db)

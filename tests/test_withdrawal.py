@@ -394,26 +394,33 @@ def _db_content(world: World) -> list[str]:
         conn.close()
 
 
+def _db_bytes(world: World) -> tuple[bytes, bytes]:
+    """The db file's and its WAL's bytes (a WAL not there reads as empty)."""
+    wal = world.tmp / "state.db-wal"
+    return (world.tmp / "state.db").read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
 def test_reads_never_write(world: World) -> None:
     """SPEC 16: with a keyword flag seen by a scan but no pass yet, `invites --cached`, `log`,
-    `preview` and `check --offline` show it flagged and leave the state db as it was; the
-    grace period starts at the pass, not when someone looks."""
+    `preview` and `check --offline` show it flagged and leave the state db's bytes and WAL as
+    they were; the grace period starts at the pass, not when someone looks."""
     world.invite("look@g")
     world.config(grace="5m")
     assert world.cli("invites").exit_code == 0  # reads new mail: this one may write
-    before = _db_content(world)
+    before, raw = _db_content(world), _db_bytes(world)
     [row] = json.loads(world.cli("invites", "--json", "--cached").stdout)
     assert (row["status"], row["flagged_by"]) == ("flagged", "keyword")
-    for args in (
-        ("invites", "--cached"),
-        ("log",),
-        ("log", "--json"),
-        ("preview", row["id"]),
-        ("preview", row["id"], "--followup"),
-        ("check", "--offline"),
+    for args, code in (
+        (("invites", "--cached"), 0),
+        (("log",), 0),
+        (("log", "--json"), 0),
+        (("preview", row["id"]), 0),
+        (("preview", row["id"], "--followup"), 2),  # not before the withdrawal is sent
+        (("check", "--offline"), 0),
     ):
-        world.cli(*args)
-        assert _db_content(world) == before, args
+        assert world.cli(*args).exit_code == code, args
+        assert _db_bytes(world) == raw, args
+    assert _db_content(world) == before
     assert not any('INSERT INTO "flags"' in line for line in before)
     world.cli("run", "--once")
     assert any('INSERT INTO "flags"' in line for line in _db_content(world))

@@ -55,6 +55,13 @@ def _make_private(path: Path) -> None:
         os.close(fd)
 
 
+def _newer_schema(version: int) -> str:
+    return (
+        f"state db schema version {version} is newer than this decliner"
+        f" ({len(schema.MIGRATIONS)}); upgrade decliner"
+    )
+
+
 class Store:
     """An open state database; use `Store.open`, and close it (or use `with`)."""
 
@@ -80,6 +87,39 @@ class Store:
             if isinstance(exc, OSError | sqlite3.Error):
                 raise RuntimeFailure(f"cannot open state db {path}: {exc}") from exc
             raise
+        return store
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> Store:
+        """Open the db at `path` so that no write is possible (SPEC 16: reads never write).
+
+        A db not created yet reads as an empty one, kept in memory; one whose schema
+        is older than this decliner must first be upgraded by a pass.
+        """
+        if not path.exists():
+            store = cls(path, sqlite3.connect(":memory:", isolation_level=None))
+            store._conn.row_factory = sqlite3.Row
+            store._migrate()
+            return store
+        conn = None
+        try:
+            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            store = cls(path, conn)
+            version = store.schema_version()
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise RuntimeFailure(f"cannot read state db {path}: {exc}") from exc
+        if version != len(schema.MIGRATIONS):
+            conn.close()
+            raise RuntimeFailure(
+                _newer_schema(version)
+                if version > len(schema.MIGRATIONS)
+                else f"state db {path} is from an older decliner: `decliner run --once` (or"
+                " restarting the daemon) upgrades it"
+            )
         return store
 
     def _retry_when_locked(self, step: Callable[[], None]) -> None:
@@ -127,10 +167,7 @@ class Store:
                     conn.execute(statement)
                 self.set_meta("schema_version", str(version + 1))
         if version > len(schema.MIGRATIONS):
-            raise RuntimeFailure(
-                f"state db schema version {version} is newer than this decliner"
-                f" ({len(schema.MIGRATIONS)}); upgrade decliner"
-            )
+            raise RuntimeFailure(_newer_schema(version))
 
     @property
     def connection(self) -> sqlite3.Connection:
