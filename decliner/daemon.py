@@ -50,6 +50,7 @@ from decliner.systemd import Notifier, watchdog_interval
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STOP_GRACE = 8.0
+MAX_SAME_CRASHES = 5  # then exit 1 and let systemd restart us (its limit: 5 starts in 10 min)
 
 
 class _Abandoned(Exception):
@@ -209,6 +210,7 @@ class Daemon:
     async def _loop(self) -> None:
         backoff = Backoff()
         ready = False
+        crashes: list[str] = []  # the kinds of the unexpected failures in a row
         while not self.stopping.is_set():
             self.wake.clear()
             try:
@@ -239,6 +241,23 @@ class Daemon:
                 log.warning("%s; retrying in %.0fs", exc, delay)
                 await self._sleep(delay)
                 continue
+            except Exception as exc:  # a bug in one pass must not stop the mail loop at once
+                crashes = [*crashes, type(exc).__name__][-MAX_SAME_CRASHES:]
+                if len(crashes) == MAX_SAME_CRASHES and len(set(crashes)) == 1:
+                    log.critical(
+                        "a pass failed %d times in a row (%s); exiting so the service restarts",
+                        MAX_SAME_CRASHES,
+                        crashes[0],
+                        exc_info=exc,
+                    )
+                    self.exit_status = 1
+                    return
+                delay = backoff.next()
+                log.error("a pass failed unexpectedly; retrying in %.0fs", delay, exc_info=exc)
+                self.notifier.status(f"retrying in {delay:.0f}s after an internal error")
+                await self._sleep(delay)
+                continue
+            crashes = []
             backoff.reset()
             self._progress()
             self.last_sync = datetime.now(UTC)

@@ -276,7 +276,8 @@ class Runner:
             report.sent.append(label)
             return
         with self.store.transaction():
-            outbox_db.begin_attempt(conn, row.id, self.now())
+            if not outbox_db.begin_attempt(conn, row.id, self.now()):
+                return
         result = asyncio.run(transport.send(row.raw, self.me.email, [*row.to, *row.cc]))
         now = self.now()
         with self.store.transaction():

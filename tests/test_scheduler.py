@@ -8,6 +8,7 @@ from pathlib import Path
 
 from decliner import config as cfg
 from decliner.daemon import Daemon
+from decliner.store import Store
 from decliner.store import outbox as outbox_db
 
 NOW = datetime(2026, 11, 25, 9, tzinfo=UTC)
@@ -93,3 +94,26 @@ def test_jobs_follow_the_outbox(tmp_path: Path) -> None:
         daemon.worker.close()
 
     asyncio.run(scenario())
+
+
+def test_no_attempt_on_a_row_another_process_took(tmp_path: Path) -> None:
+    """A row cancelled (or sent) by another process between planning and the attempt: the
+    attempt is not counted and the caller must not send."""
+    with Store.open(tmp_path / "state.db") as store, store.transaction() as conn:
+        add_event(conn, "e1")
+        row_id = outbox_db.schedule(conn, "e1", "withdrawal", NOW, NOW)
+        assert row_id is not None
+        outbox_db.store_rendered(
+            conn,
+            row_id,
+            message_id="<m@x>",
+            raw=b"x",
+            to=("a@x",),
+            cc=(),
+            subject="s",
+            in_reply_to="",
+            references=(),
+        )
+        outbox_db.cancel(conn, row_id, "cancelled_by_organizer")
+        assert outbox_db.begin_attempt(conn, row_id, NOW) is False
+        assert outbox_db.get(conn, row_id).attempts == 0

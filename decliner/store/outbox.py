@@ -167,13 +167,17 @@ def store_rendered(
     )
 
 
-def begin_attempt(conn: sqlite3.Connection, row_id: int, now: datetime) -> None:
-    """Count an attempt before it starts; its outcome stays unknown until `finish_attempt`."""
-    conn.execute(
+def begin_attempt(conn: sqlite3.Connection, row_id: int, now: datetime) -> bool:
+    """Count an attempt before it starts; its outcome stays unknown until `finish_attempt`.
+
+    False if the row is no longer pending (another process cancelled or sent it): no attempt.
+    """
+    cursor = conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_attempt = ?, last_outcome = NULL"
         " WHERE id = ? AND state = 'pending'",
         (iso_utc(now), row_id),
     )
+    return cursor.rowcount == 1
 
 
 def finish_attempt(
