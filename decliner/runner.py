@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from decliner.config import Config
+from decliner.config import WEEKDAYS, Config
 from decliner.core import recipient as recipients
 from decliner.core.events import EventRecord
 from decliner.core.flags import CancelRule, MessageFlag, flag_sources, matching_rule
@@ -62,10 +62,7 @@ class PassReport:
 
 def policy_of(config: Config) -> Policy:
     """The planning policy from the config."""
-    days = frozenset(
-        ("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(d)
-        for d in config.followup.business_days
-    )
+    days = frozenset(WEEKDAYS.index(d) for d in config.followup.business_days)
     return Policy(
         grace=config.withdrawal.grace,
         min_notice=config.withdrawal.min_notice,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -79,9 +79,3 @@ def flag_sources(
 def matching_rule(event: EventRecord, rules: Iterable[CancelRule]) -> CancelRule | None:
     """The first `[[cancel]]` rule naming `event` (its reason and `to` override the defaults)."""
     return next((rule for rule in rules if rule.matches(event)), None)
-
-
-def first_source(sources: Mapping[str, list[FlagSource]], eid: str) -> FlagSource | None:
-    """The source shown as `flagged_by`: the most deliberate one."""
-    found = sources.get(eid)
-    return found[0] if found else None
