@@ -14,7 +14,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from decliner.config import WEEKDAYS, Config
@@ -24,8 +24,10 @@ from decliner.core.flags import CancelRule, MessageFlag, flag_sources, matching_
 from decliner.core.headers import RenderError
 from decliner.core.model import Address
 from decliner.core.plan import (
+    NEW_ROW,
     Cancel,
     Dispatch,
+    Kind,
     Policy,
     Reschedule,
     Schedule,
@@ -35,6 +37,7 @@ from decliner.core.plan import (
     retry_delay,
 )
 from decliner.core.render import Rendered, render_followup, render_withdrawal
+from decliner.core.replies import Reply
 from decliner.core.templating import TemplateProblem
 from decliner.errors import DeclinerError
 from decliner.ingest import ScanReport
@@ -44,6 +47,7 @@ from decliner.store import events as event_db
 from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
 from decliner.store import thread as thread_db
+from decliner.store.flags import Flag
 from decliner.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -96,6 +100,17 @@ class Intent:
     to: str
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a pass knows, read once: events, their flags, our outbox rows and their replies."""
+
+    events: Sequence[EventRecord]
+    sources: Mapping[str, list[str]]
+    intents: Mapping[str, Intent]
+    rows: Mapping[tuple[str, str], OutboxRow]
+    replies: Mapping[str, Sequence[Reply]]
+
+
 class Runner:
     """Runs passes for one account; the clock and Message-ID tokens are injectable."""
 
@@ -114,17 +129,18 @@ class Runner:
         self.me = Address(config.account.email, config.account.name)
 
     def run_once(self, source: MailSource, transport: Transport) -> PassReport:
-        """Scan, then plan and act; one attempt per due message."""
+        """Scan, then bookkeep and plan once, then act; one attempt per due message."""
         report = PassReport()
         report.scan = source.scan()
-        for action in self.settle():
-            self._dispatch(source, transport, action, report)
-        self._file_sent_copies(source)
+        snapshot, dispatches = self.settle()
+        for action in dispatches:
+            self._dispatch(source, transport, action, snapshot, report)
+        self._file_sent_copies(source, snapshot)
         return report
 
     # -- what the user wants -------------------------------------------------
 
-    def sources(self, events: Sequence[EventRecord] | None = None) -> dict[str, list[str]]:
+    def sources(self, events: Sequence[EventRecord]) -> dict[str, list[str]]:
         """Why each event is flagged right now: config rules, keyword, flag folder, CLI."""
         conn = self.store.connection
         messages = [
@@ -133,27 +149,37 @@ class Runner:
             if m.kind == "invite"
         ]
         return flag_sources(
-            event_db.all_events(conn) if events is None else events,
+            events,
             cancel_rules(self.config),
             messages,
             flag_db.cli_flag_ids(conn),
             flag_folder=flag_folder(self.config),
         )
 
-    def intents(
+    def snapshot(
         self,
+        now: datetime,
         events: Sequence[EventRecord] | None = None,
         sources: Mapping[str, list[str]] | None = None,
-    ) -> dict[str, Intent]:
-        """Current flags by event, from mail, config and the CLI; reads only (a pass stores
-        newly seen flags first, in `settle`)."""
+    ) -> Snapshot:
+        """Everything a plan or a listing needs, read once; reads only (flags newly seen in
+        mail or config count from `now` until a pass stores them, in `settle`)."""
         conn = self.store.connection
         events = event_db.all_events(conn) if events is None else events
-        flags = flag_db.with_derived(
-            flag_db.all_flags(conn),
-            self.sources(events) if sources is None else sources,
-            self.now(),
+        sources = self.sources(events) if sources is None else sources
+        flags = flag_db.with_derived(flag_db.all_flags(conn), sources, now)
+        replies: dict[str, list[Reply]] = {}
+        for reply in thread_db.replies(conn):
+            replies.setdefault(reply.event_id, []).append(reply)
+        return Snapshot(
+            events=events,
+            sources=sources,
+            intents=self._intents(events, flags),
+            rows={(r.event_id, r.kind): r for r in outbox_db.rows(conn)},
+            replies=replies,
         )
+
+    def _intents(self, events: Sequence[EventRecord], flags: Sequence[Flag]) -> dict[str, Intent]:
         rules = cancel_rules(self.config)
         by_event = {e.id: e for e in events}
         intents: dict[str, Intent] = {}
@@ -169,24 +195,13 @@ class Runner:
             intents[flag.event_id] = Intent(since, reason, to)
         return intents
 
-    def situations(
-        self,
-        events: Sequence[EventRecord] | None = None,
-        sources: Mapping[str, list[str]] | None = None,
-    ) -> list[Situation]:
+    def situations(self, snapshot: Snapshot) -> list[Situation]:
         """Every event with its flags, recipient and outbox rows, for planning."""
-        conn = self.store.connection
-        events = event_db.all_events(conn) if events is None else events
-        intents = self.intents(events, sources)
-        rows = {(r.event_id, r.kind): r for r in outbox_db.rows(conn)}
-        answered = {reply.event_id for reply in thread_db.replies(conn)}
         found = []
-        for event in events:
-            intent = intents.get(event.id)
-            withdrawal, followup = (
-                rows.get((event.id, "withdrawal")),
-                rows.get((event.id, "followup")),
-            )
+        for event in snapshot.events:
+            intent = snapshot.intents.get(event.id)
+            withdrawal = snapshot.rows.get((event.id, "withdrawal"))
+            followup = snapshot.rows.get((event.id, "followup"))
             found.append(
                 Situation(
                     event=event,
@@ -194,7 +209,8 @@ class Runner:
                     recipient=self.recipient(event, intent),
                     withdrawal=withdrawal.entry() if withdrawal else None,
                     followup=followup.entry() if followup else None,
-                    replied=event.id in answered,
+                    replied=event.id in snapshot.replies,
+                    reason=intent.reason if intent else "",
                 )
             )
         return found
@@ -205,53 +221,64 @@ class Runner:
 
     # -- plan and bookkeeping ------------------------------------------------
 
-    def settle(self) -> list[Dispatch]:
-        """Apply the plan's bookkeeping until nothing new is scheduled; the sends left to do."""
-        policy = policy_of(self.config)
-        for _round in range(4):
-            now = self.now()
-            events = event_db.all_events(self.store.connection)
+    def settle(self) -> tuple[Snapshot, list[Dispatch]]:
+        """Store newly seen flags, plan once and apply the bookkeeping, all in one transaction
+        (so a CLI command and the daemon never plan on each other's half-applied state);
+        the snapshot planned on, and the sends left to do."""
+        now = self.now()
+        with self.store.transaction() as conn:
+            events = event_db.all_events(conn)
             sources = self.sources(events)
-            with self.store.transaction() as conn:
-                flag_db.sync_derived(conn, sources, now)
-            actions = plan(self.situations(events, sources), now, policy)
-            with self.store.transaction() as conn:
-                for action in actions:
-                    if isinstance(action, Schedule):
-                        if outbox_db.schedule(conn, action.event_id, action.kind, action.due, now):
-                            log.info(
-                                "%s for %s scheduled for %s",
-                                action.kind,
-                                action.event_id,
-                                action.due,
-                            )
-                    elif isinstance(action, Reschedule):
-                        outbox_db.reschedule(conn, action.row_id, action.due)
-                    elif isinstance(action, Cancel):
-                        outbox_db.cancel(conn, action.row_id, action.reason)
-                        log.info("outbox row %s cancelled: %s", action.row_id, action.reason)
-            if not any(isinstance(a, Schedule | Reschedule) for a in actions):
-                return [a for a in actions if isinstance(a, Dispatch)]
-        return []
+            flag_db.sync_derived(conn, sources, now)
+            snapshot = self.snapshot(now, events, sources)
+            actions = plan(self.situations(snapshot), now, policy_of(self.config))
+            created: int | None = None  # what NEW_ROW stands for: the last Schedule's row
+            dispatches = []
+            for action in actions:
+                if isinstance(action, Schedule):
+                    created = outbox_db.schedule(
+                        conn, action.event_id, action.kind, action.due, now
+                    )
+                    if created is not None:
+                        log.info(
+                            "%s for %s scheduled for %s", action.kind, action.event_id, action.due
+                        )
+                    continue
+                row_id = created if action.row_id == NEW_ROW else action.row_id
+                if row_id is None:
+                    continue  # its row exists already: made by another process meanwhile
+                if isinstance(action, Reschedule):
+                    outbox_db.reschedule(conn, row_id, action.due)
+                elif isinstance(action, Cancel):
+                    outbox_db.cancel(conn, row_id, action.reason)
+                    log.info("outbox row %s cancelled: %s", row_id, action.reason)
+                else:
+                    dispatches.append(replace(action, row_id=row_id))
+        return snapshot, dispatches
 
     # -- sending ---------------------------------------------------------------
 
     def _dispatch(
-        self, source: MailSource, transport: Transport, action: Dispatch, report: PassReport
+        self,
+        source: MailSource,
+        transport: Transport,
+        action: Dispatch,
+        snapshot: Snapshot,
+        report: PassReport,
     ) -> None:
         conn = self.store.connection
-        row = outbox_db.get(conn, action.row_id)
-        if row.state == "scheduled":
+        row = snapshot.rows.get((action.event_id, action.kind))
+        if row is None or row.id != action.row_id or row.state in ("scheduled", "cancelled"):
             try:
-                rendered = self.render(row, short_notice=action.short_notice)
+                rendered = self.render(action, snapshot)
             except (RenderError, TemplateProblem) as exc:
-                log.error("%s for %s cannot be written: %s", row.kind, row.event_id, exc)
-                report.failed.append(f"{row.kind} {row.event_id}: {exc}")
+                log.error("%s for %s cannot be written: %s", action.kind, action.event_id, exc)
+                report.failed.append(f"{action.kind} {action.event_id}: {exc}")
                 return
             with self.store.transaction():
-                outbox_db.store_rendered(
+                stored = outbox_db.store_rendered(
                     conn,
-                    row.id,
+                    action.row_id,
                     message_id=rendered.message_id,
                     raw=rendered.raw,
                     to=rendered.to,
@@ -260,34 +287,50 @@ class Runner:
                     in_reply_to=rendered.in_reply_to,
                     references=rendered.references,
                 )
-            row = outbox_db.get(conn, row.id)
-        if row.state != "pending" or row.raw is None or row.message_id is None:
+            if not stored:
+                return  # another process took the row meanwhile
+            raw, message_id, to, attempts, outcome = (
+                rendered.raw,
+                rendered.message_id,
+                rendered.to + rendered.cc,
+                0,
+                None,
+            )
+        elif row.state == "pending" and row.raw is not None and row.message_id is not None:
+            raw, message_id, to, attempts, outcome = (
+                row.raw,
+                row.message_id,
+                row.to + row.cc,
+                row.attempts,
+                row.last_outcome,
+            )
+        else:
             return
-        label = f"{row.kind} {row.message_id} to {', '.join(row.to)}"
-        if row.attempts and row.last_outcome in (None, "cut") and self._already_sent(source, row):
+        label = f"{action.kind} {message_id} to {', '.join(to)}"
+        if attempts and outcome in (None, "cut") and self._already_sent(source, message_id):
             now = self.now()
             with self.store.transaction():
-                outbox_db.finish_attempt(conn, row.id, outcome="sent", now=now)
-                self._queue_followup(row, now)
+                outbox_db.finish_attempt(conn, action.row_id, outcome="sent", now=now)
+                self._queue_followup(action, now)
             log.info("%s was delivered by the cut attempt (found in the sent folder)", label)
             report.sent.append(label)
             return
         with self.store.transaction():
-            if not outbox_db.begin_attempt(conn, row.id, self.now()):
+            if not outbox_db.begin_attempt(conn, action.row_id, self.now()):
                 return
-        result = asyncio.run(transport.send(row.raw, self.me.email, [*row.to, *row.cc]))
+        result = asyncio.run(transport.send(raw, self.me.email, list(to)))
         now = self.now()
         with self.store.transaction():
             outbox_db.finish_attempt(
                 conn,
-                row.id,
+                action.row_id,
                 outcome=result.outcome,
                 now=now,
                 error=result.detail or None,
-                retry_at=now + retry_delay(row.attempts + 1),
+                retry_at=now + retry_delay(attempts + 1),
             )
             if result.outcome == "sent":
-                self._queue_followup(row, now)
+                self._queue_followup(action, now)
         if result.outcome == "sent":
             log.info("sent %s", label)
             report.sent.append(label)
@@ -298,29 +341,30 @@ class Runner:
             log.warning("%s not sent yet (%s); will retry", label, result.detail)
             report.retrying.append(f"{label}: {result.detail}")
 
-    def _queue_followup(self, row: OutboxRow, sent_at: datetime) -> None:
+    def _queue_followup(self, action: Dispatch, sent_at: datetime) -> None:
         """Queue a sent withdrawal's follow-up (SPEC 8); called inside the transaction that
         records the withdrawal as sent, so no crash can leave one without the other."""
-        due = followup_due(sent_at, policy_of(self.config)) if row.kind == "withdrawal" else None
+        due = followup_due(sent_at, policy_of(self.config)) if action.kind == "withdrawal" else None
         if due is not None and outbox_db.schedule(
-            self.store.connection, row.event_id, "followup", due, sent_at
+            self.store.connection, action.event_id, "followup", due, sent_at
         ):
-            log.info("followup for %s scheduled for %s", row.event_id, due)
+            log.info("followup for %s scheduled for %s", action.event_id, due)
 
-    def _already_sent(self, source: MailSource, row: OutboxRow) -> bool:
+    def _already_sent(self, source: MailSource, message_id: str) -> bool:
         folder = source.sent_folder()
-        if folder is None or row.message_id is None:
+        if folder is None:
             return False
         try:
-            return source.has_message_id(folder, row.message_id)
+            return source.has_message_id(folder, message_id)
         except DeclinerError as exc:
-            log.warning("cannot search %s for %s: %s", folder, row.message_id, exc)
+            log.warning("cannot search %s for %s: %s", folder, message_id, exc)
             return False
 
-    def _file_sent_copies(self, source: MailSource) -> None:
+    def _file_sent_copies(self, source: MailSource, snapshot: Snapshot) -> None:
         conn = self.store.connection
         uncopied = outbox_db.uncopied(conn)
         folder = source.sent_folder() if uncopied else None
+        events = {e.id: e for e in snapshot.events}
         for row in uncopied:
             try:
                 self._copy(source, folder, row)
@@ -331,12 +375,11 @@ class Runner:
                 )
                 return
             if row.kind == "withdrawal":
-                self._mark_answered(source, row.event_id)
+                self._mark_answered(source, events.get(row.event_id))
             with self.store.transaction():
                 outbox_db.mark_copied(conn, row.id)
 
-    def _mark_answered(self, source: MailSource, event_id: str) -> None:
-        event = event_db.by_id(self.store.connection, event_id)
+    def _mark_answered(self, source: MailSource, event: EventRecord | None) -> None:
         if event is None or not event.invite.folder:
             return
         try:
@@ -353,29 +396,26 @@ class Runner:
 
     # -- rendering -------------------------------------------------------------
 
-    def render(
-        self, row: OutboxRow, *, short_notice: bool = False, token: str | None = None
-    ) -> Rendered:
-        """The message for an outbox row (or a preview of it), not yet stored."""
-        event = event_db.by_id(self.store.connection, row.event_id)
-        if event is None:
-            raise RenderError(f"event {row.event_id} is gone from the state db")
-        return self.render_event(event, row.kind, short_notice=short_notice, token=token)
+    def preview(self, event: EventRecord, kind: Kind, *, token: str) -> Rendered:
+        """The message for `event` as it would be written now (nothing is stored)."""
+        now = self.now()
+        snapshot = self.snapshot(now)
+        situation = next(s for s in self.situations(snapshot) if s.event.id == event.id)
+        short = event.start - now < self.config.withdrawal.min_notice
+        return self.render(Dispatch(NEW_ROW, kind, situation, short), snapshot, token=token)
 
-    def render_event(
-        self, event: EventRecord, kind: str, *, short_notice: bool = False, token: str | None = None
-    ) -> Rendered:
-        """Render the withdrawal or follow-up of `event` as it would be sent now."""
-        intent = self.intents().get(event.id)
-        to = self.recipient(event, intent)
+    def render(self, action: Dispatch, snapshot: Snapshot, *, token: str | None = None) -> Rendered:
+        """Render the withdrawal or follow-up that `action` sends, from what it carries."""
+        s = action.situation
+        event, to = s.event, s.recipient
         if to is None:
             raise RenderError(
                 "no recipient: the organizer is you or a robot and the invite names no one else"
             )
         cfg = self.config
-        reason = (intent.reason if intent else "") or cfg.withdrawal.reason
+        reason = s.reason or cfg.withdrawal.reason
         now = self.now()
-        if kind == "withdrawal":
+        if action.kind == "withdrawal":
             return render_withdrawal(
                 event=event,
                 me=self.me,
@@ -384,17 +424,14 @@ class Runner:
                 reason=reason,
                 offer_help=cfg.withdrawal.offer_help,
                 keep_in_touch=cfg.withdrawal.keep_in_touch,
-                short_notice=short_notice,
+                short_notice=action.short_notice,
                 now=now,
                 zone=cfg.account.zone,
                 token=token or self.token(),
                 attach_decline=cfg.withdrawal.attach_decline,
                 template=self._template(cfg.withdrawal.template),
             )
-        withdrawal = next(
-            (r for r in outbox_db.rows(self.store.connection, event.id) if r.kind == "withdrawal"),
-            None,
-        )
+        withdrawal = snapshot.rows.get((event.id, "withdrawal"))
         if withdrawal is None or withdrawal.message_id is None:
             raise RenderError("the follow-up needs the withdrawal to be sent first")
         cc = (
@@ -403,7 +440,7 @@ class Runner:
             else []
         )
         # The follow-up answers the newest message of the thread: their reply, if one came.
-        replies = thread_db.replies(self.store.connection, event.id)
+        replies = snapshot.replies.get(event.id, [])
         chain = [*withdrawal.references, withdrawal.message_id, *(r.message_id for r in replies)]
         return render_followup(
             event=event,

@@ -15,6 +15,7 @@ from decliner import imap
 from decliner.config import Config, check_address
 from decliner.core.events import EventRecord
 from decliner.core.headers import RenderError, reply_subject
+from decliner.core.plan import Kind
 from decliner.core.status import Facts, Status, status
 from decliner.core.templating import TemplateProblem
 from decliner.errors import RuntimeFailure, UserError
@@ -137,10 +138,9 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
     Without `include_past`, only those still ahead and not cancelled by the organizer.
     """
     runner = Runner(config, store, now=lambda: now)
-    events = event_db.all_events(store.connection)
-    sources = runner.sources(events)
+    snapshot = runner.snapshot(now)
     views = []
-    for situation in runner.situations(events, sources):
+    for situation in runner.situations(snapshot):
         event = situation.event
         if not include_past and (event.start <= now or event.cancelled_by_organizer):
             continue
@@ -154,7 +154,7 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
             followup=f.state if f else None,
             missed=bool(w and w.cancel_reason == "missed"),
         )
-        found = sources.get(event.id)
+        found = snapshot.sources.get(event.id)
         views.append(
             InviteView(
                 event=event,
@@ -226,26 +226,21 @@ def unflag(config: Config, store: Store, key: str) -> UnflagResult:
                     for uid in uids:
                         mailbox.set_keyword(conn, folder, uid, keyword=False)
         removed.append("keyword")
-    runner = Runner(config, store, now=utcnow)
-    runner.settle()
-    remaining = tuple(runner.sources().get(event.id, []))
+    snapshot, _sends_left_to_the_daemon = Runner(config, store, now=utcnow).settle()
+    remaining = tuple(snapshot.sources.get(event.id, []))
     withdrawal = next((r for r in outbox_db.rows(conn, event.id) if r.kind == "withdrawal"), None)
     return UnflagResult(event, tuple(removed), remaining, withdrawal.state if withdrawal else None)
 
 
-def preview(config: Config, store: Store, key: str, *, kind: str) -> bytes:
+def preview(config: Config, store: Store, key: str, *, kind: Kind) -> bytes:
     """The bytes stored for the event's message, or the message as it would be written now."""
     event = find_event(store, key)
     stored = next((r for r in outbox_db.rows(store.connection, event.id) if r.kind == kind), None)
     if stored is not None and stored.raw is not None:
         return stored.raw
-    now = utcnow()
-    runner = Runner(config, store, now=lambda: now)
-    short = event.start - now < config.withdrawal.min_notice
+    runner = Runner(config, store, now=utcnow)
     try:
-        rendered = runner.render_event(
-            event, kind, short_notice=short, token=f"preview.{secrets.token_hex(8)}"
-        )
+        rendered = runner.preview(event, kind, token=f"preview.{secrets.token_hex(8)}")
     except (RenderError, TemplateProblem) as exc:
         raise UserError(f"cannot preview the {kind} for {event.id}: {exc}") from None
     return rendered.raw
@@ -302,7 +297,7 @@ def log_entries(config: Config, store: Store, key: str | None = None) -> list[Lo
     runner = Runner(config, store, now=utcnow)
     rows = outbox_db.rows(conn, only)
     # Only messages not written yet need the flags (for their recipient); most logs have none.
-    intents = runner.intents() if any(row.raw is None for row in rows) else {}
+    intents = runner.snapshot(utcnow()).intents if any(row.raw is None for row in rows) else {}
     entries: list[LogEntry] = []
     for row in rows:
         event = event_db.by_id(conn, row.event_id)

@@ -424,3 +424,41 @@ def test_reads_never_write(world: World) -> None:
     assert not any('INSERT INTO "flags"' in line for line in before)
     world.cli("run", "--once")
     assert any('INSERT INTO "flags"' in line for line in _db_content(world))
+
+
+def _write_transactions(statements: list[str]) -> list[list[str]]:
+    """The transactions among `statements` that changed something, each as its statements."""
+    found: list[list[str]] = []
+    current: list[str] | None = None
+    for statement in statements:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb == "BEGIN":
+            current = []
+        elif verb in ("COMMIT", "ROLLBACK") and current is not None:
+            if verb == "COMMIT" and current:
+                found.append(current)
+            current = None
+        elif verb in ("INSERT", "UPDATE", "DELETE", "REPLACE") and current is not None:
+            if not current or current[-1] != statement:  # SQLite may trace a statement twice
+                current.append(statement)
+    return found
+
+
+def test_one_sent_withdrawal_costs_five_outbox_transactions(world: World) -> None:
+    """The outbox protocol's five steps and no more: schedule, store, begin attempt, finish
+    attempt (which also queues the follow-up), copied; flags are written in the first."""
+    world.invite("tx@g")
+    config = world.config()
+    statements: list[str] = []
+    with service.open_store(config) as store:
+        store.connection.set_trace_callback(statements.append)
+        service.run_once(config, store, now=Clock(datetime.now(UTC)))
+    outbox_txs = [t for t in _write_transactions(statements) if any("outbox" in s for s in t)]
+    assert [[s.split()[0] for s in t] for t in outbox_txs] == [
+        ["INSERT", "INSERT"],  # the keyword flag, the withdrawal scheduled (and due: dispatched)
+        ["UPDATE"],  # rendered and stored: pending
+        ["UPDATE"],  # attempt counted
+        ["UPDATE", "INSERT"],  # sent, and its follow-up queued
+        ["UPDATE"],  # the copy filed in Sent
+    ]
+    assert len(world.received(world.sam)) == 1

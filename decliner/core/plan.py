@@ -1,14 +1,16 @@
 """Plan, then act: from what is known about each interview, the outbox actions due now.
 
-`plan` is pure. The shell applies the actions through the outbox (store the
-rendered bytes as pending, send, mark sent, each step committed) and plans
-again until nothing new is scheduled.
+`plan` is pure and runs once per pass. The shell applies its bookkeeping
+(Schedule, Reschedule, Cancel) in one transaction, then acts on each Dispatch
+through the outbox (store the rendered bytes as pending, send, mark sent, each
+step committed). A row scheduled and already due is dispatched in the same
+plan: its Dispatch names `NEW_ROW`, the row the Schedule before it creates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -21,6 +23,7 @@ CancelReason = Literal["unflagged", "missed", "cancelled_by_organizer", "replied
 UTC_ZONE = ZoneInfo("UTC")
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(minutes=30)
+NEW_ROW = 0  # in an action: the row made by the Schedule just before it in the plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class Situation:
     withdrawal: OutboxEntry | None = None
     followup: OutboxEntry | None = None
     replied: bool = False
+    reason: str = ""  # the flag's own reason ([[cancel]].reason, flag --reason), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +93,17 @@ class Cancel:
 
 @dataclass(frozen=True, slots=True)
 class Dispatch:
-    """Render the row if it is not yet, then make one attempt to send it."""
+    """Render the row if it is not yet, from what `situation` carries, then make one attempt."""
 
     row_id: int
-    event_id: str
     kind: Kind
+    situation: Situation
     short_notice: bool = False
+
+    @property
+    def event_id(self) -> str:
+        """The event the message is about."""
+        return self.situation.event.id
 
 
 Action = Schedule | Reschedule | Cancel | Dispatch
@@ -112,18 +121,24 @@ def _withdrawal(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]
     wanted = s.flagged_since is not None and not event.cancelled_by_organizer
     if row is None:
         if wanted and s.recipient is not None and s.flagged_since is not None:
-            yield Schedule(event.id, "withdrawal", s.flagged_since + policy.grace)
+            due = s.flagged_since + policy.grace
+            yield Schedule(event.id, "withdrawal", due)
+            new = OutboxEntry(NEW_ROW, "withdrawal", "scheduled", due)
+            yield from _scheduled_withdrawal(s, new, now, policy)
         return
     if row.state == "scheduled":
         yield from _scheduled_withdrawal(s, row, now, policy)
     elif row.state == "cancelled":
         if wanted and row.cancel_reason == "unflagged" and s.flagged_since is not None:
-            yield Reschedule(row.id, s.flagged_since + policy.grace)
+            due = s.flagged_since + policy.grace
+            yield Reschedule(row.id, due)
+            revived = replace(row, state="scheduled", due=due, cancel_reason=None)
+            yield from _scheduled_withdrawal(s, revived, now, policy)
     elif row.state == "pending" and now >= row.due:
         if event.cancelled_by_organizer and row.attempts == 0:
             yield Cancel(row.id, "cancelled_by_organizer")
         else:
-            yield Dispatch(row.id, event.id, "withdrawal", event.start - now < policy.min_notice)
+            yield Dispatch(row.id, "withdrawal", s, event.start - now < policy.min_notice)
 
 
 def _scheduled_withdrawal(
@@ -138,7 +153,7 @@ def _scheduled_withdrawal(
         if event.start <= now:
             yield Cancel(row.id, "missed")
         else:
-            yield Dispatch(row.id, event.id, "withdrawal", event.start - now < policy.min_notice)
+            yield Dispatch(row.id, "withdrawal", s, event.start - now < policy.min_notice)
 
 
 def _followup(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]:
@@ -150,14 +165,23 @@ def _followup(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]:
         # db from before that, or follow-ups enabled after the withdrawal went.
         if (due := followup_due(sent.sent_at, policy)) is not None:
             yield Schedule(s.event.id, "followup", due)
+            yield from _waiting_followup(
+                s, OutboxEntry(NEW_ROW, "followup", "scheduled", due), now, policy
+            )
         return
+    yield from _waiting_followup(s, row, now, policy)
+
+
+def _waiting_followup(
+    s: Situation, row: OutboxEntry, now: datetime, policy: Policy
+) -> Iterator[Action]:
     if row.state == "scheduled":
         if policy.skip_if_replied and s.replied:
             yield Cancel(row.id, "replied")
         elif now >= row.due:
-            yield Dispatch(row.id, s.event.id, "followup")
+            yield Dispatch(row.id, "followup", s)
     elif row.state == "pending" and now >= row.due:
-        yield Dispatch(row.id, s.event.id, "followup")
+        yield Dispatch(row.id, "followup", s)
 
 
 def followup_due(sent_at: datetime, policy: Policy) -> datetime | None:

@@ -149,9 +149,12 @@ def store_rendered(
     subject: str,
     in_reply_to: str,
     references: tuple[str, ...],
-) -> None:
-    """The exact bytes every attempt will send: stored, and the row made pending."""
-    conn.execute(
+) -> bool:
+    """The exact bytes every attempt will send: stored, and the row made pending.
+
+    False if the row was no longer waiting (another process rendered or cancelled it).
+    """
+    cursor = conn.execute(
         "UPDATE outbox SET state = 'pending', message_id = ?, raw = ?, to_addrs = ?, cc_addrs = ?,"
         " subject = ?, in_reply_to = ?, refs = ? WHERE id = ? AND state = 'scheduled'",
         (
@@ -165,6 +168,7 @@ def store_rendered(
             row_id,
         ),
     )
+    return cursor.rowcount == 1
 
 
 def begin_attempt(conn: sqlite3.Connection, row_id: int, now: datetime) -> bool:

@@ -11,6 +11,7 @@ import pytest
 from decliner.core.events import EventRecord, Invite
 from decliner.core.model import Address
 from decliner.core.plan import (
+    NEW_ROW,
     Cancel,
     Dispatch,
     OutboxEntry,
@@ -55,8 +56,38 @@ def row(state: str, due: datetime = NOW, kind: str = "withdrawal", **kw: object)
     return OutboxEntry(id=7 if kind == "withdrawal" else 8, kind=kind, state=state, due=due, **kw)  # type: ignore[arg-type]
 
 
+THIS = Situation(event(), None, None)  # in an expected Dispatch: the case's own situation
+
+
+def dispatch(row_id: int, kind: str = "withdrawal", *, short: bool = False) -> Dispatch:
+    return Dispatch(row_id, kind, THIS, short)  # type: ignore[arg-type]
+
+
+def carried(actions: list[object], situation: Situation) -> list[object]:
+    """`actions` with THIS replaced by `situation`: a Dispatch carries what it acts on."""
+    return [
+        replace(a, situation=situation) if isinstance(a, Dispatch) and a.situation is THIS else a
+        for a in actions
+    ]
+
+
 FLAGGED = NOW - timedelta(minutes=10)
 CASES = [
+    (
+        "flagged, grace over before the first pass: schedule and send at once",
+        Situation(event(), FLAGGED, SAM),
+        [Schedule("e1", "withdrawal", FLAGGED + timedelta(minutes=5)), dispatch(NEW_ROW)],
+    ),
+    (
+        "flagged, grace over, already begun: schedule as missed",
+        Situation(event(start=NOW - timedelta(minutes=1)), FLAGGED, SAM),
+        [Schedule("e1", "withdrawal", FLAGGED + timedelta(minutes=5)), Cancel(NEW_ROW, "missed")],
+    ),
+    (
+        "re-flagged after undo, grace over: revive and send",
+        Situation(event(), FLAGGED, SAM, row("cancelled", cancel_reason="unflagged")),
+        [Reschedule(7, FLAGGED + timedelta(minutes=5)), dispatch(7)],
+    ),
     ("not flagged: nothing", Situation(event(), None, SAM), []),
     (
         "flagged: schedule after grace",
@@ -73,7 +104,7 @@ CASES = [
     (
         "grace over: send",
         Situation(event(), FLAGGED, SAM, row("scheduled")),
-        [Dispatch(7, "e1", "withdrawal", False)],
+        [dispatch(7)],
     ),
     (
         "unflagged in grace: cancel",
@@ -93,7 +124,7 @@ CASES = [
     (
         "short notice",
         Situation(event(start=NOW + timedelta(hours=3)), FLAGGED, SAM, row("scheduled")),
-        [Dispatch(7, "e1", "withdrawal", True)],
+        [dispatch(7, short=True)],
     ),
     (
         "re-flagged after undo",
@@ -108,7 +139,7 @@ CASES = [
     (
         "pending retry due",
         Situation(event(), FLAGGED, SAM, row("pending", attempts=1)),
-        [Dispatch(7, "e1", "withdrawal", False)],
+        [dispatch(7)],
     ),
     (
         "pending retry not yet",
@@ -118,7 +149,7 @@ CASES = [
     (
         "pending, unflagged: still sent",
         Situation(event(), None, SAM, row("pending", attempts=1)),
-        [Dispatch(7, "e1", "withdrawal", False)],
+        [dispatch(7)],
     ),
     ("failed: nothing more", Situation(event(), FLAGGED, SAM, row("failed")), []),
     (
@@ -131,7 +162,7 @@ CASES = [
         Situation(
             event(), FLAGGED, SAM, row("sent", sent_at=NOW), row("scheduled", kind="followup")
         ),
-        [Dispatch(8, "e1", "followup", False)],
+        [dispatch(8, "followup")],
     ),
     (
         "follow-up waiting",
@@ -155,7 +186,7 @@ CASES = [
 @pytest.mark.parametrize(("name", "situation", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_plan(name: str, situation: Situation, expected: list[object]) -> None:
     """Each situation yields exactly the expected actions."""
-    assert plan([situation], NOW, POLICY) == expected
+    assert plan([situation], NOW, POLICY) == carried(expected, situation)
 
 
 def test_follow_up_disabled() -> None:
@@ -175,7 +206,7 @@ def test_reply_cancels_follow_up_only_when_configured() -> None:
         replied=True,
     )
     assert plan([s], NOW, replace(POLICY, skip_if_replied=True)) == [Cancel(8, "replied")]
-    assert plan([s], NOW, POLICY) == [Dispatch(8, "e1", "followup", False)]
+    assert plan([s], NOW, POLICY) == carried([dispatch(8, "followup")], s)
 
 
 def test_retry_backoff() -> None:
