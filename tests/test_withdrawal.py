@@ -438,9 +438,12 @@ def _write_transactions(statements: list[str]) -> list[list[str]]:
             if verb == "COMMIT" and current:
                 found.append(current)
             current = None
-        elif verb in ("INSERT", "UPDATE", "DELETE", "REPLACE") and current is not None:
-            if not current or current[-1] != statement:  # SQLite may trace a statement twice
-                current.append(statement)
+        elif (
+            verb in ("INSERT", "UPDATE", "DELETE", "REPLACE")
+            and current is not None
+            and (not current or current[-1] != statement)  # SQLite may trace a statement twice
+        ):
+            current.append(statement)
     return found
 
 
