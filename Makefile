@@ -14,6 +14,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check decliner tests
 	$(BIN)/ruff format --check decliner tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The virtualenv, rebuilt whenever pyproject.toml changes.
 $(STAMP): pyproject.toml

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from decliner import imap, service
-from decliner.sync import Scanner
+from decliner import service
+from decliner.mail import imap
+from decliner.mail.imap.scan import Scanner
 from tests.helpers import config_text, load_config
 from tests.test_scan import invite, plain_mail
 from tests.testbed.dovecot import Dovecot

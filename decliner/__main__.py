@@ -1,5 +1,5 @@
 """`python -m decliner`: the same as the `decliner` console script."""
 
-from decliner.cli import main
+from decliner.cli.main import main
 
 main()

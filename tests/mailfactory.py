@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
-from decliner.demo_mail import WINDOWS_VTIMEZONE, WINDOWS_ZONE
+from decliner.cli.demo_mail import WINDOWS_VTIMEZONE, WINDOWS_ZONE
 
 
 def _utc(when: datetime) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from decliner.cli import cli
+from decliner.cli.main import cli
 from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.oauth import OAuthServer
 from tests.testbed.smtpd import SmtpServers

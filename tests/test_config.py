@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from decliner import config as cfg
-from decliner.cli import cli
+from decliner.cli.main import cli
 from decliner.config import Config
 from decliner.errors import ConfigError, UserError
 

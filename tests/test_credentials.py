@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from decliner import config as cfg
-from decliner.credentials import imap_credential, smtp_credential
+from decliner.config.credentials import imap_credential, smtp_credential
 from decliner.errors import SecretError
 
 CANARY = "CANARY-secret-51d2"

@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from decliner import config as cfg
-from decliner import starter
-from decliner.cli import cli
+from decliner.cli import starter
+from decliner.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

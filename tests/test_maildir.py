@@ -22,11 +22,11 @@ from click.testing import CliRunner, Result
 
 from decliner import config as cfg
 from decliner import service
-from decliner.cli import cli
+from decliner.cli.main import cli
 from decliner.core.invites import parse_message
 from decliner.core.mime import may_hold_calendar
 from decliner.core.model import ParsedInvite, Rejected
-from decliner.maildir import MaildirSource, folder_path
+from decliner.mail.maildir import MaildirSource, folder_path
 from decliner.store import events as event_db
 from decliner.store import mailbox as mailbox_db
 from decliner.store import outbox as outbox_db

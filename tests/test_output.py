@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner import output
+from decliner.cli import output
 from decliner.core.events import EventRecord, Invite
 from decliner.core.model import Address
 from decliner.service import InviteView, LogEntry

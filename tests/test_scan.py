@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from decliner import service
-from decliner.cli import cli
+from decliner.cli.main import cli
 from decliner.config import Config
 from decliner.store import events as event_db
 from tests.helpers import (

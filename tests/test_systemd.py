@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from decliner import logs
-from decliner.systemd import Notifier, watchdog_interval
+from decliner.daemon.systemd import Notifier, watchdog_interval
 
 
 @pytest.fixture

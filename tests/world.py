@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from decliner import service
-from decliner.cli import cli
+from decliner.cli.main import cli
 from decliner.config import Config
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config

@@ -24,7 +24,7 @@ from decliner.core import bodystructure
 from decliner.core.invites import parse_parts
 from decliner.core.mime import decode_part
 from decliner.core.replies import Reply
-from decliner.ingest import Progress, Recorder, ScanReport, repoint_orphans
+from decliner.mail.ingest import Progress, Recorder, ScanReport, repoint_orphans
 from decliner.store import Store, mailbox
 from decliner.store.mailbox import FolderState, StoredMessage
 

@@ -29,8 +29,8 @@ from pydantic import (
     ValidationError,
 )
 
-from decliner import config_rules as rules
-from decliner.config_rules import SECRET_KEYS, is_loopback
+from decliner.config import rules
+from decliner.config.rules import SECRET_KEYS, is_loopback
 from decliner.errors import ConfigError, UserError
 
 __all__ = ["SECRET_KEYS", "Config", "is_loopback", "load", "parse"]

@@ -7,11 +7,25 @@ tree, SMTP and the Maildir "transport" for dry runs are interchangeable.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
-from decliner.ingest import ScanReport
-from decliner.smtp import SendResult
+from decliner.mail.ingest import ScanReport
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """How one attempt ended.
+
+    `sent`: the server took it. `temporary`: not delivered, try again later.
+    `permanent`: the server refused it (5xx). `cut`: the connection broke
+    during DATA, so the server may have taken it: retry only after looking
+    for it in the sent folder, with the same bytes and Message-ID.
+    """
+
+    outcome: Literal["sent", "temporary", "permanent", "cut"]
+    detail: str = ""
 
 
 class MailSource(Protocol):

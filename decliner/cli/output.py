@@ -18,12 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from decliner.cli.demo import Commands as DemoCommands
+    from decliner.cli.demo import Item as DemoItem
     from decliner.config import Config
-    from decliner.demo import Commands as DemoCommands
-    from decliner.demo import Item as DemoItem
-    from decliner.ingest import Progress as ScanProgress
-    from decliner.runner import PassReport
+    from decliner.mail.ingest import Progress as ScanProgress
     from decliner.service import InviteView, LogEntry, UnflagResult
+    from decliner.service.runner import PassReport
 
 STATUS_STYLE = {
     "upcoming": "",
@@ -298,7 +298,7 @@ def init_result(path: Path, todo: Sequence[tuple[int, str]], *, default: bool) -
 
 def demo_item(item: DemoItem) -> None:
     """One step of `decliner demo`, printed as it happens."""
-    from decliner import demo
+    from decliner.cli import demo
 
     console = Console(highlight=False)
     if isinstance(item, demo.Step):

@@ -20,15 +20,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decliner import config as cfg
-from decliner import demo_mail, service
+from decliner import service
+from decliner.cli import demo_mail
 from decliner.core.mime import parse_headers
+from decliner.core.plan import Kind
 from decliner.errors import RuntimeFailure, UserError
-from decliner.ingest import ScanReport
-from decliner.maildir import add_flag, delivery_order, folder_path
-from decliner.runner import PassReport
-from decliner.service import InviteView, LogEntry
-from decliner.store import Store
-from decliner.store import outbox as outbox_db
+from decliner.mail.ingest import ScanReport
+from decliner.mail.maildir import add_flag, delivery_order, folder_path
+from decliner.service import InviteView, LogEntry, OutboxRow, Store
+from decliner.service.runner import PassReport
 
 REASON = "I have accepted another offer"
 
@@ -355,11 +355,11 @@ def _seconds(delay: timedelta) -> str:
     return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
-def _outbox_row(store: Store, event_id: str, kind: str) -> outbox_db.OutboxRow:
-    for row in outbox_db.rows(store.connection, event_id):
-        if row.kind == kind:
-            return row
-    raise RuntimeFailure(f"demo: no {kind} was queued for {event_id}")
+def _outbox_row(store: Store, event_id: str, kind: Kind) -> OutboxRow:
+    row = service.stored_message(store, event_id, kind)
+    if row is None:
+        raise RuntimeFailure(f"demo: no {kind} was queued for {event_id}")
+    return row
 
 
 def _delivered(box: mailbox.Maildir) -> list[bytes]:

@@ -20,12 +20,12 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from decliner import tls
 from decliner.config import Config, ImapConfig
-from decliner.credentials import Credential, imap_credential
+from decliner.config.credentials import Credential, imap_credential
 from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
 
 if TYPE_CHECKING:
-    from decliner.ingest import ScanReport
-    from decliner.sync import Scanner
+    from decliner.mail.imap.scan import Scanner
+    from decliner.mail.ingest import ScanReport
 
 USED_CAPABILITIES = ("IDLE", "CONDSTORE", "SPECIAL-USE", "MOVE")
 

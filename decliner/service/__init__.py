@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
-from decliner import imap
 from decliner.config import Config, check_address
 from decliner.core.events import EventRecord
 from decliner.core.headers import RenderError, reply_subject
@@ -19,16 +19,19 @@ from decliner.core.plan import Kind
 from decliner.core.status import Facts, Status, status
 from decliner.core.templating import TemplateProblem
 from decliner.errors import RuntimeFailure, UserError
-from decliner.ingest import Progress, ScanReport
-from decliner.ports import MailSource, Transport
-from decliner.runner import PassReport, Runner
-from decliner.smtp import SmtpTransport
-from decliner.store import Store, mailbox
+from decliner.mail import imap
+from decliner.mail.imap.scan import Scanner
+from decliner.mail.ingest import Progress, ScanReport
+from decliner.mail.ports import MailSource, Transport
+from decliner.mail.smtp import SmtpTransport
+from decliner.service.runner import PassReport, Runner
+from decliner.store import Store as Store  # the handle the commands take, re-exported
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
+from decliner.store import mailbox
 from decliner.store import outbox as outbox_db
 from decliner.store import thread as thread_db
-from decliner.sync import Scanner
+from decliner.store.outbox import OutboxRow as OutboxRow  # what stored_message returns
 
 
 def utcnow() -> datetime:
@@ -44,6 +47,30 @@ def open_store(config: Config, *, readonly: bool = False) -> Store:
     return Store.open(config.state_path())
 
 
+@dataclass(frozen=True)
+class StateInfo:
+    """What `check` says of the state db: whether it exists, the last sync, the daemon's pid."""
+
+    path: Path
+    exists: bool
+    last_sync: datetime | None = None
+    daemon_pid: int | None = None
+
+
+def state_info(config: Config) -> StateInfo:
+    """Read (never create or change) the account's state db for `check`."""
+    path = config.state_path()
+    if not path.exists():
+        return StateInfo(path, exists=False)
+    with Store.open_readonly(path) as store:
+        return StateInfo(path, True, store.last_sync(), store.daemon_pid())
+
+
+def stored_message(store: Store, event_id: str, kind: Kind) -> OutboxRow | None:
+    """The event's outbox row of this kind (its bytes once written), if it has one."""
+    return next((r for r in outbox_db.rows(store.connection, event_id) if r.kind == kind), None)
+
+
 @contextmanager
 def mail_source(
     config: Config,
@@ -54,7 +81,7 @@ def mail_source(
 ) -> Iterator[MailSource]:
     """The configured mailbox, connected (IMAP) or checked (Maildir) for the block."""
     if config.maildir is not None:
-        from decliner.maildir import MaildirSource
+        from decliner.mail.maildir import MaildirSource
 
         source = MaildirSource(config, store, now=now, progress=progress)
         source.check_root()
@@ -67,7 +94,7 @@ def mail_source(
 def transport(config: Config) -> Transport:
     """The configured way out: SMTP, or a local Maildir for dry runs."""
     if config.smtp.transport == "maildir":
-        from decliner.maildir import MaildirTransport
+        from decliner.mail.maildir.transport import MaildirTransport
 
         return MaildirTransport(config.resolve_path(config.smtp.maildir_path))
     return SmtpTransport(config)
@@ -235,7 +262,7 @@ def unflag(config: Config, store: Store, key: str) -> UnflagResult:
 def preview(config: Config, store: Store, key: str, *, kind: Kind) -> bytes:
     """The bytes stored for the event's message, or the message as it would be written now."""
     event = find_event(store, key)
-    stored = next((r for r in outbox_db.rows(store.connection, event.id) if r.kind == kind), None)
+    stored = stored_message(store, event.id, kind)
     if stored is not None and stored.raw is not None:
         return stored.raw
     runner = Runner(config, store, now=utcnow)

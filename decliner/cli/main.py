@@ -20,7 +20,7 @@ from decliner import __version__
 from decliner.errors import ConfigError, DeclinerError
 
 if TYPE_CHECKING:
-    from decliner.checks import Check
+    from decliner.cli.checks import Check
     from decliner.config import Config
 
 
@@ -95,7 +95,7 @@ def check(opts: Options, offline: bool) -> None:
 
     Prints one pass/fail line per step and exits 1 if any step failed.
     """
-    from decliner import checks
+    from decliner.cli import checks
 
     config = opts.load()
     results = [
@@ -136,7 +136,8 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
     refused, secret missing), warns on stderr and shows what the state db
     knew at the last sync. Shows upcoming invitations unless --all.
     """
-    from decliner import output, service
+    from decliner import service
+    from decliner.cli import output
 
     config = opts.load()
     with service.open_store(config, readonly=cached) as store:
@@ -162,7 +163,8 @@ def run(opts: Options, once: bool) -> None:
     period is over, and follow-ups that are due. --once makes one pass: one
     attempt per due message; retries are left to the next pass.
     """
-    from decliner import output, service
+    from decliner import service
+    from decliner.cli import output
 
     config = opts.load()
     if not once:
@@ -194,7 +196,8 @@ def flag(opts: Options, event: str, reason: str, to: str) -> None:
     event's UID. The withdrawal goes out once the grace period has passed;
     `decliner unflag EVENT` before then, and nothing is sent.
     """
-    from decliner import output, service
+    from decliner import service
+    from decliner.cli import output
 
     config = opts.load()
     with service.open_store(config) as store:
@@ -211,7 +214,8 @@ def unflag(opts: Options, event: str) -> None:
     Within the grace period this cancels the withdrawal. Flags set in the
     config file or by the flag folder are named so you can remove them there.
     """
-    from decliner import output, service
+    from decliner import service
+    from decliner.cli import output
 
     config = opts.load()
     with service.open_store(config) as store:
@@ -230,7 +234,8 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
     Works before flagging. Once a message is stored in the outbox, this shows
     the stored bytes: exactly what was (or will be) sent.
     """
-    from decliner import output, service
+    from decliner import service
+    from decliner.cli import output
 
     config = opts.load()
     with service.open_store(config, readonly=True) as store:
@@ -254,7 +259,8 @@ def log_command(opts: Options, event: str | None, as_json: bool) -> None:
 
     Shows what the state db knows; the daemon or `run --once` reads new replies.
     """
-    from decliner import output, service
+    from decliner import service
+    from decliner.cli import output
 
     config = opts.load()
     with service.open_store(config, readonly=True) as store:
@@ -276,7 +282,8 @@ def init(opts: Options, email: str, path: Path | None) -> None:
     ~/.config/decliner/config.toml. The file is readable by you only; the lines
     marked TODO need your values, and `decliner check` lists those left.
     """
-    from decliner import config, output, starter
+    from decliner import config
+    from decliner.cli import output, starter
 
     target = path or opts.config_path or config.default_path()
     written = starter.write_starter(target, email)
@@ -315,7 +322,8 @@ def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
     import tempfile
     from datetime import timedelta
 
-    from decliner import config, demo, output
+    from decliner import config
+    from decliner.cli import demo, output
 
     try:
         delay = config.parse_duration(followup_delay)

@@ -40,8 +40,8 @@ from decliner.core.render import Rendered, render_followup, render_withdrawal
 from decliner.core.replies import Reply
 from decliner.core.templating import TemplateProblem
 from decliner.errors import DeclinerError
-from decliner.ingest import ScanReport
-from decliner.ports import MailSource, Transport
+from decliner.mail.ingest import ScanReport
+from decliner.mail.ports import MailSource, Transport
 from decliner.store import Store, mailbox
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db

@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from decliner import imap, smtp, starter
+from decliner import service
+from decliner.cli import starter
 from decliner.config import Config
 from decliner.core import templating
 from decliner.errors import DeclinerError
-from decliner.store import Store
+from decliner.mail import imap, smtp
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,13 @@ def check_templates(config: Config) -> Check:
 
 def check_state(config: Config) -> Check:
     """The state db: where it is, when the mail was last read, whether a daemon runs."""
-    path = config.state_path()
-    if not path.exists():
-        return Check("state", True, f"{path} (not created yet: the first run creates it)")
     try:
-        with Store.open_readonly(path) as store:
-            synced, pid = store.last_sync(), store.daemon_pid()
+        info = service.state_info(config)
     except DeclinerError as exc:
         return Check("state", False, str(exc))
+    path, synced, pid = info.path, info.last_sync, info.daemon_pid
+    if not info.exists:
+        return Check("state", True, f"{path} (not created yet: the first run creates it)")
     zone = config.account.zone
     when = f"last sync {synced.astimezone(zone):%Y-%m-%d %H:%M:%S}" if synced else "never synced"
     daemon = f"daemon running (pid {pid})" if pid else "no daemon running"
@@ -113,7 +113,7 @@ def check_imap(config: Config) -> Check:
 
 def check_maildir(config: Config) -> Check:
     """The tree and its folders exist and are readable; the sent folder is there and writable."""
-    from decliner.maildir import check_tree, folder_path
+    from decliner.mail.maildir import check_tree, folder_path
 
     cfg = config.need_maildir()
     root = config.resolve_path(cfg.path)

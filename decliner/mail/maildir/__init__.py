@@ -31,8 +31,7 @@ from decliner.core.invites import parse_message
 from decliner.core.mime import may_hold_calendar, parse_headers
 from decliner.core.model import ParsedInvite, Rejected
 from decliner.errors import RuntimeFailure
-from decliner.ingest import Progress, Recorder, ScanReport, repoint_orphans
-from decliner.smtp import SendResult
+from decliner.mail.ingest import Progress, Recorder, ScanReport, repoint_orphans
 from decliner.store import Store
 from decliner.store import mailbox as mailbox_db
 from decliner.store import maildir as maildir_db
@@ -312,22 +311,3 @@ def _read_head(handle: _Lines) -> bytes:
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-class MaildirTransport:
-    """A `Transport` that files each message in a local Maildir instead of sending it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    async def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
-        """Deliver `raw` into the Maildir's `new/`; envelope data goes in headers for reading."""
-        try:
-            box = mailbox.Maildir(self.path, create=True)
-            envelope = (
-                f"X-Envelope-From: {sender}\r\nX-Envelope-To: {', '.join(recipients)}\r\n".encode()
-            )
-            box.add(envelope + raw)
-        except OSError as exc:
-            return SendResult("temporary", f"cannot write to {self.path}: {exc.strerror}")
-        return SendResult("sent")

@@ -10,14 +10,14 @@ import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal
 
 import aiosmtplib
 
 from decliner import tls
 from decliner.config import Config, SmtpConfig
-from decliner.credentials import Credential, smtp_credential
+from decliner.config.credentials import Credential, smtp_credential
 from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
+from decliner.mail.ports import SendResult
 
 
 @dataclass(frozen=True)
@@ -108,20 +108,6 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
         await client.quit()
     except (aiosmtplib.SMTPException, OSError):
         client.close()
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """How one attempt ended.
-
-    `sent`: the server took it. `temporary`: not delivered, try again later.
-    `permanent`: the server refused it (5xx). `cut`: the connection broke
-    during DATA, so the server may have taken it: retry only after looking
-    for it in the sent folder, with the same bytes and Message-ID.
-    """
-
-    outcome: Literal["sent", "temporary", "permanent", "cut"]
-    detail: str = ""
 
 
 async def send(

@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 from imapclient import IMAPClient
 
-from decliner import imap
 from decliner.backoff import Backoff
 from decliner.config import Config
 from decliner.errors import ConnectionFailure, DeclinerError
+from decliner.mail import imap
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The mail ports: where invitations come from (IMAP, Maildir) and how letters leave (SMTP)."""
