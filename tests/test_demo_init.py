@@ -7,10 +7,11 @@ import stat
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from decliner import config as cfg
-from decliner.cli import starter
+from decliner.cli import providers, starter
 from decliner.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,3 +121,73 @@ def test_packaged_example_is_the_top_level_one() -> None:
     assert (ROOT / "decliner" / "data" / "config.example.toml").read_bytes() == (
         ROOT / "config.example.toml"
     ).read_bytes()
+
+
+DOMAINS = [(p, d) for p in providers.PROVIDERS for d in p.domains]
+
+
+@pytest.mark.parametrize(("provider", "domain"), DOMAINS, ids=[f"{p.key}-{d}" for p, d in DOMAINS])
+def test_init_fills_in_each_known_provider(
+    tmp_path: Path, provider: providers.Provider, domain: str
+) -> None:
+    """For every domain in the table: the written [imap] and [smtp] are the provider's, the
+    login advice is there, and once a secret source is filled in `check --offline` passes."""
+    path = tmp_path / "config.toml"
+    address = f"Jane.Doe@{domain.upper()}"  # domains match case-insensitively
+    result = CliRunner().invoke(cli, ["init", "--email", address, str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"Servers for {provider.name}: IMAP {provider.imap.host}" in result.stdout
+    config = cfg.load(path)
+    assert config.imap is not None
+    imap, smtp = config.imap, config.smtp
+    assert (imap.host, imap.port, imap.security) == tuple(vars_of(provider.imap))
+    assert (smtp.host, smtp.port, smtp.security) == tuple(vars_of(provider.smtp))
+    text = path.read_text(encoding="utf-8")
+    assert provider.source.split(";")[0] in text
+    assert "[imap].host" not in result.stdout and "[smtp].host" not in result.stdout
+    if provider.key in ("gmail", "microsoft"):
+        assert "# oauth2_token_command = " in text and "app password" in text
+        assert ("oama" if provider.key == "gmail" else "pizauth") in text
+    if provider.key == "proton":
+        assert "Proton Mail Bridge" in text and "ca_file" in text
+    filled = text.replace(
+        'password_command = "pass show mail/jane"', 'password_env = "DECLINER_IMAP_PASSWORD"'
+    )
+    assert filled != text
+    path.write_text(filled, encoding="utf-8")
+    check = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
+    assert check.exit_code == 0, check.output
+    assert "[imap].password_command" not in check.output
+
+
+def vars_of(server: providers.Server) -> tuple[str, int, str]:
+    return server.host, server.port, server.security
+
+
+@pytest.mark.parametrize(
+    "address", ["jane@example.org", "jane@evilgmail.com", "jane@mail.gmail.com"]
+)
+def test_init_keeps_placeholders_for_an_unknown_domain(tmp_path: Path, address: str) -> None:
+    """A domain not in the table (not even one that ends like a known one) keeps the
+    placeholders marked TODO, and init says so."""
+    path = tmp_path / "config.toml"
+    result = CliRunner().invoke(cli, ["init", "--email", address, str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Provider not recognised" in result.stdout
+    assert "[imap].host" in result.stdout and "[smtp].host" in result.stdout
+    assert cfg.load(path).imap.host == "imap.example.com"  # type: ignore[union-attr]
+
+
+def test_init_provider_option_for_a_company_domain(tmp_path: Path) -> None:
+    """Microsoft 365 on the company's own domain: --provider names it; an unknown name is a
+    usage error listing the choices."""
+    path = tmp_path / "config.toml"
+    result = CliRunner().invoke(
+        cli, ["init", "--email", "jane@acme.example", "--provider", "microsoft", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    imap = cfg.load(path).imap
+    assert imap is not None and imap.host == "outlook.office365.com"
+    assert cfg.load(path).smtp.port == 587
+    bad = CliRunner().invoke(cli, ["init", "--provider", "hotmale", str(tmp_path / "x.toml")])
+    assert bad.exit_code == 2 and "gmail" in bad.stderr and "microsoft" in bad.stderr

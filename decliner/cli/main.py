@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from decliner import __version__
+from decliner.cli.providers import PROVIDERS
 from decliner.errors import ConfigError, DeclinerError
 
 if TYPE_CHECKING:
@@ -273,22 +274,32 @@ def log_command(opts: Options, event: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--email", default="", metavar="ADDR", help="Your address, filled in for you.")
+@click.option(
+    "--provider",
+    type=click.Choice([p.key for p in PROVIDERS]),
+    help="Your mail provider, when your address's domain does not say it (e.g. Google"
+    " Workspace or Microsoft 365 on your own domain) [default: from the address].",
+)
 @click.argument("path", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_obj
-def init(opts: Options, email: str, path: Path | None) -> None:
+def init(opts: Options, email: str, provider: str | None, path: Path | None) -> None:
     """Write a commented starter config to PATH; never overwrites a file.
 
     PATH defaults to --config, else $DECLINER_CONFIG, else
     ~/.config/decliner/config.toml. The file is readable by you only; the lines
-    marked TODO need your values, and `decliner check` lists those left.
+    marked TODO need your values, and `decliner check` lists those left. For
+    well-known providers (Gmail, Outlook.com, Fastmail, iCloud, Yahoo, GMX,
+    mailbox.org, Posteo, Proton Bridge, ...) the servers are filled in from
+    the address's domain, or from --provider.
     """
     from decliner import config
-    from decliner.cli import output, starter
+    from decliner.cli import output, providers, starter
 
+    chosen = providers.by_key(provider) if provider else providers.for_domain(email)
     target = path or opts.config_path or config.default_path()
-    written = starter.write_starter(target, email)
+    written = starter.write_starter(target, email, chosen)
     todo = starter.todo_lines(written.read_text(encoding="utf-8"))
-    output.init_result(written, todo, default=written == config.default_path())
+    output.init_result(written, todo, default=written == config.default_path(), provider=chosen)
 
 
 @cli.command()

@@ -20,6 +20,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from decliner.cli.demo import Commands as DemoCommands
     from decliner.cli.demo import Item as DemoItem
+    from decliner.cli.providers import Provider
     from decliner.config import Config
     from decliner.mail.ingest import Progress as ScanProgress
     from decliner.service import InviteView, LogEntry, UnflagResult
@@ -277,11 +278,21 @@ CANCEL_REASONS = {
 }
 
 
-def init_result(path: Path, todo: Sequence[tuple[int, str]], *, default: bool) -> None:
-    """Say where the starter config went and what to do next."""
+def init_result(
+    path: Path, todo: Sequence[tuple[int, str]], *, default: bool, provider: Provider | None
+) -> None:
+    """Say where the starter config went, which provider's servers it has, and what next."""
     console = Console(highlight=False, markup=False, soft_wrap=True)
     command = "decliner" if default else f"decliner --config {path}"
     console.print(f"Wrote {path} (readable by you only).")
+    if provider is not None:
+        console.print(
+            f"Servers for {provider.name}: IMAP {provider.imap.host}:{provider.imap.port}"
+            f" ({provider.imap.security}), SMTP {provider.smtp.host}:{provider.smtp.port}"
+            f" ({provider.smtp.security})."
+        )
+    else:
+        console.print("Provider not recognised: fill in [imap] and [smtp] (or try --provider).")
     console.print("Next:")
     console.print(f"  1. Edit it: {len(todo)} line(s) are marked TODO.")
     for number, what in todo:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import textwrap
 from importlib import resources
 from pathlib import Path
 
+from decliner.cli.providers import Provider
 from decliner.config import check_address
 from decliner.errors import UserError
 
@@ -29,9 +31,12 @@ def example_text() -> str:
     return resources.files("decliner").joinpath(*EXAMPLE).read_text(encoding="utf-8")
 
 
-def starter_text(email: str = "") -> str:
-    """The example, with `email` (if given) filled in and no longer marked TODO."""
+def starter_text(email: str = "", provider: Provider | None = None) -> str:
+    """The example, with `email` (if given) filled in and no longer marked TODO, and the
+    servers of `provider` (if known) filled in."""
     text = example_text()
+    if provider is not None:
+        text = _with_servers(text, provider, email or "you@example.com")
     if not email:
         return text
     try:
@@ -50,9 +55,47 @@ def starter_text(email: str = "") -> str:
     return text
 
 
-def write_starter(path: Path, email: str = "") -> Path:
+def _setting(key: str, value: str | int, comment: str) -> str:
+    """A `key = value   # comment` line aligned as the example's are."""
+    shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+    return f"{f'{key} = {shown}'.ljust(35)} # {comment}"
+
+
+def _with_servers(text: str, provider: Provider, email: str) -> str:
+    """`text` with [imap] and [smtp] host, port and security set for `provider`, its login
+    advice above the IMAP secret source, and where the values come from."""
+    servers = {"imap": provider.imap, "smtp": provider.smtp}
+    out: list[str] = []
+    section = ""
+    filled = 0
+    for line in text.splitlines():
+        if header := _SECTION.match(line):
+            section = header[1].strip("[]")
+            if section == "imap":
+                out.append(f"# {provider.name}: servers from {provider.source}")
+                out.extend(f"# {part}" for part in textwrap.wrap(provider.note, 76))
+        server = servers.get(section)
+        key = line.split("=", 1)[0].strip() if "=" in line and not line.startswith("#") else ""
+        if server is not None and key in ("host", "port", "security"):
+            comment = line.split("#", 1)[1].strip() if "#" in line else ""
+            if key == "host":
+                comment = f"{provider.name}'s {section.upper()} server"
+            out.append(_setting(key, getattr(server, key), comment))
+            filled += 1
+            continue
+        if section == "imap" and key == "password_command":
+            out.extend(f"# {advice.format(email=email)}" for advice in provider.secret_advice)
+        out.append(line)
+    if filled != 6:
+        raise RuntimeError(
+            "the packaged example config lacks an [imap]/[smtp] host, port or security"
+        )
+    return "\n".join(out) + "\n"
+
+
+def write_starter(path: Path, email: str = "", provider: Provider | None = None) -> Path:
     """Write the starter config to `path` (mode 0600, parents created); never overwrite."""
-    text = starter_text(email)
+    text = starter_text(email, provider)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
