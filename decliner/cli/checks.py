@@ -80,7 +80,7 @@ def check_state(config: Config) -> Check:
     zone = config.account.zone
     when = f"last sync {synced.astimezone(zone):%Y-%m-%d %H:%M:%S}" if synced else "never synced"
     daemon = f"daemon running (pid {pid})" if pid else "no daemon running"
-    return Check("state", True, f"{path}: {when}; {daemon}")
+    return Check("state", True, f"{path}: {when}; {daemon}", info.skipped)
 
 
 def check_imap(config: Config) -> Check:

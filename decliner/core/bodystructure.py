@@ -12,6 +12,12 @@ from dataclasses import dataclass
 from email.utils import collapse_rfc2231_value, decode_rfc2231
 from typing import Any
 
+from decliner.core.invites import MAX_CALENDAR_BYTES, MIB
+from decliner.core.model import Rejected
+
+# A part is downloaded only below this encoded size: base64 and quoted-printable are
+# larger than what they decode to, and the decoded bytes are checked exactly after.
+FETCH_LIMIT = 2 * MAX_CALENDAR_BYTES
 _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
 _GENERIC_TYPES = frozenset({"application/octet-stream", "application/x-ics", "text/plain"})
 
@@ -108,3 +114,19 @@ def calendar_parts(body: Sequence[Any]) -> list[Part]:
         return []
     typed = [p for p in parts if p.is_calendar]
     return typed or [p for p in parts if p.is_ics_attachment]
+
+
+def unread_parts(parts: Sequence[Part], fetched: set[str]) -> Rejected | None:
+    """Why a calendar part of a message was not read (too large to fetch, or the server sent
+    no body for it), so the message is reported, never dropped in silence; None if all were."""
+    for part in parts:
+        if part.section in fetched:
+            continue
+        if part.size > FETCH_LIMIT:
+            return Rejected(
+                "too-large",
+                f"calendar part {part.section} of {part.size / MIB:.1f} MiB is over the"
+                f" {MAX_CALENDAR_BYTES // MIB} MiB limit",
+            )
+        return Rejected("unavailable", f"the server sent no body for calendar part {part.section}")
+    return None

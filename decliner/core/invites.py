@@ -34,6 +34,11 @@ from decliner.core.timezones import Zones
 
 INVITE_METHODS = frozenset({"REQUEST", "CANCEL"})
 _DESCRIPTION_LIMIT = 2000
+MIB = 1024 * 1024
+MAX_CALENDAR_BYTES = 4 * MIB  # a decoded calendar part; real invitations are a few KiB
+MAX_COMPONENTS = 500  # BEGIN: lines (VEVENT, VTIMEZONE, VALARM, ...); a series with a few
+# dozen exceptions stays far below, while parsing time stays bounded
+_BEGIN = re.compile(rb"^[ \t]*BEGIN:", re.IGNORECASE | re.MULTILINE)
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # A broken value of one of these would make the event silently wrong; others
 # (DTSTAMP, X- properties) do not matter to us.
@@ -275,11 +280,31 @@ def _quote_tzids(text: str) -> str:
     return "\r\n".join(_UNQUOTED_TZID.sub(r'\1"\2"\3', line) for line in NEWLINE.split(text))
 
 
+def over_limits(ical: bytes) -> Rejected | None:
+    """A rejection if a calendar is too large to read safely (SPEC 10; the limits are in
+    docs/design.md), checked before any parsing so junk costs no CPU."""
+    if len(ical) > MAX_CALENDAR_BYTES:
+        return Rejected(
+            "too-large",
+            f"calendar part of {len(ical) / MIB:.1f} MiB is over the"
+            f" {MAX_CALENDAR_BYTES // MIB} MiB limit",
+        )
+    components = len(_BEGIN.findall(ical))
+    if components > MAX_COMPONENTS:
+        return Rejected(
+            "too-large",
+            f"calendar has {components} components, over the limit of {MAX_COMPONENTS}",
+        )
+    return None
+
+
 def read_calendar(ical: bytes) -> Calendar | Rejected:
     """The VCALENDAR in UTF-8 bytes, as icalendar reads it after our repairs, or a rejection.
 
     Use this, not `Calendar.from_ical`, to re-read `ParsedInvite.calendar_bytes`.
     """
+    if too_large := over_limits(ical):
+        return too_large
     try:
         # icalendar would turn invalid UTF-8 into U+FFFD; RFC 5545 text is UTF-8.
         text = _UFOLD_BYTES.sub(b"", ical).decode("utf-8-sig")

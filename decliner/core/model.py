@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-RejectReason = Literal["malformed", "timezone", "encoding", "no-dtstart"]
+RejectReason = Literal[
+    "malformed", "timezone", "encoding", "no-dtstart", "too-large", "unavailable"
+]
 
 _MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^\s@<>(),;:\"\\\[\]]+@[^\s@<>(),;:\"\\\[\]]+$")

@@ -86,7 +86,9 @@ class Recorder:
             what = f"{label}: skipped an unreadable invitation ({result.reason}: {result.detail})"
             log.warning("%s", what)
             report.skipped.append(what)
-            mailbox.save_message(conn, StoredMessage(folder, uid, "", "rejected", (), keyword))
+            mailbox.save_message(
+                conn, StoredMessage(folder, uid, "", "rejected", (), keyword, problem=what)
+            )
             return 0
         ids = self.merge(conn, folder, uid, result)
         kind = "cancel" if result.method == "CANCEL" else "invite"

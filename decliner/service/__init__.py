@@ -55,6 +55,7 @@ class StateInfo:
     exists: bool
     last_sync: datetime | None = None
     daemon_pid: int | None = None
+    skipped: tuple[str, ...] = ()  # messages still in the mailbox that could not be read
 
 
 def state_info(config: Config) -> StateInfo:
@@ -63,7 +64,8 @@ def state_info(config: Config) -> StateInfo:
     if not path.exists():
         return StateInfo(path, exists=False)
     with Store.open_readonly(path) as store:
-        return StateInfo(path, True, store.last_sync(), store.daemon_pid())
+        skipped = tuple(mailbox.problems(store.connection))
+        return StateInfo(path, True, store.last_sync(), store.daemon_pid(), skipped)
 
 
 def stored_message(store: Store, event_id: str, kind: Kind) -> OutboxRow | None:

@@ -31,6 +31,7 @@ class StoredMessage:
     kind: str
     event_ids: tuple[str, ...]
     keyword: bool
+    problem: str = ""  # for kind "rejected": the warning, repeated by `check`
 
 
 def folder(conn: sqlite3.Connection, name: str) -> FolderState | None:
@@ -100,8 +101,8 @@ def save_message(conn: sqlite3.Connection, message: StoredMessage) -> None:
     """Remember a calendar message (its folder row must exist)."""
     conn.execute("INSERT INTO folders (name) VALUES (?) ON CONFLICT DO NOTHING", (message.folder,))
     conn.execute(
-        "INSERT OR REPLACE INTO messages (folder, uid, message_id, kind, event_ids, keyword)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO messages (folder, uid, message_id, kind, event_ids, keyword,"
+        " problem) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             message.folder,
             message.uid,
@@ -109,8 +110,19 @@ def save_message(conn: sqlite3.Connection, message: StoredMessage) -> None:
             message.kind,
             json.dumps(list(message.event_ids)),
             int(message.keyword),
+            message.problem,
         ),
     )
+
+
+def problems(conn: sqlite3.Connection) -> list[str]:
+    """The warnings of messages skipped as unreadable and still in their folders."""
+    return [
+        r["problem"]
+        for r in conn.execute(
+            "SELECT problem FROM messages WHERE problem != '' ORDER BY folder, uid"
+        )
+    ]
 
 
 def set_keyword(conn: sqlite3.Connection, folder_name: str, uid: int, keyword: bool) -> None:

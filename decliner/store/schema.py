@@ -11,7 +11,7 @@ goes out at most once, ever (SPEC behaviour 5). Schema (version 1):
     ``highestmodseq`` is NULL without CONDSTORE. ``exists_count`` is the
     message count at the last pass: a count that does not add up means
     something was expunged.
-``messages(folder -> folders, uid, message_id, kind, event_ids, keyword; PK(folder, uid))``
+``messages(folder -> folders, uid, message_id, kind, event_ids, keyword, problem; PK(folder, uid))``
     Calendar messages already read (other mail is not recorded): ``kind`` is
     invite, cancel or rejected (malformed); ``event_ids`` a JSON array of the
     events it carries; ``keyword`` whether it has ``imap.flag_keyword``.
@@ -194,5 +194,10 @@ MIGRATIONS: list[str] = [
         new_mtime_ns INTEGER,
         cur_mtime_ns INTEGER
     );
+    """,
+    # 2: why a calendar message could not be read, so `check` repeats the warning until the
+    # message is gone ('' for one read well).
+    """
+    ALTER TABLE messages ADD COLUMN problem TEXT NOT NULL DEFAULT '';
     """,
 ]

@@ -23,6 +23,7 @@ from decliner.config import Config
 from decliner.core import bodystructure
 from decliner.core.invites import parse_parts
 from decliner.core.mime import decode_part
+from decliner.core.model import ParsedInvite
 from decliner.core.replies import Reply
 from decliner.mail.ingest import Progress, Recorder, ScanReport, repoint_orphans
 from decliner.store import Store, mailbox
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 
 HEADER_FIELDS = "MESSAGE-ID SUBJECT FROM REPLY-TO DATE REFERENCES IN-REPLY-TO TO CC"
 UID_CHUNK = 500
-MAX_CALENDAR_BYTES = 4 * 1024 * 1024
 
 __all__ = ["Progress", "ScanReport", "Scanner"]  # the first two live in `ingest`, for both sources
 
@@ -164,7 +164,7 @@ class Scanner:
         wanted: dict[str, list[int]] = defaultdict(list)
         for candidate in candidates:
             for part in candidate.parts:
-                if part.size <= MAX_CALENDAR_BYTES:
+                if part.size <= bodystructure.FETCH_LIMIT:
                     wanted[part.section].append(candidate.uid)
         bodies: dict[tuple[int, str], bytes] = {}
         for section, uids in wanted.items():
@@ -193,6 +193,9 @@ class Scanner:
             if (candidate.uid, p.section) in bodies
         ]
         result = parse_parts(candidate.headers, decoded, me=self.me, default_tz=self.zone)
+        if not isinstance(result, ParsedInvite):
+            fetched = {p.section for p in candidate.parts if (candidate.uid, p.section) in bodies}
+            result = result or bodystructure.unread_parts(candidate.parts, fetched)
         return self.recorder.record(
             conn,
             folder,

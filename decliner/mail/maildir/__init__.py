@@ -190,18 +190,19 @@ class MaildirSource:
         """Log a reply in its thread, and record an invitation, from one new file."""
         if reply := self.recorder.reply_in(_head(raw)):
             self.recorder.add_reply(conn, reply, name, uid, report)
-        if len(raw) > MAX_MESSAGE_BYTES:
-            log.warning(
-                "folder %s key %s: larger than %d MiB, not read for invitations",
-                *(name, key, MAX_MESSAGE_BYTES >> 20),
-            )
-            return
         if not may_hold_calendar(raw):
             return
-        try:
-            result = self.parse(raw)
-        except Exception as exc:  # nothing in a message may stop a pass
-            result = Rejected("malformed", f"{type(exc).__name__}: {exc}")
+        if len(raw) > MAX_MESSAGE_BYTES:
+            result: ParsedInvite | Rejected | None = Rejected(
+                "too-large",
+                f"a message with a calendar, larger than the {MAX_MESSAGE_BYTES >> 20} MiB"
+                " limit for reading one",
+            )
+        else:
+            try:
+                result = self.parse(raw)
+            except Exception as exc:  # nothing in a message may stop a pass
+                result = Rejected("malformed", f"{type(exc).__name__}: {exc}")
         report.invites += self.recorder.record(
             conn, name, uid, result, keyword=False, label=f"folder {name} key {key}", report=report
         )

@@ -1,0 +1,150 @@
+"""Calendars too large to read are skipped with a warning, never silently (SPEC 10), and
+`check` repeats the warning for as long as the message is in the mailbox."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from decliner.cli.main import cli
+from decliner.core.invites import MAX_CALENDAR_BYTES, MAX_COMPONENTS, over_limits
+from tests.test_maildir import Tree
+from tests.test_maildir import invite as maildir_invite
+from tests.test_scan import ME, corpus_config
+from tests.test_scan import invite as imap_invite
+from tests.testbed.dovecot import Account, Dovecot
+
+MIB = 1024 * 1024
+
+
+def calendar(uid: str, *, pad: int = 0, events: int = 1) -> bytes:
+    """A REQUEST to ME with `events` VEVENTs and about `pad` bytes of X- lines."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//EN", "METHOD:REQUEST"]
+    for n in range(events):
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{uid}-{n}",
+            "DTSTAMP:20261123T100000Z",
+            "DTSTART:20270110T140000Z",
+            "DTEND:20270110T150000Z",
+            "SUMMARY:Interview",
+            "ORGANIZER:mailto:sam@acme.example",
+            f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{ME}",
+            "END:VEVENT",
+        ]
+    lines += ["X-PAD:" + "a" * 70] * (pad // 78)
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+
+
+def mail(uid: str, body: bytes, *, attach: bool = False) -> bytes:
+    """`body` as the message's text/calendar part, or as a base64 `invite.ics` attachment."""
+    head = (
+        f"From: Sam <sam@acme.example>\r\nTo: {ME}\r\nSubject: Interview\r\n"
+        f"Message-ID: <{uid}@acme.example>\r\nMIME-Version: 1.0\r\n"
+    ).encode()
+    if not attach:
+        return head + (
+            b"Content-Type: text/calendar; charset=UTF-8; method=REQUEST\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\n" + body
+        )
+    encoded = base64.encodebytes(body).replace(b"\n", b"\r\n")
+    return head + (
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain\r\n\r\nSee the attachment.\r\n--b\r\n"
+        b'Content-Type: application/octet-stream; name="invite.ics"\r\n'
+        b'Content-Disposition: attachment; filename="invite.ics"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded + b"--b--\r\n"
+    )
+
+
+def test_limits_are_checked_before_parsing() -> None:
+    """The byte and component limits, each with the number and the limit in the warning."""
+    assert over_limits(calendar("ok", events=3)) is None
+    big = over_limits(calendar("big", pad=MAX_CALENDAR_BYTES + 100))
+    assert big is not None and big.reason == "too-large" and "over the 4 MiB limit" in big.detail
+    many = over_limits(calendar("many", events=MAX_COMPONENTS))
+    assert many is not None and f"{MAX_COMPONENTS + 1} components" in many.detail
+    assert f"limit of {MAX_COMPONENTS}" in many.detail
+    assert over_limits(calendar("edge", events=MAX_COMPONENTS - 1)) is None
+
+
+def cli_run(config_path: Path, *args: str) -> Result:
+    return CliRunner(env={"COLUMNS": "400"}).invoke(cli, ["--config", str(config_path), *args])
+
+
+def warnings_of(check: Result) -> list[str]:
+    return [line for line in check.output.splitlines() if "warning:" in line]
+
+
+def test_imap_skips_are_reported_and_repeated_by_check_until_deleted(
+    tmp_path: Path, dovecot: Dovecot, account: Account
+) -> None:
+    """A 5 MiB calendar part (fetched, then refused), a 7 MiB base64 attachment (not even
+    fetched) and a calendar of 600 components: each is a WARNING naming folder, UID and the
+    limit, a `skipped` line of `run --once`, and a `check` warning until it is deleted; the
+    good invitation beside them is read."""
+    uids = {
+        "big": dovecot.append(account, "INBOX", mail("big", calendar("big", pad=5 * MIB))),
+        "huge": dovecot.append(
+            account, "INBOX", mail("huge", calendar("huge", pad=7 * MIB), attach=True)
+        ),
+        "many": dovecot.append(account, "INBOX", mail("many", calendar("many", events=600))),
+    }
+    dovecot.append(account, "INBOX", imap_invite("fine@acme", "20270110T140000Z"))
+    path = corpus_config(dovecot, account, tmp_path).source
+    first = cli_run(path, "run", "--once")
+    assert first.exit_code == 0, first.output
+    for uid in uids.values():
+        line = f"folder INBOX UID {uid}: skipped an unreadable invitation (too-large: "
+        assert f"skipped {line}" in first.stdout
+        assert f"WARNING {line}" in first.stderr
+    assert "over the 4 MiB limit" in first.stdout and "limit of 500" in first.stdout
+    assert '"uid": "fine@acme"' in cli_run(path, "invites", "--json", "--cached").stdout
+    check = cli_run(path, "check", "--offline")
+    assert check.exit_code == 0
+    assert [w.split("warning: ")[1].split(":")[0] for w in warnings_of(check)] == [
+        f"folder INBOX UID {uid}" for uid in sorted(uids.values())
+    ]
+    again = cli_run(path, "run", "--once")
+    assert "WARNING" not in again.stderr and "skipped" not in again.stdout  # said once
+    with dovecot.imap(account) as client:
+        client.select_folder("INBOX")
+        client.delete_messages([uids["big"], uids["many"]])
+        client.expunge()
+    cli_run(path, "run", "--once")
+    left = warnings_of(cli_run(path, "check", "--offline"))
+    assert len(left) == 1 and f"UID {uids['huge']}:" in left[0]
+
+
+def test_maildir_skips_are_reported_and_repeated_by_check_until_deleted(tmp_path: Path) -> None:
+    """The same on a Maildir tree, where the file's key names the message."""
+    tree = Tree(tmp_path)
+    path = tree.config().source
+    big = tree.add(mail("big", calendar("big", pad=5 * MIB)))
+    tree.add(maildir_invite("fine@g")[0])
+    first = cli_run(path, "run", "--once")
+    assert first.exit_code == 0, first.output
+    assert f"folder INBOX key {big}: skipped an unreadable invitation (too-large" in first.stdout
+    assert "over the 4 MiB limit" in first.stderr
+    [warning] = warnings_of(cli_run(path, "check", "--offline"))
+    assert f"key {big}:" in warning
+    tree.file("INBOX", big).unlink()
+    cli_run(path, "run", "--once")
+    assert warnings_of(cli_run(path, "check", "--offline")) == []
+
+
+@pytest.mark.parametrize("events", [MAX_COMPONENTS + 1])
+def test_parse_refuses_too_many_components(events: int) -> None:
+    """parse_message returns the typed rejection, not a half-read invitation."""
+    from zoneinfo import ZoneInfo
+
+    from decliner.core.invites import parse_message
+
+    result = parse_message(
+        mail("m", calendar("m", events=events)), me=[ME], default_tz=ZoneInfo("UTC")
+    )
+    assert result is not None and not hasattr(result, "events")
+    assert getattr(result, "reason", "") == "too-large"
