@@ -183,6 +183,12 @@ class Dovecot:
         """Error log and info log contents (for debugging and leak assertions)."""
         return self._diagnostics()
 
+    def logins(self, account: Account) -> int:
+        """How many IMAP logins of `account` the server has logged (its connections so far)."""
+        path = self.layout.info_log_path
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text.count(f"imap-login: Info: Login: user=<{account.address}>")
+
     def new_account(self, local_part_hint: str = "jane") -> Account:
         """Create a fresh user with empty mailboxes, usable at once."""
         with self._lock:
