@@ -17,7 +17,9 @@ from tests.testbed.oauth import OAuthServer
 from tests.testbed.smtpd import SmtpServers, lmtp_deliverer, start_smtp_servers
 from tests.world import World
 
-# `make stress` runs the property tests with many more examples.
+# No per-example deadline: it is wall-clock time, which a busy machine stretches, and tests
+# assert behaviour, never speed. `make stress` runs the property tests with many more examples.
+settings.register_profile("default", deadline=None)
 settings.register_profile("stress", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
