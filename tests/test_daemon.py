@@ -61,11 +61,12 @@ def test_notify_watchdog_hang_and_stop(
             ready = listener.mark()
             decliner.wait(lambda: listener.count("WATCHDOG=1", ready) >= 2, "WATCHDOG=1 twice")
             proxy.stall()
+            hangs = decliner.logged(*hang)
             # The IDLE round trip in flight gets no answer: its last progress is now 3 s old,
             # more than WatchdogSec, so no ping is due any more.
-            decliner.wait(lambda: decliner.logged(*hang) >= 1, "IDLE timing out")
+            decliner.wait(lambda: decliner.logged(*hang) > hangs, "IDLE timing out")
             quiet = listener.mark()
-            decliner.wait(lambda: decliner.logged(*hang) >= 2, "IDLE timing out again")
+            decliner.wait(lambda: decliner.logged(*hang) > hangs + 1, "a reconnect timing out")
             assert listener.count("WATCHDOG=1", quiet) == 0
             proxy.resume()
             answering = listener.mark()
