@@ -2,8 +2,9 @@
 
 Tests wait for what the daemon does, never for time: a notify message
 (READY=1, a STATUS= after a finished pass), a line in its log, or mail
-arriving at the servers. Both the log and the notify socket are read as
-they come, under a lock with a condition, so a wait ends at the event.
+arriving at the servers. Both the log and the notify socket are read by a
+thread as they come (a full pipe never blocks the daemon), and every wait
+ends early, with the daemon's exit status, if the daemon exits first.
 """
 
 from __future__ import annotations
