@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,21 +17,11 @@ from tests.testbed.oauth import OAuthServer
 from tests.testbed.smtpd import SmtpServers, lmtp_deliverer, start_smtp_servers
 from tests.world import World
 
-# `make stress` runs the property tests with many more examples.
+# No per-example deadline: it is wall-clock time, which a busy machine stretches, and tests
+# assert behaviour, never speed. `make stress` runs the property tests with many more examples.
+settings.register_profile("default", deadline=None)
 settings.register_profile("stress", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-
-def _make_traversable(path: Path, factory: pytest.TempPathFactory) -> None:
-    """chmod 0755 `path` and the parents pytest created for it (pytest makes them 0700)."""
-    basetemp = factory.getbasetemp()
-    top = basetemp.parent if basetemp.parent.name.startswith("pytest-of-") else basetemp
-    if not path.is_relative_to(top):
-        raise RuntimeError(f"{path} is not under pytest's temp dir {top}")
-    for directory in [path, *path.parents]:
-        directory.chmod(directory.stat().st_mode | 0o755)
-        if directory == top:
-            break
 
 
 @pytest.fixture(scope="session")
@@ -44,41 +36,43 @@ def oauth_server() -> Iterator[OAuthServer]:
 
 
 @pytest.fixture(scope="session")
-def dovecot(
-    tmp_path_factory: pytest.TempPathFactory, oauth_server: OAuthServer
-) -> Iterator[Dovecot]:
+def dovecot(oauth_server: OAuthServer) -> Iterator[Dovecot]:
     """A private Dovecot (IMAP, IMAPS, LMTP, XOAUTH2) for the whole session."""
     if not DOVECOT_BIN.exists():
         pytest.skip(f"{DOVECOT_BIN} not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
-    yield from _private_dovecot(
-        tmp_path_factory, "dovecot", introspection_url=oauth_server.introspection_url
-    )
+    yield from _private_dovecot("dovecot", introspection_url=oauth_server.introspection_url)
 
 
-def _private_dovecot(
-    factory: pytest.TempPathFactory, name: str, **options: str
-) -> Iterator[Dovecot]:
-    """Start a private Dovecot under a fresh traversable temp dir; stop it afterwards."""
-    root = factory.mktemp(name)
-    _make_traversable(root, factory)
-    server = Dovecot(root, **options)
+def _private_dovecot(name: str, **options: str) -> Iterator[Dovecot]:
+    """Start a private Dovecot under a fresh temp dir of its own; stop it and remove the dir.
+
+    Not under pytest's temp dir: every pytest session of the same user (another checkout's
+    `make test` on the same machine) chmods /tmp/pytest-of-USER back to 0700, and from then on
+    Dovecot's auth and mail users, which must traverse every parent of its root, are refused.
+    """
+    root = Path(tempfile.mkdtemp(prefix=f"decliner-{name}-"))
+    root.chmod(0o755)
     try:
-        server.start()
-        yield server
+        server = Dovecot(root, **options)
+        try:
+            server.start()
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
-def own_dovecot(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> Iterator[Dovecot]:
+def own_dovecot(dovecot: Dovecot) -> Iterator[Dovecot]:
     """A Dovecot of the test's own, for tests that stop and restart the server."""
-    yield from _private_dovecot(tmp_path_factory, "own-dovecot")
+    yield from _private_dovecot("own-dovecot")
 
 
 @pytest.fixture
-def basic_dovecot(tmp_path_factory: pytest.TempPathFactory, dovecot: Dovecot) -> Iterator[Dovecot]:
+def basic_dovecot(dovecot: Dovecot) -> Iterator[Dovecot]:
     """A Dovecot that advertises neither IDLE nor CONDSTORE, like some older servers."""
-    yield from _private_dovecot(tmp_path_factory, "basic-dovecot", extra_config=BASIC_CAPABILITIES)
+    yield from _private_dovecot("basic-dovecot", extra_config=BASIC_CAPABILITIES)
 
 
 BASIC_CAPABILITIES = "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SPECIAL-USE UIDPLUS MOVE"

@@ -36,6 +36,7 @@ def config_text(
     extra: str = "",
     imap_extra: str = "",
     imap_timeout: str = "10s",
+    smtp_timeout: str = "10s",
 ) -> str:
     """A plain-TCP config for the test bed; `me` overrides the account's own address."""
     alias_list = ", ".join(f'"{a}"' for a in aliases)
@@ -59,7 +60,7 @@ timeout = "{imap_timeout}"
 host = "127.0.0.1"
 port = {smtp_port}
 security = "plain"
-timeout = "10s"
+timeout = "{smtp_timeout}"
 
 [state]
 path = "{tmp_path / "state.db"}"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from decliner import service
+from tests.daemon_harness import running
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
-from tests.test_daemon import NotifyListener, daemon, sent_by, wait_for
+from tests.test_daemon import sent_by
 from tests.test_scan import NOW
 from tests.testbed.dovecot import Dovecot
 from tests.testbed.proxy import Proxy
@@ -68,14 +67,7 @@ def test_daemon_polls_when_the_server_has_no_idle(
         extra='\n[withdrawal]\ngrace = "0"\n',
     )
     path = load_config(text, tmp_path).source
-    listener = NotifyListener(tmp_path / "notify.sock")
-    with daemon(path, {"NOTIFY_SOCKET": str(listener.path)}) as process:
-        wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
-        time.sleep(1)
-        basic_dovecot.set_keyword(jane, "INBOX", uid, "Decline")
-        wait_for(lambda: len(sent_by(smtp_servers, jane)) == 1, 15, "the withdrawal")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-        output = process.communicate()[0].decode()
-    assert "the server has no IDLE" in output
-    listener.close()
+    with running(path, tmp_path) as (decliner, _listener):
+        basic_dovecot.set_keyword(jane, "INBOX", uid, "Decline")  # after the first pass
+        decliner.wait(lambda: len(sent_by(smtp_servers, jane)) == 1, "withdrawal")
+    assert "the server has no IDLE" in decliner.output

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.test_daemon import daemon, running, wait_for
+from tests.daemon_harness import daemon, running
 from tests.test_maildir import Tree, invite
+from tests.testbed.wait import wait_until
 
 
 def _config(tree: Tree) -> Path:
@@ -28,13 +29,9 @@ def test_cli_flag_and_unflag_beside_a_running_daemon(tmp_path: Path) -> None:
         raw, targets[f"cli{n}@g"] = invite(f"cli{n}@g")
         tree.add(raw)
     arrived: dict[str, str] = {}
-    with running(path, tmp_path) as (process, listener):
-
-        def passes() -> int:
-            return len([m for _t, m in listener.messages if "STATUS=" in m])
-
-        start, step, flagged = passes(), 0, set()
-        while passes() < start + 6 and step < 3000:
+    with running(path, tmp_path) as (decliner, listener):
+        start, step, flagged = listener.passes(), 0, set()
+        while listener.passes() < start + 6 and step < 3000:
             uid = list(targets)[step % len(targets)]
             command = "unflag" if uid in flagged else "flag"
             result = tree.cli(command, uid)
@@ -49,13 +46,13 @@ def test_cli_flag_and_unflag_beside_a_running_daemon(tmp_path: Path) -> None:
                 tree.add(raw, "Decline")
             step += 1
         expected = {targets[u] for u in flagged} | set(arrived.values())
-        assert passes() - start >= 2, "the daemon made no passes while the commands ran"
-        wait_for(
+        assert listener.passes() - start >= 2, "the daemon made no passes while the commands ran"
+        wait_until(
             lambda: expected <= {m["In-Reply-To"] for m in tree.received()},
-            60,
             "a withdrawal for every invitation flagged at the end",
         )
-        assert process.poll() is None
+        assert decliner.process.poll() is None
+        assert decliner.logged("ERROR") == 0 and decliner.logged("Traceback") == 0
     replies_to = [m["In-Reply-To"] for m in tree.received() if "Re:" in m["Subject"]]
     assert len(replies_to) == len(set(replies_to)), "an invitation got two withdrawals"
 
@@ -69,7 +66,7 @@ def test_a_pass_that_breaks_is_logged_retried_and_ends_the_daemon_when_it_persis
     tree = Tree(tmp_path)
     path = _config(tree)
     db = tmp_path / "state.db"
-    with running(path, tmp_path) as (process, listener):
+    with running(path, tmp_path) as (decliner, _listener):
         with sqlite3.connect(db) as conn:
             [(table_sql,)] = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'thread'")
             indexes = [
@@ -80,21 +77,20 @@ def test_a_pass_that_breaks_is_logged_retried_and_ends_the_daemon_when_it_persis
                 )
             ]
             conn.execute("DROP TABLE thread")
-        wait_for(
-            lambda: any("after an internal error" in m for _t, m in listener.messages),
-            60,
-            "a STATUS saying the pass failed",
+        decliner.wait(
+            lambda: decliner.logged("ERROR", "a pass failed unexpectedly") > 0,
+            "an ERROR for the broken pass",
         )
         with sqlite3.connect(db) as conn:
             for sql in (table_sql, *indexes):
                 conn.execute(sql)
         tree.add(invite("mend@g")[0], "Decline")
-        wait_for(lambda: len(tree.received()) == 1, 60, "the withdrawal after the mend")
+        decliner.wait(lambda: len(tree.received()) == 1, "the withdrawal after the mend")
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TABLE thread")
-    with daemon(path) as process:
-        status = process.wait(timeout=180)
-        output = process.communicate()[0].decode()
+    with daemon(path) as decliner:
+        status = decliner.exit_status()
+        output = decliner.output
     assert status == 1, output
     assert output.count("a pass failed unexpectedly") == 4
     assert "Traceback" in output and "no such table: thread" in output

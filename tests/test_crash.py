@@ -5,8 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from tests.mailfactory import google_invite
 from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers
+from tests.testbed.wait import wait_until
 
 pytestmark = pytest.mark.servers
 
@@ -31,14 +30,6 @@ def start_run(config_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
-
-
 def setup(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> tuple[Account, Account, Path]:
     jane, sam = dovecot.new_account("jane"), dovecot.new_account("sam")
     raw, _ = google_invite(
@@ -49,8 +40,14 @@ def setup(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> tuple[Account, Ac
         start=datetime.now(UTC) + timedelta(days=5),
     )
     dovecot.append(jane, "INBOX", raw, keywords=["Decline"])
+    # The kill must come first, however late: no SMTP timeout may record an outcome.
     text = config_text(
-        dovecot, jane, tmp_path, smtp_port=smtp_port, extra='\n[withdrawal]\ngrace = "0"\n'
+        dovecot,
+        jane,
+        tmp_path,
+        smtp_port=smtp_port,
+        smtp_timeout="10m",
+        extra='\n[withdrawal]\ngrace = "0"\n',
     )
     load_config(text, tmp_path)
     return jane, sam, tmp_path / "config.toml"
@@ -77,8 +74,9 @@ def test_killed_before_the_server_got_anything(
         proxy.stall()
         jane, sam, path = setup(tmp_path, dovecot, proxy.port)
         process = start_run(path)
-        wait_for(
-            lambda: tmp_path.joinpath("state.db").exists() and any(r.attempts for r in rows(path))
+        wait_until(
+            lambda: tmp_path.joinpath("state.db").exists() and any(r.attempts for r in rows(path)),
+            "the attempt to be counted",
         )
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -106,7 +104,7 @@ def test_killed_after_the_server_accepted(
         proxy.hold_replies_after_data = True
         jane, sam, path = setup(tmp_path, dovecot, proxy.port)
         process = start_run(path)
-        wait_for(lambda: len(dovecot.fetch_all(sam, "INBOX")) == 1)
+        wait_until(lambda: len(dovecot.fetch_all(sam, "INBOX")) == 1, "the recruiter's copy")
         process.send_signal(signal.SIGKILL)
         process.wait()
         [row] = rows(path)

@@ -3,86 +3,23 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.daemon_harness import NotifyListener, daemon, running
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
 from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers
+from tests.testbed.wait import CEILING
 
 pytestmark = pytest.mark.servers
 SOON = datetime.now(UTC) + timedelta(days=7)
-
-
-class NotifyListener:
-    """A datagram socket standing in for systemd's NOTIFY_SOCKET; records what arrives."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.settimeout(0.2)
-        self.messages: list[tuple[float, str]] = []
-        self._stop = False
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        while not self._stop:
-            try:
-                data = self.sock.recv(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.messages.append((time.monotonic(), data.decode()))
-
-    def times(self, field: str) -> list[float]:
-        return [t for t, text in self.messages if field in text.splitlines()]
-
-    def close(self) -> None:
-        self._stop = True
-        self.sock.close()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-@contextmanager
-def daemon(
-    config_path: Path, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    import os
-
-    process = subprocess.Popen(
-        [sys.executable, "-m", "decliner", "--config", str(config_path), "run"],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        output = process.communicate(timeout=10)[0].decode(errors="replace")
-        print(output)  # shown by pytest when a test fails
 
 
 def write_config(
@@ -108,6 +45,7 @@ def test_notify_watchdog_hang_and_stop(
     and exit 0 on SIGTERM."""
     jane = dovecot.new_account("jane")
     listener = NotifyListener(tmp_path / "notify.sock")
+    hang = ("IDLE on INBOX: ", "no answer within 3s")
     with Proxy(dovecot.imap_port) as proxy:
         path = write_config(
             tmp_path,
@@ -118,44 +56,24 @@ def test_notify_watchdog_hang_and_stop(
             imap_timeout="3s",
         )
         env = {"NOTIFY_SOCKET": str(listener.path), "WATCHDOG_USEC": "2000000"}
-        with daemon(path, env) as process:
-            wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
-            time.sleep(3)
-            ready_at = listener.times("READY=1")[0]
-            assert len([t for t in listener.times("WATCHDOG=1") if t > ready_at]) >= 2
+        with daemon(path, env) as decliner:
+            decliner.wait(lambda: listener.count("READY=1") > 0, "READY=1")
+            ready = listener.mark()
+            decliner.wait(lambda: listener.count("WATCHDOG=1", ready) >= 2, "WATCHDOG=1 twice")
             proxy.stall()
-            time.sleep(1.5)  # a ping already on its way may still arrive
-            quiet_from = time.monotonic()
-            time.sleep(3)
-            assert [t for t in listener.times("WATCHDOG=1") if t > quiet_from] == []
+            hangs = decliner.logged(*hang)
+            # The IDLE round trip in flight gets no answer: its last progress is now 3 s old,
+            # more than WatchdogSec, so no ping is due any more.
+            decliner.wait(lambda: decliner.logged(*hang) > hangs, "IDLE timing out")
+            quiet = listener.mark()
+            decliner.wait(lambda: decliner.logged(*hang) > hangs + 1, "a reconnect timing out")
+            assert listener.count("WATCHDOG=1", quiet) == 0
             proxy.resume()
-            wait_for(
-                lambda: any(t > quiet_from + 3 for t in listener.times("WATCHDOG=1")),
-                30,
-                "WATCHDOG again",
-            )
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=10) == 0
-    assert listener.times("STOPPING=1")
+            answering = listener.mark()
+            decliner.wait(lambda: listener.count("WATCHDOG=1", answering) > 0, "WATCHDOG again")
+            assert decliner.stop() == 0
+    assert listener.count("STOPPING=1")
     listener.close()
-
-
-@contextmanager
-def running(
-    path: Path, tmp_path: Path, env: dict[str, str] | None = None
-) -> Iterator[tuple[subprocess.Popen[bytes], NotifyListener]]:
-    """The daemon with a NOTIFY_SOCKET, past READY=1. Leaving the block SIGTERMs it: it must
-    send STOPPING=1 and exit 0 within 10 s."""
-    listener = NotifyListener(tmp_path / "notify.sock")
-    try:
-        with daemon(path, {"NOTIFY_SOCKET": str(listener.path), **(env or {})}) as process:
-            wait_for(lambda: bool(listener.times("READY=1")), what="READY=1")
-            yield process, listener
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=10) == 0
-            assert listener.times("STOPPING=1")
-    finally:
-        listener.close()
 
 
 def put_invite(
@@ -175,13 +93,12 @@ def test_idle_acts_on_a_keyword_without_polling(
     jane, sam = dovecot.new_account("jane"), dovecot.new_account("sam")
     uid = put_invite(dovecot, jane, sam.address, "idle@g")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
-    with running(path, tmp_path) as (process, _listener):
-        time.sleep(1.5)  # the first pass and IDLE are under way
-        assert sent_by(smtp_servers, jane) == []
+    with running(path, tmp_path) as (decliner, _listener):
+        assert sent_by(smtp_servers, jane) == []  # the first pass is over
         dovecot.set_keyword(jane, "INBOX", uid, "Decline")
-        wait_for(lambda: len(sent_by(smtp_servers, jane)) == 1, 15, "the withdrawal")
+        decliner.wait(lambda: len(sent_by(smtp_servers, jane)) == 1, "withdrawal")
     assert len(dovecot.fetch_all(sam, "INBOX")) == 1
-    journal = process.communicate()[0].decode()  # the service logs at INFO by default
+    journal = decliner.output  # the service logs at INFO by default
     assert "sent withdrawal <" in journal and f"to {sam.address}" in journal
 
 
@@ -192,14 +109,15 @@ def test_reconnects_after_dovecot_restart(
     own = own_dovecot
     jane = own.add_account(dovecot.new_account("jane"))  # SMTP logs in against the shared bed
     path = write_config(tmp_path, own, jane, smtp_servers.plain.port)
-    with running(path, tmp_path):
-        time.sleep(1)
+    with running(path, tmp_path) as (decliner, _listener):
+        # Both connections up (commands and IDLE): the server logged two logins.
+        decliner.wait(lambda: own.logins(jane) >= 2, "IDLE connection")
         own.stop()
-        time.sleep(2)
+        decliner.wait(lambda: decliner.logged("IDLE on INBOX: ") > 0, "IDLE noticing the stop")
         own.start()
         put_invite(own, jane, "sam@acme.example", "rc@g", flagged=True)
-        wait_for(
-            lambda: len(sent_by(smtp_servers, jane)) == 1, 40, "the withdrawal after reconnecting"
+        decliner.wait(
+            lambda: len(sent_by(smtp_servers, jane)) == 1, "withdrawal after reconnecting"
         )
 
 
@@ -210,16 +128,15 @@ def test_sighup_acts_on_a_new_cancel_entry(
     jane, sam = dovecot.new_account("jane"), dovecot.new_account("sam")
     put_invite(dovecot, jane, sam.address, "hup@g")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
-    with running(path, tmp_path) as (process, listener):
-        time.sleep(1.5)
-        assert sent_by(smtp_servers, jane) == []
+    with running(path, tmp_path) as (decliner, listener):
+        assert sent_by(smtp_servers, jane) == []  # the first pass is over
         path.write_text(
             path.read_text() + '\n[[cancel]]\nuid = "hup@g"\nreason = "I took another role"\n'
         )
-        process.send_signal(signal.SIGHUP)
-        wait_for(lambda: len(sent_by(smtp_servers, jane)) == 1, 15, "the withdrawal after SIGHUP")
+        decliner.process.send_signal(signal.SIGHUP)
+        decliner.wait(lambda: len(sent_by(smtp_servers, jane)) == 1, "withdrawal after SIGHUP")
         assert b"I took another role." in sent_by(smtp_servers, jane)[0]
-        assert listener.times("RELOADING=1")
+        assert listener.count("RELOADING=1")
 
 
 def test_broken_config_on_sighup_keeps_the_old_one(
@@ -229,13 +146,12 @@ def test_broken_config_on_sighup_keeps_the_old_one(
     jane = dovecot.new_account("jane")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
     good = path.read_text()
-    with running(path, tmp_path) as (process, listener):
+    with running(path, tmp_path) as (decliner, listener):
         path.write_text(good + "\n[imap\n")
-        process.send_signal(signal.SIGHUP)
-        wait_for(lambda: len(listener.times("READY=1")) >= 2, what="READY=1 after the reload")
-        assert process.poll() is None
-    output = process.communicate()[0].decode()
-    assert "reload failed, keeping the running config" in output
+        decliner.process.send_signal(signal.SIGHUP)
+        decliner.wait(lambda: listener.count("READY=1") >= 2, "READY=1 after the reload")
+        assert decliner.process.poll() is None
+    assert "reload failed, keeping the running config" in decliner.output
 
 
 def test_second_daemon_refuses_to_start(
@@ -248,7 +164,7 @@ def test_second_daemon_refuses_to_start(
         second = subprocess.run(
             [sys.executable, "-m", "decliner", "--config", str(path), "run"],
             capture_output=True,
-            timeout=30,
+            timeout=CEILING,
             check=False,
         )
         assert second.returncode == 1
@@ -257,11 +173,11 @@ def test_second_daemon_refuses_to_start(
         check = subprocess.run(
             [sys.executable, "-m", "decliner", "--config", str(path), "check", "--offline"],
             capture_output=True,
-            timeout=30,
+            timeout=CEILING,
             check=False,
         )
         assert check.returncode == 0
-        assert f"daemon running (pid {first.pid})".encode() in check.stdout
+        assert f"daemon running (pid {first.process.pid})".encode() in check.stdout
         assert b"last sync 20" in check.stdout
 
 
@@ -274,11 +190,10 @@ def test_scheduler_wakes_the_daemon_for_the_followup(
     put_invite(dovecot, jane, sam.address, "sch@g", flagged=True)
     followup = '\n[followup]\ndelay = "3s"\nbusiness_hours = ""\nbusiness_days = ["mon","tue","wed","thu","fri","sat","sun"]\n'
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port, extra=followup)
-    with running(path, tmp_path):
-        wait_for(lambda: len(sent_by(smtp_servers, jane)) == 1, 15, "the withdrawal")
-        wait_for(lambda: len(sent_by(smtp_servers, jane)) == 2, 20, "the follow-up")
-        time.sleep(1)
-        assert len(sent_by(smtp_servers, jane)) == 2
+    with running(path, tmp_path) as (decliner, _listener):
+        decliner.wait(lambda: len(sent_by(smtp_servers, jane)) >= 1, "withdrawal")
+        decliner.wait(lambda: len(sent_by(smtp_servers, jane)) >= 2, "follow-up")
+    assert len(sent_by(smtp_servers, jane)) == 2  # and nothing more, up to the daemon's exit
 
 
 def test_daemon_on_a_maildir_tree(tmp_path: Path) -> None:
@@ -293,11 +208,10 @@ def test_daemon_on_a_maildir_tree(tmp_path: Path) -> None:
         path.read_text().replace('path = "mail"\n', 'path = "mail"\npoll_interval = "1s"\n')
     )
     key = tree.add(invite("md@g")[0])
-    with running(path, tmp_path):
-        time.sleep(1.5)
-        assert tree.received() == []
+    with running(path, tmp_path) as (decliner, _listener):
+        assert tree.received() == []  # the first pass is over
         tree.copy(key)
-        wait_for(lambda: len(tree.received()) == 1, 15, "the withdrawal")
+        decliner.wait(lambda: len(tree.received()) == 1, "withdrawal")
 
 
 def test_a_refused_login_stops_the_daemon(
@@ -307,8 +221,8 @@ def test_a_refused_login_stops_the_daemon(
     jane = dovecot.new_account("jane")
     path = write_config(tmp_path, dovecot, jane, smtp_servers.plain.port)
     path.write_text(path.read_text().replace(jane.password, "CANARY-wrong"))
-    with daemon(path) as process:
-        assert process.wait(timeout=20) == 1
-        output = process.communicate()[0].decode()
+    with daemon(path) as decliner:
+        assert decliner.exit_status() == 1
+    output = decliner.output
     assert f"login as {jane.address} refused" in output
     assert "Traceback" not in output and "CANARY" not in output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,8 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     """The demo builds its sandbox, withdraws, logs the reply, follows up, and prints what the
     recruiter received; the printed config then works with the other commands."""
     sandbox = tmp_path / "sandbox"
-    started = time.monotonic()
     result = CliRunner().invoke(cli, ["demo", "--dir", str(sandbox), "--followup-delay", "2s"])
     assert result.exit_code == 0, result.output
-    assert time.monotonic() - started < 15
     out = result.stdout
     withdrawal = out.split("----- the withdrawal -----")[1].split("-----\n")[0]
     followup = out.split("----- the follow-up -----")[1].split("-----\n")[0]

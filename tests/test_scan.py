@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from tests.helpers import (
 )
 from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.proxy import Proxy
+from tests.testbed.wait import wait_until
 
 pytestmark = pytest.mark.servers
 
@@ -186,11 +186,14 @@ def test_uidvalidity_change_rescans_without_duplicates(
         service.scan(config, store)
         with dovecot.imap(account) as client:
             old = client.folder_status("Interviews", ["UIDVALIDITY"])[b"UIDVALIDITY"]
-            # Dovecot derives UIDVALIDITY from the clock: re-create until it differs.
-            while client.folder_status("Interviews", ["UIDVALIDITY"])[b"UIDVALIDITY"] == old:
-                time.sleep(0.2)
+
+            def recreated() -> bool:
                 client.delete_folder("Interviews")
                 client.create_folder("Interviews")
+                return client.folder_status("Interviews", ["UIDVALIDITY"])[b"UIDVALIDITY"] != old
+
+            # Dovecot derives UIDVALIDITY from the clock: re-create until it differs.
+            wait_until(recreated, "a new UIDVALIDITY")
         dovecot.append(account, "Interviews", invite("v@acme", "20270110T140000Z"))
         dovecot.append(account, "Interviews", invite("w@acme", "20270111T140000Z"))
         with caplog.at_level(logging.WARNING):

@@ -289,8 +289,9 @@ def test_daemon_pid_reports_the_lock_holder(db: Path) -> None:
     with Store.open(db) as store:
         assert store.daemon_pid() is None
     holder = child(
-        "import sys, time\nfrom pathlib import Path\nfrom decliner.store import Store\n"
-        f"s = Store.open(Path({str(db)!r})); s.lock_daemon(); print('locked', flush=True); time.sleep(30)\n"
+        "import sys\nfrom pathlib import Path\nfrom decliner.store import Store\n"
+        f"s = Store.open(Path({str(db)!r})); s.lock_daemon(); print('locked', flush=True)\n"
+        "sys.stdin.readline()\n"  # holds the lock until the test is done with it
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from tests.testbed import procs
+from tests.testbed import procs, wait
 from tests.testbed.certs import make_certs
 from tests.testbed.dovecot_conf import Layout, render_config, render_oauth2
 from tests.testbed.net import free_ports
@@ -104,8 +104,9 @@ class Dovecot:
                     "could not reach the Dovecot root"
                 )
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Start the master and wait until a real IMAP login succeeds."""
+    def start(self, ceiling: float = wait.CEILING) -> None:
+        """Start the master and wait until a real IMAP login succeeds (a busy machine may take
+        a while; only a Dovecot that never answers reaches `ceiling`)."""
         if not DOVECOT_BIN.exists():
             raise DovecotError(f"{DOVECOT_BIN} is not installed")
         if self.running:
@@ -120,7 +121,7 @@ class Dovecot:
                 stdout=out,
                 stderr=out,
             )
-        self._wait_login(time.monotonic() + timeout)
+        self._wait_login(time.monotonic() + ceiling)
 
     def _wait_login(self, deadline: float) -> None:
         error: Exception | None = None
@@ -137,8 +138,9 @@ class Dovecot:
         self.stop()
         raise DovecotError(f"IMAP login did not succeed ({error!r}):\n{self._diagnostics()}")
 
-    def stop(self, timeout: float = 3.0) -> None:
-        """SIGTERM the master, then SIGKILL whatever of its children outlived it."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the master (SIGKILL after `timeout`), then SIGKILL whatever of its children
+        outlived it; a process that survives SIGKILL for `wait.CEILING` is an error."""
         popen, self._popen = self._popen, None
         if popen is None:
             return
@@ -148,11 +150,11 @@ class Dovecot:
             popen.wait(timeout)
         except subprocess.TimeoutExpired:
             popen.kill()
-            popen.wait(5)
+            popen.wait(wait.CEILING)
         # imap processes with a client in IDLE outlive the master; don't wait long for them.
         leftovers = procs.wait_gone(children, 0.5)
         procs.kill(leftovers, signal.SIGKILL)
-        if procs.wait_gone(leftovers, 5.0):
+        if procs.wait_gone(leftovers, wait.CEILING):
             raise DovecotError(f"Dovecot processes survived SIGKILL: {leftovers}")
 
     @property
@@ -180,6 +182,12 @@ class Dovecot:
     def log_text(self) -> str:
         """Error log and info log contents (for debugging and leak assertions)."""
         return self._diagnostics()
+
+    def logins(self, account: Account) -> int:
+        """How many IMAP logins of `account` the server has logged (its connections so far)."""
+        path = self.layout.info_log_path
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text.count(f"imap-login: Info: Login: user=<{account.address}>")
 
     def new_account(self, local_part_hint: str = "jane") -> Account:
         """Create a fresh user with empty mailboxes, usable at once."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 
 
 def free_port() -> int:
@@ -23,16 +22,3 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in socks:
             sock.close()
-
-
-def wait_port_closed(port: int, timeout: float) -> bool:
-    """Wait until nothing accepts on 127.0.0.1:`port`; True if it closed in time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                pass
-        except OSError:
-            return True
-        time.sleep(0.05)
-    return False

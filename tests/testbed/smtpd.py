@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.testbed.net import free_port
 from tests.testbed.oauth import TokenRegistry
+from tests.testbed.wait import CEILING
 
 Security = Literal["plain", "starttls", "tls"]
 
@@ -167,6 +168,8 @@ class SmtpServer:
             "authenticator": self._authenticate,
             "enable_SMTPUTF8": True,
             "server_hostname": "localhost",
+            # aiosmtpd's default of 5 s for its thread to answer is short on a busy machine.
+            "ready_timeout": CEILING,
         }
         if security == "plain":
             kwargs["auth_require_tls"] = False
