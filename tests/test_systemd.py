@@ -113,10 +113,10 @@ def test_send_errors_are_logged_not_raised(
 ) -> None:
     """A socket that is gone costs a debug line, never an exception in the mail loop."""
     notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "gone")})
-    with caplog.at_level(logging.DEBUG, logger="decliner.systemd"):
+    with caplog.at_level(logging.DEBUG, logger="decliner.daemon.systemd"):
         notifier.ready("x")
         notifier.watchdog()
-    messages = [r.getMessage() for r in caplog.records if r.name == "decliner.systemd"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "decliner.daemon.systemd"]
     assert len(messages) == 2
     assert "READY" in messages[0]
     assert "WATCHDOG" in messages[1]
