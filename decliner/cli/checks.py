@@ -14,6 +14,7 @@ from decliner.config import Config
 from decliner.core import templating
 from decliner.errors import DeclinerError
 from decliner.mail import imap, smtp
+from decliner.service import letters
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,11 @@ def check_templates(config: Config) -> Check:
         ("followup", config.followup.template),
     )
     for kind, value in kinds:
-        if value:
-            path = config.resolve_path(value)
-            try:
-                text, name = path.read_text(encoding="utf-8"), str(path)
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(f"[{kind}].template: cannot read {path}: {exc}")
-                continue
-        else:
-            text, name = templating.builtin_template(kind)
+        try:
+            text, name = letters.template(config, value) or templating.builtin_template(kind)
+        except templating.TemplateProblem as exc:
+            problems.append(f"[{kind}].template: {exc}")
+            continue
         problems += [
             f"[{kind}].template: {p}"
             for p in templating.check_template(text, name, kind, zone=zone)

@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from decliner.config import WEEKDAYS, Config
+from decliner.config import Config
 from decliner.core import recipient as recipients
 from decliner.core.events import EventRecord
-from decliner.core.flags import CancelRule, MessageFlag, flag_sources, matching_rule
+from decliner.core.flags import MessageFlag, flag_sources, matching_rule
 from decliner.core.headers import RenderError
 from decliner.core.model import Address
 from decliner.core.plan import (
@@ -28,7 +28,6 @@ from decliner.core.plan import (
     Cancel,
     Dispatch,
     Kind,
-    Policy,
     Reschedule,
     Schedule,
     Situation,
@@ -36,12 +35,14 @@ from decliner.core.plan import (
     plan,
     retry_delay,
 )
-from decliner.core.render import Rendered, render_followup, render_withdrawal
+from decliner.core.render import Rendered
 from decliner.core.replies import Reply
 from decliner.core.templating import TemplateProblem
 from decliner.errors import DeclinerError
 from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import MailSource, Transport
+from decliner.service import letters
+from decliner.service.rules import cancel_rules, flag_folder, policy_of
 from decliner.store import Store, mailbox
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
@@ -62,33 +63,6 @@ class PassReport:
     failed: list[str] = field(default_factory=list)
     retrying: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
-
-
-def policy_of(config: Config) -> Policy:
-    """The planning policy from the config."""
-    days = frozenset(WEEKDAYS.index(d) for d in config.followup.business_days)
-    return Policy(
-        grace=config.withdrawal.grace,
-        min_notice=config.withdrawal.min_notice,
-        followup_enabled=config.followup.enabled,
-        followup_delay=config.followup.delay,
-        business_hours=config.followup.hours,
-        business_days=days,
-        skip_if_replied=config.followup.skip_if_replied,
-        zone=config.account.zone,
-    )
-
-
-def flag_folder(config: Config) -> str:
-    """The folder whose invites count as flagged ("" = none)."""
-    if config.imap:
-        return config.imap.flag_folder
-    return config.maildir.flag_folder if config.maildir else ""
-
-
-def cancel_rules(config: Config) -> list[CancelRule]:
-    """The `[[cancel]]` tables as plain rules."""
-    return [CancelRule(c.uid, c.summary, c.organizer, c.reason, c.to) for c in config.cancel]
 
 
 @dataclass(frozen=True)
@@ -406,70 +380,6 @@ class Runner:
 
     def render(self, action: Dispatch, snapshot: Snapshot, *, token: str | None = None) -> Rendered:
         """Render the withdrawal or follow-up that `action` sends, from what it carries."""
-        s = action.situation
-        event, to = s.event, s.recipient
-        if to is None:
-            raise RenderError(
-                "no recipient: the organizer is you or a robot and the invite names no one else"
-            )
-        cfg = self.config
-        reason = s.reason or cfg.withdrawal.reason
-        now = self.now()
-        if action.kind == "withdrawal":
-            return render_withdrawal(
-                event=event,
-                me=self.me,
-                recipient=to,
-                cc=[Address(a) for a in cfg.withdrawal.cc],
-                reason=reason,
-                offer_help=cfg.withdrawal.offer_help,
-                keep_in_touch=cfg.withdrawal.keep_in_touch,
-                short_notice=action.short_notice,
-                now=now,
-                zone=cfg.account.zone,
-                token=token or self.token(),
-                attach_decline=cfg.withdrawal.attach_decline,
-                template=self._template(cfg.withdrawal.template),
-            )
-        withdrawal = snapshot.rows.get((event.id, "withdrawal"))
-        if withdrawal is None or withdrawal.message_id is None:
-            raise RenderError("the follow-up needs the withdrawal to be sent first")
-        cc = (
-            [a for a in event.other_attendees if _may_copy(a, cfg)]
-            if cfg.followup.cc_attendees
-            else []
+        return letters.render(
+            self.config, self.me, action, snapshot, now=self.now(), token=token or self.token()
         )
-        # The follow-up answers the newest message of the thread: their reply, if one came.
-        replies = snapshot.replies.get(event.id, [])
-        chain = [*withdrawal.references, withdrawal.message_id, *(r.message_id for r in replies)]
-        return render_followup(
-            event=event,
-            me=self.me,
-            recipient=to,
-            cc=cc,
-            in_reply_to=chain[-1],
-            references=chain,
-            withdrawal_date=withdrawal.sent_at or now,
-            withdrawal_subject=withdrawal.subject,
-            replied=bool(replies),
-            now=now,
-            zone=cfg.account.zone,
-            token=token or self.token(),
-            template=self._template(cfg.followup.template),
-            reason=reason,
-            offer_help=cfg.withdrawal.offer_help,
-            keep_in_touch=cfg.withdrawal.keep_in_touch,
-        )
-
-    def _template(self, value: str) -> tuple[str, str] | None:
-        if not value:
-            return None
-        path = self.config.resolve_path(value)
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TemplateProblem(str(path), None, f"cannot read the template: {exc}") from None
-
-
-def _may_copy(address: Address, config: Config) -> bool:
-    return address.email not in config.account.addresses and not recipients.is_robot(address.email)

@@ -1,0 +1,96 @@
+"""A pass's letters: the withdrawal or follow-up a Dispatch sends, written from what it carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from decliner.config import Config
+from decliner.core import recipient as recipients
+from decliner.core.headers import RenderError
+from decliner.core.model import Address
+from decliner.core.plan import Dispatch
+from decliner.core.render import Rendered, render_followup, render_withdrawal
+from decliner.core.templating import TemplateProblem
+
+if TYPE_CHECKING:
+    from decliner.service.runner import Snapshot
+
+
+def render(
+    config: Config,
+    me: Address,
+    action: Dispatch,
+    snapshot: Snapshot,
+    *,
+    now: datetime,
+    token: str,
+) -> Rendered:
+    """The message `action` sends, not yet stored; raises RenderError or TemplateProblem."""
+    s = action.situation
+    event, to = s.event, s.recipient
+    if to is None:
+        raise RenderError(
+            "no recipient: the organizer is you or a robot and the invite names no one else"
+        )
+    reason = s.reason or config.withdrawal.reason
+    if action.kind == "withdrawal":
+        return render_withdrawal(
+            event=event,
+            me=me,
+            recipient=to,
+            cc=[Address(a) for a in config.withdrawal.cc],
+            reason=reason,
+            offer_help=config.withdrawal.offer_help,
+            keep_in_touch=config.withdrawal.keep_in_touch,
+            short_notice=action.short_notice,
+            now=now,
+            zone=config.account.zone,
+            token=token,
+            attach_decline=config.withdrawal.attach_decline,
+            template=template(config, config.withdrawal.template),
+        )
+    withdrawal = snapshot.rows.get((event.id, "withdrawal"))
+    if withdrawal is None or withdrawal.message_id is None:
+        raise RenderError("the follow-up needs the withdrawal to be sent first")
+    cc = (
+        [a for a in event.other_attendees if _may_copy(a, config)]
+        if config.followup.cc_attendees
+        else []
+    )
+    # The follow-up answers the newest message of the thread: their reply, if one came.
+    replies = snapshot.replies.get(event.id, [])
+    chain = [*withdrawal.references, withdrawal.message_id, *(r.message_id for r in replies)]
+    return render_followup(
+        event=event,
+        me=me,
+        recipient=to,
+        cc=cc,
+        in_reply_to=chain[-1],
+        references=chain,
+        withdrawal_date=withdrawal.sent_at or now,
+        withdrawal_subject=withdrawal.subject,
+        replied=bool(replies),
+        now=now,
+        zone=config.account.zone,
+        token=token,
+        template=template(config, config.followup.template),
+        reason=reason,
+        offer_help=config.withdrawal.offer_help,
+        keep_in_touch=config.withdrawal.keep_in_touch,
+    )
+
+
+def template(config: Config, value: str) -> tuple[str, str] | None:
+    """A template file's text and name ("" = the built-in one: None)."""
+    if not value:
+        return None
+    path = config.resolve_path(value)
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateProblem(str(path), None, f"cannot read the template: {exc}") from None
+
+
+def _may_copy(address: Address, config: Config) -> bool:
+    return address.email not in config.account.addresses and not recipients.is_robot(address.email)
