@@ -278,6 +278,14 @@ class Config(_Section):
     cancel: list[CancelEntry] = []
     source: Path = Field(default=Path("config.toml"), exclude=True)
 
+    @property
+    def mailbox(self) -> ImapConfig | MaildirConfig:
+        """Where the mail is read: `[imap]` or `[maildir]` (validation requires exactly one)."""
+        found = self.imap or self.maildir
+        if found is None:
+            raise UserError(f"{self.source}: neither [imap] nor [maildir] is given")
+        return found
+
     def need_imap(self) -> ImapConfig:
         """The `[imap]` section, for code paths that only make sense with IMAP."""
         if self.imap is None:

@@ -188,8 +188,7 @@ class Daemon:
             await self._sleep(self._poll_seconds())
 
     def _poll_seconds(self) -> float:
-        source = self.config.imap or self.config.maildir
-        return source.poll_interval.total_seconds() if source else 60.0
+        return self.config.mailbox.poll_interval.total_seconds()
 
     async def _in_worker(self, call: Callable[[], T]) -> T:
         """Run `call` on the worker; on a stop, give it STOP_GRACE seconds, then abandon it."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from decliner.config import Config
 from decliner.core.events import merge, record_from, recurrence_key
@@ -144,3 +145,12 @@ def repoint_orphans(conn: sqlite3.Connection) -> int:
             event_db.repoint(conn, [event.id], copy.folder, copy.uid)
             moved += 1
     return moved
+
+
+T = TypeVar("T")
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of at most `size`: one FETCH or one transaction each."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

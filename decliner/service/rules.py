@@ -24,9 +24,7 @@ def policy_of(config: Config) -> Policy:
 
 def flag_folder(config: Config) -> str:
     """The folder whose invites count as flagged ("" = none)."""
-    if config.imap:
-        return config.imap.flag_folder
-    return config.maildir.flag_folder if config.maildir else ""
+    return config.mailbox.flag_folder
 
 
 def cancel_rules(config: Config) -> list[CancelRule]:

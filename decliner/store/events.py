@@ -88,7 +88,7 @@ def upcoming_count(conn: sqlite3.Connection, now: datetime) -> int:
 
 
 def save(conn: sqlite3.Connection, record: EventRecord, now: datetime) -> None:
-    """Insert or replace the event's fields, keeping its first_seen and status."""
+    """Insert or replace the event's fields, keeping its first_seen."""
     invite = record.invite
     values = {
         "id": record.id,

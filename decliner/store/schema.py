@@ -24,12 +24,11 @@ goes out at most once, ever (SPEC behaviour 5). Schema (version 1):
     ``location``, ``description``, ``rrule``, ``interview`` (looks like an
     interview), ``organizer_email/_name``, ``other_attendees`` (JSON array of
     {email, name}), ``invite_from_*``/``invite_reply_to_*`` (for the
-    recipient), ``attendee_email`` (the user's address the invite named), ``recipient_email/_name`` (NULL: needs a
-    recipient), ``invite_folder/_uid/_message_id/_subject/_references`` (what
+    recipient), ``attendee_email`` (the user's address the invite named),
+    ``invite_folder/_uid/_message_id/_subject/_references`` (what
     the withdrawal replies to), ``calendar`` (the raw VCALENDAR, for the iTIP
-    REPLY), ``cancelled_by_organizer``, ``status`` (the status the last pass
-    computed, cached for the CLI; one of SPEC's ``invites`` statuses),
-    ``first_seen``, ``updated``.
+    REPLY), ``cancelled_by_organizer``, ``first_seen``, ``updated``. (Migration
+    3 dropped ``recipient_email/_name`` and ``status``: derived, never stored.)
 ``flags(event_id -> events, source, reason, to_addr, first_seen; PK(event_id, source))``
     Why an event is flagged; ``source`` is config, keyword, folder or cli.
 ``outbox(id PK, event_id -> events, kind, message_id UNIQUE, ...; UNIQUE(event_id, kind))``
@@ -199,5 +198,12 @@ MIGRATIONS: list[str] = [
     # message is gone ('' for one read well).
     """
     ALTER TABLE messages ADD COLUMN problem TEXT NOT NULL DEFAULT '';
+    """,
+    # 3: columns never read or written (a status is derived, never stored; the recipient is
+    # resolved at each pass from the flags and the invitation).
+    """
+    ALTER TABLE events DROP COLUMN recipient_email;
+    ALTER TABLE events DROP COLUMN recipient_name;
+    ALTER TABLE events DROP COLUMN status;
     """,
 ]

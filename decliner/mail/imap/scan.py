@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from decliner.core.invites import parse_parts
 from decliner.core.mime import decode_part
 from decliner.core.model import ParsedInvite
 from decliner.core.replies import Reply
-from decliner.mail.ingest import Progress, Recorder, ScanReport, repoint_orphans
+from decliner.mail.ingest import Progress, Recorder, ScanReport, chunked, repoint_orphans
 from decliner.store import Store, mailbox
 from decliner.store.mailbox import FolderState, StoredMessage
 
@@ -144,7 +144,7 @@ class Scanner:
         candidates: list[_Candidate] = []
         replies: list[tuple[int, Reply]] = []
         items = ["FLAGS", "BODYSTRUCTURE", f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"]
-        for done, chunk in enumerate(_chunks(uids, UID_CHUNK), start=1):
+        for done, chunk in enumerate(chunked(uids, UID_CHUNK), start=1):
             for uid, data in sorted(client.fetch(chunk, items).items()):
                 parts = bodystructure.calendar_parts(data.get(b"BODYSTRUCTURE") or ())
                 if reply := self.recorder.reply_in(_headers(data)):
@@ -169,7 +169,7 @@ class Scanner:
         bodies: dict[tuple[int, str], bytes] = {}
         for section, uids in wanted.items():
             key = f"BODY[{section}]".encode()
-            for chunk in _chunks(uids, UID_CHUNK):
+            for chunk in chunked(uids, UID_CHUNK):
                 for uid, data in client.fetch(chunk, [f"BODY.PEEK[{section}]"]).items():
                     body = data.get(key)
                     if isinstance(body, bytes):
@@ -262,8 +262,3 @@ def _headers(data: dict[bytes, Any]) -> bytes:
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -21,7 +21,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -31,7 +31,7 @@ from decliner.core.invites import parse_message
 from decliner.core.mime import may_hold_calendar, parse_headers
 from decliner.core.model import ParsedInvite, Rejected
 from decliner.errors import RuntimeFailure
-from decliner.mail.ingest import Progress, Recorder, ScanReport, repoint_orphans
+from decliner.mail.ingest import Progress, Recorder, ScanReport, chunked, repoint_orphans
 from decliner.store import Store
 from decliner.store import mailbox as mailbox_db
 from decliner.store import maildir as maildir_db
@@ -142,7 +142,7 @@ class MaildirSource:
         if not (new or gone) and not settled:
             return False
         done = 0
-        for chunk in _chunks(new, CHUNK):
+        for chunk in chunked(new, CHUNK):
             read = [(key, raw) for key in chunk if (raw := self._read(box, name, key)) is not None]
             settled &= len(read) == len(chunk)  # a file vanished while listed: list again
             with self.store.transaction() as conn:
@@ -307,8 +307,3 @@ def _read_head(handle: _Lines) -> bytes:
         lines.append(line)
         size += len(line)
     return b"".join(lines)
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
