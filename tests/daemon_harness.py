@@ -132,6 +132,8 @@ class Decliner:
         """Wait for the process to end and its log to be read; its exit status."""
         status = self.process.wait(CEILING)
         self._reader.join(CEILING)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return status
 
     def stop(self) -> int:

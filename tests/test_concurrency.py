@@ -30,7 +30,7 @@ def test_cli_flag_and_unflag_beside_a_running_daemon(tmp_path: Path) -> None:
         tree.add(raw)
     arrived: dict[str, str] = {}
     with running(path, tmp_path) as (decliner, listener):
-        start, step, flagged = listener.passes(), 0, set()
+        start, step, flagged = listener.passes(), 0, set[str]()
         while listener.passes() < start + 6 and step < 3000:
             uid = list(targets)[step % len(targets)]
             command = "unflag" if uid in flagged else "flag"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pydantic import BaseModel
 
 from decliner import config as cfg
 from decliner.cli.main import cli
@@ -243,7 +244,7 @@ def test_example_config_loads_and_documents_every_key() -> None:
     config = cfg.load(path)
     assert config.imap is not None
     text = path.read_text(encoding="utf-8")
-    sections = {
+    sections: dict[str, type[BaseModel]] = {
         "account": cfg.AccountConfig,
         "imap": cfg.ImapConfig,
         "maildir": cfg.MaildirConfig,

@@ -79,7 +79,7 @@ def test_killed_before_the_server_got_anything(
             "the attempt to be counted",
         )
         process.send_signal(signal.SIGKILL)
-        process.wait()
+        process.communicate()
         [row] = rows(path)
         assert (row.state, row.attempts, row.last_outcome) == ("pending", 1, None)
         proxy.resume()
@@ -106,7 +106,7 @@ def test_killed_after_the_server_accepted(
         process = start_run(path)
         wait_until(lambda: len(dovecot.fetch_all(sam, "INBOX")) == 1, "the recruiter's copy")
         process.send_signal(signal.SIGKILL)
-        process.wait()
+        process.communicate()
         [row] = rows(path)
         assert (row.state, row.attempts, row.last_outcome) == ("pending", 1, None)
         proxy.hold_replies_after_data = False

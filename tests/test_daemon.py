@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,13 +24,13 @@ SOON = datetime.now(UTC) + timedelta(days=7)
 
 
 def write_config(
-    tmp_path: Path, dovecot: Dovecot, jane: Account, smtp_port: int, **kw: str
+    tmp_path: Path, dovecot: Dovecot, jane: Account, smtp_port: int, **kw: Any
 ) -> Path:
     extra = '\n[withdrawal]\ngrace = "0"\n' + kw.pop("extra", "")
     imap_extra = 'poll_interval = "10m"\n' + kw.pop("imap_extra", "")
     text = config_text(
         dovecot, jane, tmp_path, smtp_port=smtp_port, extra=extra, imap_extra=imap_extra, **kw
-    )  # type: ignore[arg-type]
+    )
     load_config(text, tmp_path)
     return tmp_path / "config.toml"
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.servers
 
 
 def parse(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=email.policy.default)
 
 
 def flagged_invite(world: World, uid: str = "fu@g") -> str:

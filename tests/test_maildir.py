@@ -26,6 +26,7 @@ from decliner.cli.main import cli
 from decliner.core.invites import parse_message
 from decliner.core.mime import may_hold_calendar
 from decliner.core.model import ParsedInvite, Rejected
+from decliner.errors import ConfigError
 from decliner.mail.maildir import MaildirSource, folder_path
 from decliner.store import events as event_db
 from decliner.store import mailbox as mailbox_db
@@ -114,7 +115,7 @@ path = "state.db"
             return []
         box = mailbox.Maildir(outbox, create=False)
         return [
-            email.message_from_bytes(box.get_bytes(k), policy=email.policy.default)  # type: ignore[misc]
+            email.message_from_bytes(box.get_bytes(k), policy=email.policy.default)
             for k in sorted(box.keys(), key=lambda k: (self.file_time(outbox, k), k))
         ]
 
@@ -491,7 +492,7 @@ maildir_path = "out"
 """
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(cfg.ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         cfg.load(path)
     [problem] = caught.value.problems
     assert problem.startswith(f"{path}: {where}: ") and says in problem, problem

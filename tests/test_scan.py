@@ -6,6 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from decliner import service
 from decliner.cli.main import cli
 from decliner.config import Config
+from decliner.core.events import EventRecord
 from decliner.store import events as event_db
 from tests.helpers import (
     CORPUS,
@@ -34,10 +36,10 @@ ALIASES = ("jdoe@example.org",)
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
-def corpus_config(dovecot: Dovecot, account: Account, tmp_path: Path, **kw: object) -> Config:
+def corpus_config(dovecot: Dovecot, account: Account, tmp_path: Path, **kw: Any) -> Config:
     return load_config(
         config_text(dovecot, account, tmp_path, me=ME, aliases=ALIASES, **kw), tmp_path
-    )  # type: ignore[arg-type]
+    )
 
 
 def invite(
@@ -65,7 +67,7 @@ def plain_mail(n: int) -> bytes:
     ).encode()
 
 
-def stored(config: Config) -> dict[tuple[str, str], event_db.EventRecord]:
+def stored(config: Config) -> dict[tuple[str, str], EventRecord]:
     with service.open_store(config) as store:
         return {(e.uid, e.recurrence_id): e for e in event_db.all_events(store.connection)}
 
@@ -190,7 +192,9 @@ def test_uidvalidity_change_rescans_without_duplicates(
             def recreated() -> bool:
                 client.delete_folder("Interviews")
                 client.create_folder("Interviews")
-                return client.folder_status("Interviews", ["UIDVALIDITY"])[b"UIDVALIDITY"] != old
+                return bool(
+                    client.folder_status("Interviews", ["UIDVALIDITY"])[b"UIDVALIDITY"] != old
+                )
 
             # Dovecot derives UIDVALIDITY from the clock: re-create until it differs.
             wait_until(recreated, "a new UIDVALIDITY")

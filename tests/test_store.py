@@ -242,7 +242,7 @@ def test_the_daemon_lock_is_exclusive_across_processes(db: Path) -> None:
             store.lock_daemon()  # the holder is still alive, but has closed its store
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()
 
 
 def test_a_killed_daemon_leaves_committed_data_and_no_lock(db: Path) -> None:
@@ -260,7 +260,8 @@ def test_a_killed_daemon_leaves_committed_data_and_no_lock(db: Path) -> None:
         assert victim.stdout.readline() == "mid-transaction\n"
     finally:
         victim.send_signal(signal.SIGKILL)
-        assert victim.wait() == -signal.SIGKILL
+        victim.communicate()
+        assert victim.returncode == -signal.SIGKILL
     with Store.open(db) as store:
         store.lock_daemon()
         assert store.get_meta("committed") == "yes"
@@ -299,7 +300,7 @@ def test_daemon_pid_reports_the_lock_holder(db: Path) -> None:
             assert store.daemon_pid() == holder.pid
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()
     with Store.open(db) as store:
         assert store.daemon_pid() is None
 

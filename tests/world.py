@@ -49,7 +49,7 @@ class World:
 
     def received(self, account: Account) -> list[EmailMessage]:
         return [
-            email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[misc]
+            email.message_from_bytes(raw, policy=email.policy.default)
             for raw in self.dovecot.fetch_all(account, "INBOX")
         ]
 
