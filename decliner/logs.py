@@ -87,7 +87,7 @@ class _Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a bad format string must not take down the caller
+        except Exception:  # noqa: BLE001 -- a bad format string must not take down the caller
             message = f"{record.msg!s} {record.args!r}"
         record.msg, record.args = scrub(message), None
         if record.exc_info and not record.exc_text:
@@ -100,7 +100,7 @@ class _Redact(logging.Filter):
 
 
 class _Formatter(logging.Formatter):
-    def __init__(self, journal: bool) -> None:
+    def __init__(self, *, journal: bool) -> None:
         super().__init__("%(message)s", datefmt="%H:%M:%S")
         self._journal = journal
 
@@ -144,6 +144,7 @@ def journal_stream(stream: TextIO, env: Mapping[str, str] | None = None) -> bool
 
 def setup(
     verbosity: int = 0,
+    *,
     quiet: bool = False,
     debug: bool = False,
     stream: TextIO | None = None,
@@ -177,4 +178,4 @@ def setup(
     chatty = verbosity >= 3 and not quiet
     for name in LIBRARIES:
         logging.getLogger(name).setLevel(logging.NOTSET if chatty else logging.WARNING)
-    logging.captureWarnings(True)
+    logging.captureWarnings(True)  # noqa: FBT003 -- the standard library's own signature

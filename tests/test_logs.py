@@ -83,7 +83,7 @@ def test_journal_traceback_lines_each_get_the_prefix(
     stream, env = journal
     logs.setup(stream=stream, env=env)
     try:
-        raise ValueError("bad\nthing")
+        raise ValueError("bad\nthing")  # noqa: TRY301 -- a real traceback to log
     except ValueError:
         log.exception("pass failed")
     lines = read(stream).splitlines()
@@ -160,7 +160,7 @@ def test_secrets_are_redacted_in_message_arguments_and_traceback(
     log.info("password is " + pw)
     log.info("login as %s with %r", "jane", pw)
     try:
-        raise RuntimeError(f"server rejected {pw}")
+        raise RuntimeError(f"server rejected {pw}")  # noqa: TRY301 -- a real traceback to log
     except RuntimeError:
         log.exception("login failed")
     text = read(stream)

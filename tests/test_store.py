@@ -161,7 +161,8 @@ def test_a_file_that_is_not_a_database_is_a_runtime_failure(db: Path) -> None:
 def test_a_failed_transaction_leaves_nothing(db: Path) -> None:
     """An exception inside `transaction()` rolls back every statement of the block."""
     with Store.open(db) as store:
-        with pytest.raises(ZeroDivisionError), store.transaction() as conn:
+        # The block is the transaction under test: it must hold several statements.
+        with pytest.raises(ZeroDivisionError), store.transaction() as conn:  # noqa: PT012
             add_event(conn, "a@example.com")
             store.set_meta("k", "v")
             _ = 1 / 0
@@ -173,7 +174,10 @@ def test_a_failed_transaction_leaves_nothing(db: Path) -> None:
 def test_transactions_do_not_nest(db: Path) -> None:
     """Opening a transaction inside another is an error, and the outer one is rolled back."""
     with Store.open(db) as store:
-        with pytest.raises(RuntimeError, match="do not nest"), store.transaction() as conn:
+        with (  # noqa: PT012 -- the outer transaction under test holds the inner one
+            pytest.raises(RuntimeError, match="do not nest"),
+            store.transaction() as conn,
+        ):
             add_event(conn, "a@example.com")
             with store.transaction():
                 pass
@@ -282,7 +286,7 @@ def test_instants_are_stored_in_utc_to_the_second() -> None:
     paris = timezone(timedelta(hours=1))
     assert iso_utc(datetime(2025, 3, 1, 10, 0, 0, 123, tzinfo=paris)) == NOW
     with pytest.raises(ValueError, match="naive"):
-        iso_utc(datetime(2025, 3, 1, 10, 0))
+        iso_utc(datetime(2025, 3, 1, 10, 0))  # noqa: DTZ001 -- naive on purpose
 
 
 def test_daemon_pid_reports_the_lock_holder(db: Path) -> None:

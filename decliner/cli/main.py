@@ -84,7 +84,7 @@ def cli(
     """
     from decliner import logs
 
-    logs.setup(verbose, quiet, debug)
+    logs.setup(verbose, quiet=quiet, debug=debug)
     ctx.obj = Options(config_path, debug, verbose, quiet)
 
 
@@ -172,7 +172,7 @@ def run(opts: Options, once: bool) -> None:
         from decliner import daemon, logs
 
         # A service's journal should say what it sent and to whom: INFO unless --quiet.
-        logs.setup(max(opts.verbose, 1), opts.quiet, opts.debug)
+        logs.setup(max(opts.verbose, 1), quiet=opts.quiet, debug=opts.debug)
 
         sys.exit(daemon.run(config))
     with service.open_store(config) as store:

@@ -44,7 +44,9 @@ _IMAP_ATOM_SPECIALS = re.compile(r'[\s(){%*"\\\]\x00-\x1f\x7f]')
 def parse_duration(value: object) -> timedelta:
     """`"90s"`, `"5m"`, `"4h"`, `"1d"`, `"1h30m"` or `"0"` as a timedelta."""
     if not isinstance(value, str):
-        raise ValueError('expected a duration string such as "90s", "5m", "4h" or "1d"')
+        raise ValueError(  # noqa: TRY004 -- pydantic makes only a ValueError a config error line
+            'expected a duration string such as "90s", "5m", "4h" or "1d"'
+        )
     text = value.strip().lower()
     if text == "0":
         return timedelta(0)
@@ -97,7 +99,7 @@ def parse_business_hours(value: str) -> tuple[time, time] | None:
     match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
     try:
         if match is None:
-            raise ValueError
+            raise ValueError  # noqa: TRY301 -- the except below words both failures alike
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         start, end = time(h1, m1), time(h2, m2)
     except ValueError:

@@ -39,7 +39,7 @@ def clean_text(value: str) -> str:
             return text
         try:
             decoded = str(policy.default.header_factory("x-decliner", text))
-        except Exception:  # the email package raises assorted errors on junk
+        except Exception:  # noqa: BLE001 -- the email package raises assorted errors on junk
             decoded = _ENCODED_WORD.sub(" ", text)
         text = one_line(decoded)
     return one_line(_ENCODED_WORD.sub(" ", text))

@@ -312,7 +312,7 @@ def read_calendar(ical: bytes) -> Calendar | Rejected:
         return Rejected("encoding", f"calendar is not valid UTF-8: {exc}")
     try:
         calendar = Calendar.from_ical(_quote_tzids(text))
-    except Exception as exc:  # icalendar raises many types on junk
+    except Exception as exc:  # noqa: BLE001 -- icalendar raises many types on junk
         return Rejected("malformed", f"unreadable calendar: {type(exc).__name__}: {exc}")
     if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
         return Rejected("malformed", "the calendar part holds no VCALENDAR")
@@ -382,6 +382,6 @@ def parse_message(
     try:
         msg = email.message_from_bytes(raw, policy=policy.default)
         parts = find_calendar_parts(msg)
-    except Exception as exc:  # the email package may raise on junk
+    except Exception as exc:  # noqa: BLE001 -- the email package may raise on junk
         return Rejected("malformed", f"unreadable MIME structure: {type(exc).__name__}: {exc}")
     return parse_parts(msg, parts, me=me, default_tz=default_tz)

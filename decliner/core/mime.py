@@ -76,7 +76,7 @@ def _is_calendar_part(part: Message) -> tuple[bool, bool]:
     ctype = part.get_content_type()
     try:
         filename = part.get_filename() or ""
-    except Exception:  # a garbled filename parameter is just no name
+    except Exception:  # noqa: BLE001 -- a garbled filename parameter is just no name
         filename = ""
     primary = ctype in _CALENDAR_TYPES
     return primary or filename.strip().lower().endswith(".ics"), primary
@@ -132,10 +132,10 @@ def decode_text(name: str, raw: str) -> str:
     """An unstructured header (RFC 2047 encoded words, raw UTF-8) as one clean line."""
     try:
         text = str(policy.default.header_fetch_parse(name, raw))
-    except Exception:  # the email package raises assorted errors on junk
+    except Exception:  # noqa: BLE001 -- the email package raises assorted errors on junk
         try:
             text = str(email.header.make_header(email.header.decode_header(raw)))
-        except Exception:
+        except Exception:  # noqa: BLE001 -- a part the email package cannot decode is no part either
             text = raw
     return one_line(text.encode("utf-8", "replace").decode("utf-8"))
 
@@ -145,7 +145,7 @@ def parse_address(name: str, raw: str) -> Address | None:
     try:
         header = policy.default.header_fetch_parse(name, raw)
         candidates = [(a.display_name, a.addr_spec) for a in getattr(header, "addresses", ())]
-    except Exception:  # fall back to the lenient parser below
+    except Exception:  # noqa: BLE001 -- fall back to the lenient parser below
         candidates = []
     candidates.append(email.utils.parseaddr(raw))
     for display, addr in candidates:
@@ -172,7 +172,7 @@ def parse_headers(headers: bytes | Message) -> InviteMessage:
     """The threading and sender headers of an invitation message; never raises."""
     try:
         raw = _raw_headers(headers)
-    except Exception:  # headers we cannot read at all are no headers
+    except Exception:  # noqa: BLE001 -- headers we cannot read at all are no headers
         raw = {}
     from_ = parse_address("From", raw["from"]) if "from" in raw else None
     reply_to = parse_address("Reply-To", raw["reply-to"]) if "reply-to" in raw else None

@@ -115,7 +115,7 @@ def _headers(message: EmailMessage, envelope: _Envelope) -> None:
     message["MIME-Version"] = "1.0"
 
 
-def _expected_headers(envelope: _Envelope, multipart: bool) -> list[str]:
+def _expected_headers(envelope: _Envelope, *, multipart: bool) -> list[str]:
     names = ["From", "To", *(["Cc"] if envelope.cc else []), "Subject", "Date", "Message-ID"]
     names += ["In-Reply-To"] if envelope.in_reply_to else []
     names += ["References"] if envelope.references else []
@@ -123,11 +123,11 @@ def _expected_headers(envelope: _Envelope, multipart: bool) -> list[str]:
     return names if multipart else [*names, "Content-Transfer-Encoding"]
 
 
-def _verify(raw: bytes, envelope: _Envelope, multipart: bool) -> None:
+def _verify(raw: bytes, envelope: _Envelope, *, multipart: bool) -> None:
     """Parse `raw` back: the same header names, recipients and ids, or RenderError."""
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     names = [name.lower() for name in parsed]
-    expected = [name.lower() for name in _expected_headers(envelope, multipart)]
+    expected = [name.lower() for name in _expected_headers(envelope, multipart=multipart)]
     to = [a.lower() for _, a in getaddresses([str(v) for v in parsed.get_all("To", [])])]
     cc = [a.lower() for _, a in getaddresses([str(v) for v in parsed.get_all("Cc", [])])]
     if (

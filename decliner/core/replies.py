@@ -52,7 +52,7 @@ def _addresses(headers: bytes, name: str) -> tuple[str, ...]:
     try:
         values = email.message_from_bytes(headers, policy=policy.compat32).get_all(name, [])
         pairs = email.utils.getaddresses([str(v) for v in values])
-    except Exception:  # junk headers give no addresses rather than an error
+    except Exception:  # noqa: BLE001 -- junk headers give no addresses rather than an error
         return ()
     found = (normalise_email(addr) for _name, addr in pairs)
     return tuple(a for a in found if is_valid_email(a))

@@ -126,7 +126,7 @@ def _render(env: ImmutableSandboxedEnvironment, source: str, name: str, context:
         raise TemplateProblem(name, _line_of(exc, name), f"not allowed: {exc}") from None
     except UndefinedError as exc:
         raise TemplateProblem(name, _line_of(exc, name), f"undefined: {exc.message}") from None
-    except Exception as exc:  # anything a template does wrong is the template's problem
+    except Exception as exc:  # noqa: BLE001 -- anything a template does wrong is the template's problem
         message = f"{type(exc).__name__}: {exc}"
         raise TemplateProblem(name, _line_of(exc, name), message) from None
 

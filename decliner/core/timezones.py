@@ -117,7 +117,7 @@ def _from_vtimezone(component: Timezone) -> tzinfo | None:
     try:
         # create_timezone builds a fresh tzinfo and does not touch icalendar's cache.
         return tzp.create_timezone(component)
-    except Exception:  # any broken VTIMEZONE falls back to its name
+    except Exception:  # noqa: BLE001 -- any broken VTIMEZONE falls back to its name
         return None
 
 

@@ -65,7 +65,7 @@ class Worker:
             if future.set_running_or_notify_cancel():
                 try:
                     future.set_result(call())
-                except BaseException as exc:  # handed to the awaiting coroutine
+                except BaseException as exc:  # noqa: BLE001 -- handed to the awaiting coroutine
                     future.set_exception(exc)
 
     async def run(self, call: Callable[[], T]) -> T:
@@ -152,7 +152,7 @@ class Daemon:
                 return
             except (AuthFailure, SecretError, UserError) as exc:
                 # A refused login or a broken secret will not mend itself by retrying.
-                log.error("%s; stopping (fix the config, then restart)", exc)
+                log.error("%s; stopping (fix the config, then restart)", exc)  # noqa: TRY400 -- an expected failure: one line, no traceback
                 self.exit_status = 1
                 return
             except DeclinerError as exc:
@@ -175,7 +175,7 @@ class Daemon:
                     self.exit_status = 1
                     return
                 delay = backoff.next()
-                log.error("a pass failed unexpectedly; retrying in %.0fs", delay, exc_info=exc)
+                log.exception("a pass failed unexpectedly; retrying in %.0fs", delay)
                 self.notifier.status(f"retrying in {delay:.0f}s after an internal error")
                 await self._sleep(delay)
                 continue
@@ -315,7 +315,7 @@ class Daemon:
         try:
             fresh = config_module.load(self.config.source)
         except DeclinerError as exc:
-            log.error("reload failed, keeping the running config: %s", exc)
+            log.error("reload failed, keeping the running config: %s", exc)  # noqa: TRY400 -- an expected failure: one line, no traceback
         else:
             log.info("config reloaded from %s", fresh.source)
             self._use(fresh)

@@ -65,7 +65,13 @@ def state_info(config: Config) -> StateInfo:
         return StateInfo(path, exists=False)
     with Store.open_readonly(path) as store:
         skipped = tuple(mailbox.problems(store.connection))
-        return StateInfo(path, True, store.last_sync(), store.daemon_pid(), skipped)
+        return StateInfo(
+            path,
+            exists=True,
+            last_sync=store.last_sync(),
+            daemon_pid=store.daemon_pid(),
+            skipped=skipped,
+        )
 
 
 def stored_message(store: Store, event_id: str, kind: Kind) -> OutboxRow | None:

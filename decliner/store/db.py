@@ -129,11 +129,12 @@ class Store:
         for attempt in range(_LOCKED_RETRIES):
             try:
                 step()
-                return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or attempt == _LOCKED_RETRIES - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))
+            else:
+                return
 
     def _configure(self) -> None:
         conn = self._conn

@@ -125,7 +125,7 @@ def problems(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def set_keyword(conn: sqlite3.Connection, folder_name: str, uid: int, keyword: bool) -> None:
+def set_keyword(conn: sqlite3.Connection, folder_name: str, uid: int, *, keyword: bool) -> None:
     """Record whether a stored message now carries the flag keyword."""
     conn.execute(
         "UPDATE messages SET keyword = ? WHERE folder = ? AND uid = ?",

@@ -397,4 +397,4 @@ def test_bad_token_and_naive_now_are_programming_errors() -> None:
     with pytest.raises(ValueError, match="token"):
         withdraw(token="a b")
     with pytest.raises(ValueError, match="aware"):
-        withdraw(now=datetime(2026, 11, 30, 9, 0))
+        withdraw(now=datetime(2026, 11, 30, 9, 0))  # noqa: DTZ001 -- naive on purpose

@@ -84,7 +84,7 @@ class Scanner:
                 log.warning("folder %s: cannot open it, skipped: %s", name, exc)
                 continue
             report.folders.append(name)
-            self._scan_folder(client, name, info, condstore, report)
+            self._scan_folder(client, name, info, condstore=condstore, report=report)
         return report
 
     def _scan_folder(
@@ -92,6 +92,7 @@ class Scanner:
         client: IMAPClient,
         name: str,
         info: dict[bytes, Any],
+        *,
         condstore: bool,
         report: ScanReport,
     ) -> None:
@@ -109,7 +110,7 @@ class Scanner:
         if uidnext == 0:  # the server did not say; ask for everything from first_new on
             uidnext = max(client.search(["UID", f"{first_new}:*"]) or [first_new - 1]) + 1
         candidates, new_count, replies = self._read_new(
-            client, name, first_new, uidnext - 1, stored is None
+            client, name, first_new, uidnext - 1, first_scan=stored is None
         )
         report.new_messages += new_count
         known = mailbox.messages(self.store.connection, name) if stored else []
@@ -125,7 +126,7 @@ class Scanner:
             for uid, reply in replies:
                 self.recorder.add_reply(conn, reply, name, uid, report)
             for uid, has_keyword in keywords.items():
-                mailbox.set_keyword(conn, name, uid, has_keyword)
+                mailbox.set_keyword(conn, name, uid, keyword=has_keyword)
             if gone:
                 mailbox.remove_messages(conn, name, gone)
             if gone or candidates:
@@ -133,7 +134,7 @@ class Scanner:
             mailbox.save_folder(conn, state, self.now())
 
     def _read_new(
-        self, client: IMAPClient, name: str, low: int, high: int, first_scan: bool
+        self, client: IMAPClient, name: str, low: int, high: int, *, first_scan: bool
     ) -> tuple[list[_Candidate], int, list[tuple[int, Reply]]]:
         """BODYSTRUCTURE, FLAGS and headers of UIDs low..high: those with calendars, and replies."""
         if high < low:

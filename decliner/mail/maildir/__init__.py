@@ -201,7 +201,7 @@ class MaildirSource:
         else:
             try:
                 result = self.parse(raw)
-            except Exception as exc:  # nothing in a message may stop a pass
+            except Exception as exc:  # noqa: BLE001 -- nothing in a message may stop a pass
                 result = Rejected("malformed", f"{type(exc).__name__}: {exc}")
         report.invites += self.recorder.record(
             conn, name, uid, result, keyword=False, label=f"folder {name} key {key}", report=report
