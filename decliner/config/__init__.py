@@ -31,6 +31,7 @@ from pydantic import (
 
 from decliner.config import rules
 from decliner.config.rules import SECRET_KEYS, is_loopback
+from decliner.core.model import is_valid_email
 from decliner.errors import ConfigError, UserError
 
 __all__ = ["SECRET_KEYS", "Config", "is_loopback", "load", "parse"]
@@ -57,8 +58,8 @@ def parse_duration(value: object) -> timedelta:
 
 
 def check_address(value: str) -> str:
-    local, at, domain = value.partition("@")
-    if not (at and local and "." in domain.strip(".")) or re.search(r'[\s<>,;"()]', value):
+    """`value` if it is one address a user may type: core's syntax check, and a dotted domain."""
+    if not is_valid_email(value) or "." not in value.rpartition("@")[2].strip("."):
         raise ValueError(f'"{value}" is not an email address')
     return value
 

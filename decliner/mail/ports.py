@@ -53,5 +53,5 @@ class MailSource(Protocol):
 class Transport(Protocol):
     """How a message leaves: SMTP, or a local Maildir for dry runs."""
 
-    async def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
         """One attempt to deliver `raw`; never raises for a server's answer."""

@@ -6,6 +6,7 @@ server does not offer STARTTLS, which would send the password in clear text.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -166,6 +167,6 @@ class SmtpTransport:
     def __init__(self, config: Config) -> None:
         self.config = config
 
-    async def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
-        """One attempt over SMTP."""
-        return await send(self.config, raw, sender, recipients)
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
+        """One attempt over SMTP (aiosmtplib, run to completion here)."""
+        return asyncio.run(send(self.config, raw, sender, recipients))

@@ -10,7 +10,6 @@ then with the same bytes. Sent copies are filed once, and the invite marked
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -292,7 +291,7 @@ class Runner:
         with self.store.transaction():
             if not outbox_db.begin_attempt(conn, action.row_id, self.now()):
                 return
-        result = asyncio.run(transport.send(raw, self.me.email, list(to)))
+        result = transport.send(raw, self.me.email, list(to))
         now = self.now()
         with self.store.transaction():
             outbox_db.finish_attempt(

@@ -15,7 +15,7 @@ class MaildirTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    async def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
         """Deliver `raw` into the Maildir's `new/`; envelope data goes in headers for reading."""
         try:
             box = mailbox.Maildir(self.path, create=True)
