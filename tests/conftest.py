@@ -14,6 +14,7 @@ from hypothesis import settings
 
 from tests.testbed.dovecot import DOVECOT_BIN, Account, Dovecot
 from tests.testbed.oauth import OAuthServer
+from tests.testbed.radicale import Radicale
 from tests.testbed.smtpd import SmtpServers, lmtp_deliverer, start_smtp_servers
 from tests.world import World
 
@@ -120,3 +121,35 @@ def _no_canary_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         if "CANARY" in r.getMessage() or "CANARY" in (r.exc_text or "")
     ]
     assert not leaked, f"a secret reached the log: {leaked[:3]}"
+
+
+def _private_radicale(name: str, *, tls: bool) -> Iterator[Radicale]:
+    """Start a private Radicale under a fresh temp dir of its own; stop it and remove the dir."""
+    root = Path(tempfile.mkdtemp(prefix=f"decliner-{name}-"))
+    try:
+        server = Radicale(root, tls=tls)
+        try:
+            server.start()
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def radicale() -> Iterator[Radicale]:
+    """A private Radicale (CalDAV over plain HTTP on loopback) for the whole session."""
+    yield from _private_radicale("radicale", tls=False)
+
+
+@pytest.fixture(scope="session")
+def radicale_tls() -> Iterator[Radicale]:
+    """A private Radicale over TLS, its certificate signed by the test CA (`.ca_file`)."""
+    yield from _private_radicale("radicale-tls", tls=True)
+
+
+@pytest.fixture
+def own_radicale() -> Iterator[Radicale]:
+    """A plain-HTTP Radicale of the test's own, for tests that stop and restart the server."""
+    yield from _private_radicale("own-radicale", tls=False)

@@ -82,6 +82,16 @@ class NotifyListener:
                 for line in text.splitlines()
             )
 
+    def status_with(self, part: str) -> bool:
+        """Whether a STATUS= line so far contains `part`."""
+        end = self.mark()
+        with self._arrived:
+            return any(
+                line.startswith("STATUS=") and part in line
+                for text in self._messages[:end]
+                for line in text.splitlines()
+            )
+
     def close(self) -> None:
         self._stop = True
         self.sock.close()

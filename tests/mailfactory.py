@@ -64,9 +64,11 @@ def google_invite(
     start: datetime,
     summary: str = "Interview",
     others: tuple[str, ...] = (),
+    ics: str = "",
 ) -> tuple[bytes, str]:
-    """Google Calendar's shape: mixed > alternative > calendar, plus invite.ics; robot From."""
-    ics = calendar(
+    """Google Calendar's shape: mixed > alternative > calendar, plus invite.ics; robot From.
+    `ics` replaces the calendar made from the other arguments."""
+    ics = ics or calendar(
         uid=uid,
         start=start,
         summary=summary,

@@ -151,10 +151,28 @@ def test_init_fills_in_each_known_provider(
         'password_command = "pass show mail/jane"', 'password_env = "DECLINER_IMAP_PASSWORD"'
     )
     assert filled != text
+    if provider.caldav:  # the commented [calendar] names the provider's CalDAV URL
+        assert f'# url = "{provider.caldav}"' in text
+        filled = uncomment_calendar(filled)
     path.write_text(filled, encoding="utf-8")
     check = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
     assert check.exit_code == 0, check.output
     assert "[imap].password_command" not in check.output
+    assert cfg.load(path).calendar is not None or not provider.caldav
+
+
+def uncomment_calendar(text: str) -> str:
+    """The config with its commented [calendar] block made live (its keys, not its notes)."""
+    lines = text.splitlines()
+    start = lines.index("# [calendar]")
+    for at in range(start, len(lines)):
+        line = lines[at]
+        if not line.startswith("# ") or line.startswith("# #"):
+            if not line.startswith("# #"):
+                break
+            continue
+        lines[at] = line[2:]
+    return "\n".join(lines) + "\n"
 
 
 def vars_of(server: providers.Server) -> tuple[str, int, str]:

@@ -166,3 +166,34 @@ async def check_smtp(config: Config) -> Check:
         return Check("smtp", False, str(exc))
     mode = {"tls": "TLS", "starttls": "STARTTLS", "plain": "no TLS (loopback)"}[cfg.security]
     return Check("smtp", True, f"{cfg.host}:{cfg.effective_port} over {mode}; AUTH {methods}")
+
+
+def check_calendar(config: Config) -> Check:
+    """Log in to CalDAV; name each calendar with its event count and how it is synced."""
+    from decliner.calendar.client import SyncUnsupported
+
+    section = config.calendar
+    if section is None:
+        return Check("calendar", True, "no [calendar] section")
+    caldav = service.calendar_account(config)
+    found: list[str] = []
+    try:
+        collections = caldav.collections()
+        for collection in collections:
+            try:
+                listing, how = caldav.sync(collection, None), "sync-collection"
+            except SyncUnsupported:
+                listing, how = caldav.etags(collection), "no sync-collection: CTag and ETags"
+            count = len(listing.changed)
+            found.append(f'"{collection.name or collection.url}" ({count} events, {how})')
+    except DeclinerError as exc:
+        return Check("calendar", False, str(exc))
+    finally:
+        caldav.close()
+    if not found:
+        return Check("calendar", False, f"{caldav.server}: no calendar found at {section.url}")
+    action = {"decline": "declined", "delete": "deleted", "none": "left as they are"}
+    detail = (
+        f"{caldav.server}: {'; '.join(found)}; withdrawn events are {action[section.on_withdraw]}"
+    )
+    return Check("calendar", True, detail)

@@ -92,7 +92,7 @@ def cli(
 @click.option("--offline", is_flag=True, help="Only validate the config and templates.")
 @click.pass_obj
 def check(opts: Options, offline: bool) -> None:
-    """Validate the config; without --offline also log in to IMAP and SMTP.
+    """Validate the config; without --offline also log in to IMAP, SMTP and CalDAV.
 
     Prints one pass/fail line per step and exits 1 if any step failed.
     """
@@ -114,6 +114,9 @@ def check(opts: Options, offline: bool) -> None:
         _print_check(results[-1])
         results.append(asyncio.run(checks.check_smtp(config)))
         _print_check(results[-1])
+        if config.calendar is not None:
+            results.append(checks.check_calendar(config))
+            _print_check(results[-1])
     if not all(r.ok for r in results):
         sys.exit(1)
 

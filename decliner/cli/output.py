@@ -85,6 +85,9 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
     table.add_column("recipient", no_wrap=True, overflow="ellipsis", max_width=30)
     table.add_column("status", no_wrap=True, min_width=8)
     table.add_column("flag", no_wrap=True, min_width=6)
+    with_calendar = any(v.calendar or v.event.invite.from_calendar for v in views)
+    if with_calendar:
+        table.add_column("calendar", no_wrap=True)
     width = short_id_width([v.event.id for v in views])
     for view in views:
         event = view.event
@@ -93,7 +96,7 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
         who = view.recipient_email or "[bold red]none[/bold red]"
         organizer = event.organizer.email if event.organizer else "-"
         style = STATUS_STYLE.get(view.status, "")
-        table.add_row(
+        cells = [
             event.id[:width],
             when,
             escape(event.summary) + ("" if event.interview else " [dim](not an interview?)[/dim]"),
@@ -101,7 +104,11 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
             escape(who) if who != organizer else "[dim]organizer[/dim]",
             f"[{style}]{view.status}[/{style}]" if style else view.status,
             view.flagged_by or "",
-        )
+        ]
+        if with_calendar:
+            seen = "[dim]only here[/dim] " if event.invite.from_calendar else ""
+            cells.append(seen + (view.calendar or ""))
+        table.add_row(*cells)
     console.print(table)
 
 
@@ -131,8 +138,23 @@ def pass_report(report: PassReport) -> None:
         console.print(f"[green]sent[/green] {escape(line)}", highlight=False)
     for line in report.retrying:
         console.print(f"[yellow]will retry[/yellow] {escape(line)}", highlight=False)
+    for line in report.calendar_updates:
+        console.print(f"[green]calendar[/green] {escape(line)}", highlight=False)
+    if report.calendar is not None and report.calendar.calendars:
+        found = report.calendar
+        console.print(
+            f"read {found.fetched} changed event(s) in {found.calendars} calendar(s);"
+            f" {found.invites} invitation(s) there"
+        )
+        for line in found.skipped:
+            console.print(f"[yellow]skipped[/yellow] {escape(line)}", highlight=False)
     for line in report.failed:
         console.print(f"[bold red]failed[/bold red] {escape(line)}", highlight=False)
+    if report.calendar_problem:
+        console.print(
+            f"[yellow]calendar trouble[/yellow] {escape(report.calendar_problem)}",
+            highlight=False,
+        )
 
 
 def flag_result(view: InviteView, config: Config) -> None:
@@ -249,7 +271,9 @@ def log_threads(entries: Sequence[LogEntry], zone: ZoneInfo) -> None:
             )
         arrow = "→" if entry.direction == "out" else "←"
         who = (
-            f"to {', '.join(entry.to) or '?'}"
+            f"in {', '.join(entry.to) or 'your calendar'}"
+            if entry.kind == "calendar"
+            else f"to {', '.join(entry.to) or '?'}"
             if entry.direction == "out"
             else f"from {entry.sender}"
         )
@@ -261,7 +285,8 @@ def log_threads(entries: Sequence[LogEntry], zone: ZoneInfo) -> None:
         console.print(
             f"  {arrow} {entry.kind:<10} {state} {label:<3} {when:%Y-%m-%d %H:%M}  {escape(who)}{extra}"
         )
-        console.print(f"      [dim]{escape(entry.subject)}[/dim]")
+        if entry.subject is not None:
+            console.print(f"      [dim]{escape(entry.subject)}[/dim]")
         if entry.error:
             console.print(f"      [red]{escape(entry.error)}[/red]")
         if entry.cancel_reason:
@@ -275,6 +300,7 @@ CANCEL_REASONS = {
     "missed": "the interview had already begun when the grace period ended",
     "cancelled_by_organizer": "the organizer cancelled the interview",
     "replied": "they replied, and followup.skip_if_replied is on",
+    "not_in_calendar": "the event is not in your calendar; nothing to change",
 }
 
 

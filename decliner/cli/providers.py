@@ -37,6 +37,7 @@ class Provider:
     source: str
     secret_advice: tuple[str, ...] = ()  # comment lines put above the secret source
     note: str = ""  # one comment line put above [imap]
+    caldav: str = ""  # the CalDAV URL for the commented [calendar] section (docs/calendar.md)
 
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -53,6 +54,7 @@ PROVIDERS: tuple[Provider, ...] = (
             "Or an app password (needs 2-Step Verification) in password_command.",
             "Google Workspace on your own domain: `decliner init --provider gmail`.",
         ),
+        caldav="https://apidata.googleusercontent.com/caldav/v2/",
     ),
     Provider(
         key="microsoft",
@@ -79,6 +81,7 @@ PROVIDERS: tuple[Provider, ...] = (
         smtp=Server("smtp.fastmail.com", 465, "tls"),
         source="https://autoconfig.thunderbird.net/v1.1/fastmail.com",
         secret_advice=("Fastmail: an app password (Settings > Privacy & Security).",),
+        caldav="https://caldav.fastmail.com/dav/",
     ),
     Provider(
         key="icloud",
@@ -88,6 +91,7 @@ PROVIDERS: tuple[Provider, ...] = (
         smtp=Server("smtp.mail.me.com", 587, "starttls"),
         source="https://support.apple.com/en-us/102525",
         secret_advice=("iCloud: an app-specific password (account.apple.com > Sign-In).",),
+        caldav="https://caldav.icloud.com/",
     ),
     Provider(
         key="yahoo",
@@ -141,6 +145,7 @@ PROVIDERS: tuple[Provider, ...] = (
         imap=Server("imap.mailbox.org", 993, "tls"),
         smtp=Server("smtp.mailbox.org", 465, "tls"),
         source="https://autoconfig.thunderbird.net/v1.1/mailbox.org",
+        caldav="https://dav.mailbox.org/",
     ),
     Provider(
         key="posteo",
@@ -149,6 +154,7 @@ PROVIDERS: tuple[Provider, ...] = (
         imap=Server("posteo.de", 993, "tls"),
         smtp=Server("posteo.de", 465, "tls"),
         source="https://autoconfig.thunderbird.net/v1.1/posteo.de",
+        caldav="https://posteo.de:8443/",
     ),
     Provider(
         key="proton",

@@ -83,6 +83,11 @@ def _with_servers(text: str, provider: Provider, email: str) -> str:
             out.append(_setting(key, getattr(server, key), comment))
             filled += 1
             continue
+        if line.strip() == "# [calendar]":
+            section = "calendar (commented)"
+        if provider.caldav and line.startswith("# url = ") and section == "calendar (commented)":
+            out.append(_setting("# url", provider.caldav, f"{provider.name}'s CalDAV server"))
+            continue
         if section == "imap" and key == "password_command":
             out.extend(f"# {advice.format(email=email)}" for advice in provider.secret_advice)
         out.append(line)

@@ -252,6 +252,31 @@ class FollowupConfig(_Section):
         return parse_business_hours(self.business_hours)
 
 
+def _check_calendar_url(value: str) -> str:
+    scheme, _, rest = value.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if scheme.lower() not in {"https", "http"} or not host:
+        raise ValueError(f'"{value}" is not an http(s) URL')
+    if scheme.lower() == "http" and not is_loopback(host):
+        raise ValueError(
+            f"http:// sends the password unencrypted; allowed only for a loopback host, not {host}"
+        )
+    return value
+
+
+class CalendarConfig(_SecretFields):
+    """The user's own calendar over CalDAV: declined there too, and read for invitations."""
+
+    url: Annotated[str, AfterValidator(_check_calendar_url)] = Field(min_length=1)
+    username: str = ""
+    calendars: list[str] = []
+    on_withdraw: Literal["decline", "delete", "none"] = "decline"
+    read_invites: bool = True
+    ca_file: str = ""
+    timeout: Duration = timedelta(seconds=30)
+
+
 class StateConfig(_Section):
     """Where the state database lives."""
 
@@ -277,6 +302,7 @@ class Config(_Section):
     smtp: SmtpConfig = SmtpConfig()
     withdrawal: WithdrawalConfig = WithdrawalConfig()
     followup: FollowupConfig = FollowupConfig()
+    calendar: CalendarConfig | None = None
     state: StateConfig = StateConfig()
     cancel: list[CancelEntry] = []
     source: Path = Field(default=Path("config.toml"), exclude=True)

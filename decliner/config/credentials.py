@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from decliner import logs
-from decliner.config import SECRET_KEYS, Config, ImapConfig, SmtpConfig
+from decliner.config import SECRET_KEYS, CalendarConfig, Config, ImapConfig, SmtpConfig
 from decliner.errors import SecretError
 
 COMMAND_TIMEOUT = 60.0
@@ -49,11 +49,25 @@ def smtp_credential(config: Config, env: Mapping[str, str] | None = None) -> Cre
     return _credential("smtp", smtp, username, config, env)
 
 
-def _source(section: ImapConfig | SmtpConfig) -> str | None:
+def calendar_credential(config: Config, env: Mapping[str, str] | None = None) -> Credential:
+    """The CalDAV login (an OAuth2 token is sent as a bearer token), or the IMAP one."""
+    calendar, imap = config.calendar, config.imap
+    if calendar is None:
+        raise SecretError("[calendar]: not configured")
+    username = calendar.username or (imap.username if imap else "") or config.account.email
+    if _source(calendar) is None and imap is not None:
+        return _credential("imap", imap, username, config, env)
+    return _credential("calendar", calendar, username, config, env)
+
+
+Section = ImapConfig | SmtpConfig | CalendarConfig
+
+
+def _source(section: Section) -> str | None:
     return next((key for key in SECRET_KEYS if _raw(section, key)), None)
 
 
-def _raw(section: ImapConfig | SmtpConfig, key: str) -> str:
+def _raw(section: Section, key: str) -> str:
     if key == "password":
         return section.password.get_secret_value()
     value: str = getattr(section, key)
@@ -62,7 +76,7 @@ def _raw(section: ImapConfig | SmtpConfig, key: str) -> str:
 
 def _credential(
     name: str,
-    section: ImapConfig | SmtpConfig,
+    section: Section,
     username: str,
     config: Config,
     env: Mapping[str, str] | None,

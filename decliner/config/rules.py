@@ -23,7 +23,16 @@ SECRET_KEYS = (
 )
 
 
-_SECTION_ORDER = ("[account", "[imap", "[maildir", "[smtp", "[withdrawal", "[followup", "[state")
+_SECTION_ORDER = (
+    "[account",
+    "[imap",
+    "[maildir",
+    "[smtp",
+    "[withdrawal",
+    "[followup",
+    "[calendar",
+    "[state",
+)
 
 
 def file_order(problem: tuple[str, str]) -> tuple[int, str]:
@@ -87,11 +96,25 @@ def cross_key_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             )
     elif smtp.get("transport") == "maildir" and not smtp.get("maildir_path"):
         yield "[smtp].maildir_path", 'required with transport = "maildir"'
+    yield from _calendar_problems(_table(raw, "calendar"), has_imap=imap is not None)
     for number, entry in enumerate(raw.get("cancel") or [], start=1):
         if isinstance(entry, dict) and not any(
             entry.get(k) for k in ("uid", "summary", "organizer")
         ):
             yield f"[[cancel]] #{number}", "needs a uid, or a summary or organizer glob"
+
+
+def _calendar_problems(
+    calendar: Mapping[str, Any] | None, *, has_imap: bool
+) -> Iterator[tuple[str, str]]:
+    if calendar is None:
+        return
+    yield from _secret_problems("calendar", [k for k in SECRET_KEYS if calendar.get(k)])
+    if not has_imap and not any(calendar.get(k) for k in SECRET_KEYS):
+        yield (
+            "[calendar].password",
+            "no secret given; with [maildir] there is no IMAP secret to reuse",
+        )
 
 
 _MAILDIR_KEYWORD = (

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from decliner.core.invites import looks_like_interview
 from decliner.core.model import Address, InviteEvent, InviteMessage
 
+CALENDAR_FOLDER = "calendar"  # the `folder` of an invitation known only from the CalDAV calendar
+
 
 @dataclass(frozen=True, slots=True)
 class Invite:
@@ -26,6 +28,11 @@ class Invite:
     references: tuple[str, ...]
     from_: Address | None
     reply_to: Address | None
+
+    @property
+    def from_calendar(self) -> bool:
+        """Whether no mail carried this invitation: it was read from the user's calendar."""
+        return self.folder == CALENDAR_FOLDER and self.uid == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +112,19 @@ def record_from(
 
 
 def merge(stored: EventRecord | None, incoming: EventRecord) -> EventRecord | None:
-    """The record after seeing `incoming`, or None when it changes nothing."""
+    """The record after seeing `incoming`, or None when it changes nothing.
+
+    Mail and the user's calendar merge by UID and RECURRENCE-ID: mail wins for the
+    thread (what the withdrawal replies to), the calendar only fills in an update.
+    """
     if stored is None:
         return incoming
+    if incoming.invite.from_calendar:
+        return _from_calendar(stored, incoming)
+    if stored.invite.from_calendar:
+        # The first mail for an event read from the calendar: it gives the thread.
+        newest = incoming if incoming.sequence >= stored.sequence else stored
+        return replace(newest, invite=incoming.invite, calendar=incoming.calendar)
     if incoming.cancelled_by_organizer:
         if stored.cancelled_by_organizer or incoming.sequence < stored.sequence:
             # A stale CANCEL from before a re-invite does not cancel the new one.
@@ -115,3 +132,15 @@ def merge(stored: EventRecord | None, incoming: EventRecord) -> EventRecord | No
         return replace(stored, cancelled_by_organizer=True, sequence=incoming.sequence)
     # An equal SEQUENCE is the same invite again (another folder, a label).
     return incoming if incoming.sequence > stored.sequence else None
+
+
+def _from_calendar(stored: EventRecord, incoming: EventRecord) -> EventRecord | None:
+    if not stored.invite.from_calendar:
+        if incoming.sequence <= stored.sequence or stored.cancelled_by_organizer:
+            return None
+        # A newer version in the calendar (the server applied an update): new time and
+        # place, the mail's thread and calendar kept for the reply.
+        return replace(incoming, invite=stored.invite, calendar=stored.calendar)
+    if incoming.sequence < stored.sequence:
+        return None
+    return None if incoming == stored else incoming

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from decliner.core.events import EventRecord
 from decliner.core.model import Address
 
-Kind = Literal["withdrawal", "followup"]
+Kind = Literal["withdrawal", "followup", "calendar"]
 CancelReason = Literal["unflagged", "missed", "cancelled_by_organizer", "replied"]
 UTC_ZONE = ZoneInfo("UTC")
 RETRY_FIRST = timedelta(seconds=30)

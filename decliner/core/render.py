@@ -23,6 +23,7 @@ from decliner.core.headers import (
     TOKEN,
     RenderError,
     checked_address,
+    clean_text,
     message_ids,
     reply_subject,
     trimmed_references,
@@ -31,7 +32,7 @@ from decliner.core.itip import decline_reply
 from decliner.core.model import Address
 from decliner.core.templating import Filled, builtin_template, context, fill, followup_variables
 
-__all__ = ["RenderError", "Rendered", "render_followup", "render_withdrawal"]
+__all__ = ["RenderError", "Rendered", "render_followup", "render_withdrawal", "withdrawal_subject"]
 
 _POLICY = email.policy.SMTP
 # Message-id headers are written pre-folded (set_raw) and must not be refolded: the
@@ -244,7 +245,7 @@ def render_withdrawal(
         recipient=recipient,
         cc=cc,
         filled=filled,
-        subject=reply_subject(event.invite.subject or event.summary),
+        subject=withdrawal_subject(event),
         now=now,
         zone=zone,
         token=token,
@@ -257,6 +258,13 @@ def render_withdrawal(
         else None
     )
     return _compose(envelope, filled.body, calendar)
+
+
+def withdrawal_subject(event: EventRecord) -> str:
+    """`Re: <invite subject>`; an invitation known only from the calendar starts a thread."""
+    if event.invite.from_calendar:
+        return clean_text(event.summary) or "Interview"
+    return reply_subject(event.invite.subject or event.summary)
 
 
 def render_followup(

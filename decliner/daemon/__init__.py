@@ -284,6 +284,8 @@ class Daemon:
             parts.append(f"last sync {self.last_sync.astimezone(zone):%H:%M:%S}")
         if report.sent:
             parts.append(f"sent {len(report.sent)} just now")
+        if report.calendar_problem:
+            parts.append(f"calendar trouble: {report.calendar_problem}")
         return ", ".join(parts)
 
     # -- configuration ---------------------------------------------------------
@@ -330,6 +332,7 @@ class Daemon:
     def _use(self, config: Config) -> None:
         self.config = config
         self.session.config = config
+        self.session.calendar = None  # the next pass connects with the new [calendar]
 
 
 def run(config: Config) -> int:

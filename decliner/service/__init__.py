@@ -14,8 +14,9 @@ from pathlib import Path
 
 from decliner.config import Config, check_address
 from decliner.core.events import EventRecord
-from decliner.core.headers import RenderError, reply_subject
+from decliner.core.headers import RenderError
 from decliner.core.plan import Kind
+from decliner.core.render import withdrawal_subject
 from decliner.core.status import Facts, Status, status
 from decliner.core.templating import TemplateProblem
 from decliner.errors import RuntimeFailure, UserError
@@ -24,6 +25,8 @@ from decliner.mail.imap.scan import Scanner
 from decliner.mail.ingest import Progress, ScanReport
 from decliner.mail.ports import MailSource, Transport
 from decliner.mail.smtp import SmtpTransport
+from decliner.service.own_calendar import OwnCalendar
+from decliner.service.own_calendar import calendar_account as calendar_account  # for check
 from decliner.service.runner import PassReport, Runner
 from decliner.store import Store as Store  # the handle the commands take, re-exported
 from decliner.store import events as event_db
@@ -126,10 +129,22 @@ def refresh(config: Config, store: Store, progress: Progress | None = None) -> s
     return None
 
 
+def own_calendar(
+    config: Config, store: Store, *, now: Callable[[], datetime] = utcnow
+) -> OwnCalendar | None:
+    """The user's own calendar from `[calendar]`, if configured (it connects on first use)."""
+    return OwnCalendar(config, store, now=now) if config.calendar is not None else None
+
+
 def run_once(config: Config, store: Store, *, now: Callable[[], datetime] = utcnow) -> PassReport:
     """One full pass: scan, flags, plan, send what is due (one attempt each)."""
-    with mail_source(config, store, now=now) as source:
-        return Runner(config, store, now=now).run_once(source, transport(config))
+    calendar = own_calendar(config, store, now=now)
+    try:
+        with mail_source(config, store, now=now) as source:
+            return Runner(config, store, now=now).run_once(source, transport(config), calendar)
+    finally:
+        if calendar is not None:
+            calendar.close()
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,7 @@ class InviteView:
     flagged_by: str | None
     recipient_email: str | None
     recipient_name: str
+    calendar: str | None = None  # the event in the user's own calendar (SPEC 13)
 
     def as_json(self, config: Config) -> dict[str, object]:
         """The SPEC's `invites --json` object, times in the account's zone."""
@@ -163,6 +179,7 @@ class InviteView:
             "status": self.status,
             "flagged_by": self.flagged_by,
             "looks_like_interview": e.interview,
+            "calendar": self.calendar,
             "sequence": e.sequence,
         }
 
@@ -197,9 +214,19 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
                 flagged_by=found[0] if found else None,
                 recipient_email=situation.recipient.email if situation.recipient else None,
                 recipient_name=situation.recipient.name if situation.recipient else "",
+                calendar=calendar_state(snapshot.rows.get((event.id, "calendar"))),
             )
         )
     return views
+
+
+def calendar_state(row: OutboxRow | None) -> str | None:
+    """`invites`' `calendar` field: what became of the event in the user's own calendar."""
+    if row is None or row.state == "cancelled":
+        return None
+    if row.state == "sent":
+        return "deleted" if row.action == "delete" else "declined"
+    return "failed" if row.state == "failed" else "pending"
 
 
 def find_event(store: Store, key: str) -> EventRecord:
@@ -297,7 +324,7 @@ class LogEntry:
     sender: str
     to: tuple[str, ...]
     cc: tuple[str, ...]
-    subject: str
+    subject: str | None
     date: datetime
     state: str
     attempts: int
@@ -332,17 +359,21 @@ def log_entries(config: Config, store: Store, key: str | None = None) -> list[Lo
     runner = Runner(config, store, now=utcnow)
     rows = outbox_db.rows(conn, only)
     # Only messages not written yet need the flags (for their recipient); most logs have none.
-    intents = runner.snapshot(utcnow()).intents if any(row.raw is None for row in rows) else {}
+    unwritten = any(row.raw is None and row.kind != "calendar" for row in rows)
+    intents = runner.snapshot(utcnow()).intents if unwritten else {}
     entries: list[LogEntry] = []
     for row in rows:
         event = event_db.by_id(conn, row.event_id)
         if event is None:
             continue
-        to, subject = row.to, row.subject
-        if row.raw is None:  # not written yet: say what it will be
+        to: tuple[str, ...] = row.to
+        subject: str | None = row.subject
+        if row.kind == "calendar":  # the update of the user's own calendar: no mail
+            subject = None
+        elif row.raw is None:  # not written yet: say what it will be
             recipient = runner.recipient(event, intents.get(event.id))
             to = (recipient.email,) if recipient else ()
-            subject = reply_subject(event.invite.subject)
+            subject = withdrawal_subject(event)
         when = (
             row.sent_at
             if row.state == "sent"

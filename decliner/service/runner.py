@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from decliner.calendar.sync import CalendarReport
 from decliner.config import Config
 from decliner.core import recipient as recipients
 from decliner.core.events import EventRecord
@@ -41,6 +42,7 @@ from decliner.errors import DeclinerError
 from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import MailSource, Transport
 from decliner.service import letters
+from decliner.service.own_calendar import OwnCalendar
 from decliner.service.rules import cancel_rules, flag_folder, policy_of
 from decliner.store import Store, mailbox
 from decliner.store import events as event_db
@@ -62,6 +64,9 @@ class PassReport:
     failed: list[str] = field(default_factory=list)
     retrying: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    calendar: CalendarReport | None = None
+    calendar_updates: list[str] = field(default_factory=list)
+    calendar_problem: str = ""  # why the calendar could not be read or updated, if it could not
 
 
 @dataclass(frozen=True)
@@ -101,15 +106,38 @@ class Runner:
         self.token = token
         self.me = Address(config.account.email, config.account.name)
 
-    def run_once(self, source: MailSource, transport: Transport) -> PassReport:
-        """Scan, then bookkeep and plan once, then act; one attempt per due message."""
+    def run_once(
+        self, source: MailSource, transport: Transport, calendar: OwnCalendar | None = None
+    ) -> PassReport:
+        """Scan mail (and the calendar), then bookkeep and plan once, then act; one attempt
+        per due message and calendar update."""
         report = PassReport()
         report.scan = source.scan()
+        if calendar is not None:
+            try:
+                report.calendar = calendar.read()
+            except DeclinerError as exc:
+                report.calendar_problem = str(exc)
+                log.warning("cannot read the calendar: %s", exc)
         snapshot, dispatches = self.settle()
         for action in dispatches:
             self._dispatch(source, transport, action, snapshot, report)
+        if calendar is not None:
+            self._update_calendar(calendar, report)
         self._file_sent_copies(source, snapshot)
         return report
+
+    def _update_calendar(self, calendar: OwnCalendar, report: PassReport) -> None:
+        for row in calendar.due_rows():
+            outcome, text = calendar.update(row)
+            if outcome in ("sent", "absent"):
+                report.calendar_updates.append(text)
+            elif outcome == "permanent":
+                report.failed.append(text)
+                report.calendar_problem = text
+            elif outcome == "temporary":
+                report.retrying.append(text)
+                report.calendar_problem = text
 
     # -- what the user wants -------------------------------------------------
 
@@ -315,13 +343,26 @@ class Runner:
             report.retrying.append(f"{label}: {result.detail}")
 
     def _queue_followup(self, action: Dispatch, sent_at: datetime) -> None:
-        """Queue a sent withdrawal's follow-up (SPEC 8); called inside the transaction that
-        records the withdrawal as sent, so no crash can leave one without the other."""
-        due = followup_due(sent_at, policy_of(self.config)) if action.kind == "withdrawal" else None
-        if due is not None and outbox_db.schedule(
-            self.store.connection, action.event_id, "followup", due, sent_at
-        ):
+        """Queue a sent withdrawal's follow-up (SPEC 8) and the update of the user's own
+        calendar (SPEC 13); called inside the transaction that records the withdrawal as
+        sent, so no crash can leave one without the other."""
+        if action.kind != "withdrawal":
+            return
+        conn = self.store.connection
+        due = followup_due(sent_at, policy_of(self.config))
+        if due is not None and outbox_db.schedule(conn, action.event_id, "followup", due, sent_at):
             log.info("followup for %s scheduled for %s", action.event_id, due)
+        calendar = self.config.calendar
+        if calendar is not None and calendar.on_withdraw != "none":
+            outbox_db.schedule(
+                conn,
+                action.event_id,
+                "calendar",
+                sent_at,
+                sent_at,
+                action=calendar.on_withdraw,
+                to=(calendar.url,),
+            )
 
     def _already_sent(self, source: MailSource, message_id: str) -> bool:
         folder = source.sent_folder()
@@ -353,7 +394,7 @@ class Runner:
                 outbox_db.mark_copied(conn, row.id)
 
     def _mark_answered(self, source: MailSource, event: EventRecord | None) -> None:
-        if event is None or not event.invite.folder:
+        if event is None or not event.invite.folder or event.invite.from_calendar:
             return
         try:
             source.mark_answered(event.invite.folder, event.invite.uid)

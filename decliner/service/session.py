@@ -13,6 +13,7 @@ from decliner import service
 from decliner.config import Config
 from decliner.errors import ConnectionFailure, LockedError
 from decliner.mail.ports import MailSource
+from decliner.service.own_calendar import OwnCalendar
 from decliner.service.runner import PassReport, Runner
 from decliner.store import Store
 from decliner.store import events as event_db
@@ -27,6 +28,7 @@ class Session:
         self.store: Store | None = None
         self._source: contextlib.ExitStack | None = None
         self.source: MailSource | None = None
+        self.calendar: OwnCalendar | None = None
 
     def open(self) -> None:
         """Open the state db and take the daemon lock (raises LockedError if taken)."""
@@ -52,8 +54,10 @@ class Session:
         assert self.store is not None  # noqa: S101 -- open() always runs first
         source = self.connect()
         try:
+            if self.calendar is None:
+                self.calendar = service.own_calendar(self.config, self.store)
             return Runner(self.config, self.store, now=service.utcnow).run_once(
-                source, service.transport(self.config)
+                source, service.transport(self.config), self.calendar
             )
         except ConnectionFailure:
             self.disconnect()
@@ -86,6 +90,9 @@ class Session:
     def close(self) -> None:
         """Disconnect, release the lock and close the db."""
         self.disconnect()
+        if self.calendar is not None:
+            self.calendar.close()
+            self.calendar = None
         if self.store is not None:
             self.store.close()
             self.store = None

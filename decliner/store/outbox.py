@@ -17,7 +17,7 @@ from decliner.store.db import iso_utc
 _COLUMNS = (
     "id, event_id, kind, state, due, message_id, in_reply_to, refs, to_addrs, cc_addrs,"
     " subject, raw, attempts, last_error, last_attempt, last_outcome, sent_at,"
-    " cancel_reason, copied, created"
+    " cancel_reason, copied, created, action"
 )
 
 
@@ -45,6 +45,7 @@ class OutboxRow:
     cancel_reason: str | None
     copied: bool
     created: datetime
+    action: str | None = None  # a calendar row's: decline or delete
 
     def entry(self) -> OutboxEntry:
         """The part of this row that planning looks at."""
@@ -85,6 +86,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         cancel_reason=r["cancel_reason"],
         copied=bool(r["copied"]),
         created=datetime.fromisoformat(r["created"]),
+        action=r["action"],
     )
 
 
@@ -108,14 +110,22 @@ def get(conn: sqlite3.Connection, row_id: int) -> OutboxRow:
 
 
 def schedule(
-    conn: sqlite3.Connection, event_id: str, kind: Kind, due: datetime, now: datetime
+    conn: sqlite3.Connection,
+    event_id: str,
+    kind: Kind,
+    due: datetime,
+    now: datetime,
+    *,
+    action: str | None = None,
+    to: tuple[str, ...] = (),
 ) -> int | None:
     """A new row waiting for `due`, or None when the event has one of this kind already
-    (UNIQUE(event_id, kind)): a pass and a CLI command planning at once make one row."""
+    (UNIQUE(event_id, kind)): a pass and a CLI command planning at once make one row.
+    A calendar row names its `action` (decline or delete) and the calendar in `to`."""
     cursor = conn.execute(
-        "INSERT INTO outbox (event_id, kind, state, due, created) VALUES (?, ?, 'scheduled', ?, ?)"
-        " ON CONFLICT (event_id, kind) DO NOTHING",
-        (event_id, kind, iso_utc(due), iso_utc(now)),
+        "INSERT INTO outbox (event_id, kind, state, due, created, action, to_addrs)"
+        " VALUES (?, ?, 'scheduled', ?, ?, ?, ?) ON CONFLICT (event_id, kind) DO NOTHING",
+        (event_id, kind, iso_utc(due), iso_utc(now), action, json.dumps(list(to))),
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -169,6 +179,29 @@ def store_rendered(
         ),
     )
     return cursor.rowcount == 1
+
+
+def start_update(conn: sqlite3.Connection, row_id: int) -> None:
+    """A calendar row has nothing to render: scheduled becomes pending as its first try starts."""
+    conn.execute(
+        "UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'scheduled'"
+        " AND kind = 'calendar'",
+        (row_id,),
+    )
+
+
+def set_target(conn: sqlite3.Connection, row_id: int, url: str) -> None:
+    """The calendar that holds the event (a calendar row's `to`)."""
+    conn.execute("UPDATE outbox SET to_addrs = ? WHERE id = ?", (json.dumps([url]), row_id))
+
+
+def not_found(conn: sqlite3.Connection, row_id: int, url: str) -> None:
+    """A calendar row whose event is not in the calendar: nothing to do, and no error."""
+    conn.execute(
+        "UPDATE outbox SET state = 'cancelled', cancel_reason = 'not_in_calendar',"
+        " last_error = NULL, to_addrs = ? WHERE id = ? AND state = 'pending'",
+        (json.dumps([url]), row_id),
+    )
 
 
 def begin_attempt(conn: sqlite3.Connection, row_id: int, now: datetime) -> bool:

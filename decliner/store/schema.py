@@ -61,6 +61,17 @@ goes out at most once, ever (SPEC behaviour 5). Schema (version 1):
     renamed, and the folder is skipped. NULL (a listing too close to a change
     to trust the clock's granularity) means list it again.
 
+``calendars(url PK, name, sync_token, ctag, synced)`` (migration 4)
+    Each CalDAV calendar collection read for invitations (SPEC 13): the RFC 6578
+    sync token where the server gives one, else its CTag; either unchanged means
+    nothing to fetch.
+``calendar_objects(calendar -> calendars, href, etag, event_ids, problem; PK(calendar, href))``
+    Every calendar object resource read, with the ETag it had, the events it
+    carries, and why it could not be read ('' when it could).
+Migration 4 also lets ``outbox.kind`` be ``calendar``: the update of the user's
+own calendar once the withdrawal is sent, with ``action`` decline or delete, no
+bytes or Message-ID, and ``to_addrs`` the calendar's URL once the event is found.
+
 Times are ISO 8601 UTC strings from `iso_utc`, so they compare as text.
 """
 
@@ -205,5 +216,72 @@ MIGRATIONS: list[str] = [
     ALTER TABLE events DROP COLUMN recipient_email;
     ALTER TABLE events DROP COLUMN recipient_name;
     ALTER TABLE events DROP COLUMN status;
+    """,
+    # 4: the user's own calendar (SPEC 13). The outbox is rebuilt (SQLite cannot alter a
+    # CHECK) to take rows of kind 'calendar': no bytes or Message-ID, `action` says what is
+    # done to the event (decline or delete), `to_addrs` holds the calendar's URL.
+    """
+    CREATE TABLE outbox_new (
+        id           INTEGER PRIMARY KEY,
+        event_id     TEXT NOT NULL REFERENCES events(id),
+        kind         TEXT NOT NULL CHECK (kind IN ('withdrawal', 'followup', 'calendar')),
+        message_id   TEXT UNIQUE,
+        in_reply_to  TEXT,
+        to_addrs     TEXT NOT NULL DEFAULT '[]',
+        cc_addrs     TEXT NOT NULL DEFAULT '[]',
+        subject      TEXT NOT NULL DEFAULT '',
+        raw          BLOB,
+        state        TEXT NOT NULL CHECK (state IN (
+            'scheduled', 'pending', 'sent', 'failed', 'cancelled')),
+        due          TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        last_attempt TEXT,
+        sent_at      TEXT,
+        refs         TEXT NOT NULL DEFAULT '[]',
+        last_outcome TEXT CHECK (last_outcome IN ('temporary', 'permanent', 'cut', 'sent')),
+        cancel_reason TEXT,
+        copied       INTEGER NOT NULL DEFAULT 0 CHECK (copied IN (0, 1)),
+        created      TEXT NOT NULL,
+        action       TEXT CHECK (action IN ('decline', 'delete')),
+        UNIQUE (event_id, kind),
+        CHECK (state IN ('scheduled', 'cancelled') OR kind = 'calendar'
+               OR (raw IS NOT NULL AND message_id IS NOT NULL)),
+        CHECK ((kind = 'calendar') = (action IS NOT NULL))
+    );
+    INSERT INTO outbox_new (id, event_id, kind, message_id, in_reply_to, to_addrs, cc_addrs,
+        subject, raw, state, due, attempts, last_error, last_attempt, sent_at, refs,
+        last_outcome, cancel_reason, copied, created)
+    SELECT id, event_id, kind, message_id, in_reply_to, to_addrs, cc_addrs, subject, raw, state,
+        due, attempts, last_error, last_attempt, sent_at, refs, last_outcome, cancel_reason,
+        copied, created FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_new RENAME TO outbox;
+    CREATE INDEX outbox_due ON outbox (state, due);
+    CREATE TRIGGER outbox_sent_is_final BEFORE UPDATE ON outbox
+    WHEN OLD.state = 'sent' AND NEW.state IS NOT 'sent'
+    BEGIN SELECT RAISE(ABORT, 'outbox: a sent message stays sent'); END;
+    CREATE TRIGGER outbox_sent_is_kept BEFORE DELETE ON outbox
+    WHEN OLD.state IN ('pending', 'sent')
+    BEGIN SELECT RAISE(ABORT, 'outbox: a pending or sent message is never deleted'); END;
+    CREATE TRIGGER outbox_bytes_are_final BEFORE UPDATE OF raw, message_id ON outbox
+    WHEN OLD.raw IS NOT NULL
+         AND (NEW.raw IS NOT OLD.raw OR NEW.message_id IS NOT OLD.message_id)
+    BEGIN SELECT RAISE(ABORT, 'outbox: stored bytes and Message-ID never change'); END;
+    CREATE TABLE calendars (
+        url        TEXT PRIMARY KEY,
+        name       TEXT NOT NULL DEFAULT '',
+        sync_token TEXT,
+        ctag       TEXT,
+        synced     TEXT
+    );
+    CREATE TABLE calendar_objects (
+        calendar  TEXT NOT NULL REFERENCES calendars(url) ON DELETE CASCADE,
+        href      TEXT NOT NULL,
+        etag      TEXT NOT NULL DEFAULT '',
+        event_ids TEXT NOT NULL DEFAULT '[]',
+        problem   TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (calendar, href)
+    );
     """,
 ]

@@ -1,4 +1,5 @@
-"""A loopback TCP proxy in front of a test server: counts IMAP commands, can stall.
+"""A loopback TCP proxy in front of a test server: counts IMAP commands, HTTP requests and
+bytes, can stall.
 
 Counting at the wire (rather than wrapping the client library) proves what the
 code really sends; stalling lets tests make a live connection go silent.
@@ -13,6 +14,7 @@ import time
 from types import TracebackType
 
 _TAGGED = re.compile(rb"^[A-Za-z0-9]+ (UID )?([A-Za-z]+)")
+_HTTP_REQUEST = re.compile(rb"^([A-Z]+) (\S+) HTTP/1\.[01]$")
 
 
 class Proxy:
@@ -27,6 +29,9 @@ class Proxy:
         self.port: int = self._listener.getsockname()[1]
         self.commands: list[str] = []
         self.lines: list[bytes] = []
+        self.requests: list[str] = []  # HTTP request lines, "METHOD path"
+        self.bytes_up = 0  # client to server
+        self.bytes_down = 0
         self._lock = threading.Lock()
         self._flowing = threading.Event()
         self._flowing.set()
@@ -38,10 +43,12 @@ class Proxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def reset(self) -> None:
-        """Forget the commands counted so far."""
+        """Forget the commands, requests and bytes counted so far."""
         with self._lock:
             self.commands.clear()
             self.lines.clear()
+            self.requests.clear()
+            self.bytes_up = self.bytes_down = 0
 
     def stall(self) -> None:
         """Stop forwarding in both directions (connections stay open, silent)."""
@@ -95,6 +102,11 @@ class Proxy:
                         time.sleep(self.delay)
                 if self._closing:
                     break
+                with self._lock:
+                    if from_client:
+                        self.bytes_up += len(data)
+                    else:
+                        self.bytes_down += len(data)
                 if from_client:
                     pending = self._count(pending + data)
                     if self.hold_replies_after_data and b"\r\n.\r\n" in data:
@@ -114,6 +126,9 @@ class Proxy:
         *lines, rest = data.split(b"\r\n")
         with self._lock:
             for line in lines:
+                if request := _HTTP_REQUEST.match(line):
+                    self.requests.append(f"{request.group(1).decode()} {request.group(2).decode()}")
+                    continue
                 match = _TAGGED.match(line)
                 if match:
                     self.lines.append(line)
