@@ -215,3 +215,42 @@ def test_tls_with_the_test_ca(world: World, radicale_tls: Radicale, tmp_path: Pa
     assert len(failing) == 1 and "certificate" in failing[0]["error"].lower()
     assert "PARTSTAT=DECLINED" not in cal.get(url2)
     assert len(world.received(world.sam)) == 2
+
+
+def test_a_refusal_fails_the_row_with_the_servers_reason(own_cal: CalendarWorld) -> None:
+    """A 4xx other than 404/412 (here 403: the calendar is shared read-only) is final: the row
+    is failed with the server's answer, the mail went out anyway, nothing is retried."""
+    url = own_cal.invite_both("refused-1@example.com", SOON)
+    own_cal.radicale.make_read_only(own_cal.calendar_url)
+    clock = Clock(datetime.now(UTC))
+    run_pass(own_cal.config(), clock)
+    [row] = own_cal.log()
+    assert row["state"] == "failed" and "403" in row["error"]
+    assert own_cal.invites()[0]["calendar"] == "failed"
+    clock.now += timedelta(hours=2)
+    run_pass(own_cal.config(), clock)
+    assert own_cal.log()[0]["attempts"] == 1
+    assert "PARTSTAT=DECLINED" not in own_cal.get(url)
+    assert len(own_cal.world.received(own_cal.world.sam)) == 1
+
+
+def test_delete_one_instance_puts_an_exdate_on_the_series(cal: CalendarWorld) -> None:
+    """Deleting one instance of a series keeps the series and excludes that day."""
+    uid = "loop-2@example.com"
+    first = (SOON + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    url = cal.put(
+        "loop2.ics",
+        weekly_series(
+            uid=uid, first=first, organizer=cal.world.sam.address, me=cal.world.jane.address
+        ),
+    )
+    third = first + timedelta(weeks=2)
+    instance = cal.invite_ics(uid, third).replace(
+        f"UID:{uid}\r\n", f"UID:{uid}\r\nRECURRENCE-ID:{third:%Y%m%dT%H%M%SZ}\r\n"
+    )
+    cal.mail_invite(instance, uid, third)
+    run_pass(cal.config('on_withdraw = "delete"'), Clock(datetime.now(UTC)))
+    after = cal.get(url)
+    local = third.astimezone(BERLIN)
+    assert f"EXDATE;TZID=Europe/Berlin:{local:%Y%m%dT%H%M%S}" in after.replace("\r\n ", "")
+    assert after.count("BEGIN:VEVENT") == 1 and "RRULE:FREQ=WEEKLY;COUNT=4" in after

@@ -152,7 +152,9 @@ class CalDav:
         if not wanted:
             return named
         chosen = [c for c in named if c.name in wanted or _same_url(c.url, wanted)]
-        missing = [w for w in wanted if not any(w in (c.name, c.url) for c in chosen)]
+        missing = [
+            w for w in wanted if not any(w == c.name or _same_url(c.url, [w]) for c in chosen)
+        ]
         if missing:
             names = ", ".join(f'"{c.name}"' for c in named) or "none"
             raise CalendarRefused(
@@ -258,25 +260,27 @@ class CalDav:
         headers = {"Content-Type": "text/calendar; charset=utf-8"}
         if etag:
             headers["If-Match"] = etag
-        with self._errors(f"PUT {href}"):
+        with self._errors(f"PUT {href}", write=True):
             response = self.client().put(href, text, headers)
         return _outcome(response, f"PUT {href}")
 
     def delete(self, href: str, etag: str) -> WriteOutcome:
         """Delete the resource, only if it still has `etag`."""
-        with self._errors(f"DELETE {href}"):
+        with self._errors(f"DELETE {href}", write=True):
             response = self.client().delete(href, {"If-Match": etag} if etag else None)
         return _outcome(response, f"DELETE {href}")
 
     # -- errors ----------------------------------------------------------------
 
     @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
+    def _errors(self, what: str, *, write: bool = False) -> Iterator[None]:
         try:
             yield
         except (CalendarRefused, SyncTokenInvalid, SyncUnsupported, ConnectionFailure):
             raise
-        except error.AuthorizationError:
+        except error.AuthorizationError as exc:
+            if write and getattr(exc, "status", None) == 403:  # logged in, may not write here
+                raise CalendarRefused(f"CalDAV {self.server}: 403 Forbidden ({what})") from None
             self.close()
             raise AuthFailure(f"CalDAV {self.server}: login refused ({what})") from None
         except error.RateLimitError:
@@ -347,6 +351,6 @@ def _href(base: str, href: str) -> str:
 
 def _same_url(url: str, candidates: Iterable[str]) -> bool:
     def norm(u: str) -> str:
-        return u.rstrip("/").lower()
+        return unquote(u).rstrip("/").lower()
 
     return norm(url) in {norm(c) for c in candidates}

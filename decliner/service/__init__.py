@@ -29,6 +29,7 @@ from decliner.service.own_calendar import OwnCalendar
 from decliner.service.own_calendar import calendar_account as calendar_account  # for check
 from decliner.service.runner import PassReport, Runner
 from decliner.store import Store as Store  # the handle the commands take, re-exported
+from decliner.store import calendars as calendar_db
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
 from decliner.store import mailbox
@@ -67,7 +68,8 @@ def state_info(config: Config) -> StateInfo:
     if not path.exists():
         return StateInfo(path, exists=False)
     with Store.open_readonly(path) as store:
-        skipped = tuple(mailbox.problems(store.connection))
+        conn = store.connection
+        skipped = (*mailbox.problems(conn), *calendar_db.problems(conn))
         return StateInfo(
             path,
             exists=True,

@@ -38,6 +38,7 @@ class Proxy:
         self._replies = threading.Event()
         self._replies.set()
         self.hold_replies_after_data = False
+        self.hold_replies_after_request = ""  # an HTTP method: its answer (and all after) held
         self._closing = False
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -109,6 +110,9 @@ class Proxy:
                         self.bytes_down += len(data)
                 if from_client:
                     pending = self._count(pending + data)
+                    method = self.hold_replies_after_request.encode()
+                    if method and data.startswith(method + b" "):
+                        self._replies.clear()
                     if self.hold_replies_after_data and b"\r\n.\r\n" in data:
                         # The server gets the whole message; its answer is held back.
                         self._replies.clear()

@@ -17,7 +17,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
 from tests.testbed import wait
@@ -65,7 +65,8 @@ htpasswd_cache = False
 delay = 0
 
 [rights]
-type = owner_only
+type = from_file
+file = {root / "rights"}
 
 [storage]
 filesystem_folder = {root / "collections"}
@@ -76,6 +77,25 @@ type = none
 [logging]
 level = info
 mask_passwords = True
+"""
+
+
+# As owner_only; `make_read_only` puts a rule for one calendar in front.
+RIGHTS = """\
+[principal]
+user: .+
+collection: {user}
+permissions: RW
+
+[calendars]
+user: .+
+collection: {user}/[^/]+(/.*)?
+permissions: rw
+
+[root]
+user: .+
+collection:
+permissions: R
 """
 
 
@@ -114,6 +134,7 @@ class Radicale:
         self._passwords: dict[str, str] = {}
         self._popen: subprocess.Popen[bytes] | None = None
         self._write_users()
+        (root / "rights").write_text(RIGHTS)
         self.config_file.write_text(
             _config(
                 root,
@@ -191,6 +212,18 @@ class Radicale:
     def start_again(self) -> None:
         """Serve again on the same port, with the same users and storage."""
         self.start()
+
+    def make_read_only(self, calendar_url: str) -> None:
+        """From now on nobody may write to this calendar (like one shared with read rights
+        only): a PUT there gets 403 Forbidden. Restarts the server, which reads rights once."""
+        path = unquote(urlsplit(calendar_url).path).strip("/")
+        rule = (
+            f"[read-only {path}]\nuser: .+\ncollection: {re.escape(path)}(/.*)?\npermissions: r\n\n"
+        )
+        rights = self.root / "rights"
+        rights.write_text(rule + rights.read_text())
+        self.stop_serving()
+        self.start_again()
 
     @property
     def running(self) -> bool:
