@@ -52,3 +52,4 @@ clean:
 # Benchmarks print ratios against a reference run in the same process.
 bench: $(STAMP) servers
 	$(BIN)/python -m bench.bench_scan
+	$(BIN)/python -m bench.bench_calendar
