@@ -70,18 +70,16 @@ def main() -> None:
             url = radicale.make_calendar(jane, "Work")
             folder = fill(radicale, url, jane.username)
             with Proxy(radicale.port) as proxy:
-                run(root, radicale, jane.username, jane.password, proxy, folder)
+                run(root, Credential(jane.username, jane.password), proxy, folder)
         finally:
             radicale.stop()
 
 
-def run(
-    root: Path, radicale: Radicale, user: str, password: str, proxy: Proxy, folder: Path
-) -> None:
+def run(root: Path, login: Credential, proxy: Proxy, folder: Path) -> None:
     text = f"""
 [account]
 name = "Jane"
-email = "{user}"
+email = "{login.username}"
 timezone = "Europe/Berlin"
 [maildir]
 path = "{root / "mail"}"
@@ -94,7 +92,7 @@ password = "x"
 """
     config = cfg.parse(text, root / "config.toml")
     assert config.calendar is not None
-    caldav = CalDav(config.calendar, lambda: Credential(user, password))
+    caldav = CalDav(config.calendar, lambda: login)
     [collection] = caldav.collections()
 
     def reference() -> None:
