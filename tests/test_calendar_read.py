@@ -125,6 +125,25 @@ def test_a_quiet_pass_is_one_request_per_calendar(world: World, radicale: Radica
     assert [i["summary"] for i in cal.invites() if i["uid"] == "quiet-3@example.com"] == ["Moved"]
 
 
+def test_our_own_decline_is_not_read_back_as_news(world: World, radicale: Radicale) -> None:
+    """The ETag our PUT got is remembered: the pass after the decline asks the calendar one
+    question and fetches nothing."""
+    radicale.add_account(world.jane)
+    cal = CalendarWorld(world, radicale, radicale.make_calendar(world.jane, "Work"))
+    only_in_calendar(cal, "own-write-1@example.com")
+    with Proxy(radicale.port) as proxy:
+        config = cal.config(
+            '\n[[cancel]]\nuid = "own-write-1@example.com"\n',
+            url=f"http://127.0.0.1:{proxy.port}/",
+        )
+        with kept_calendar(config) as one_pass:
+            one_pass()
+            assert cal.log()[0]["state"] == "sent"
+            proxy.reset()
+            one_pass()
+            assert [r.split()[0] for r in proxy.requests] == ["REPORT"]
+
+
 @contextmanager
 def kept_calendar(config: Config) -> Iterator[Callable[[], None]]:
     """Passes over one mail connection and one calendar account, as the daemon runs them."""

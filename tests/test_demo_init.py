@@ -46,9 +46,14 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     log = json.loads(CliRunner().invoke(cli, ["--config", str(config), "log", "--json"]).stdout)
     assert [(r["kind"], r["state"]) for r in log] == [
         ("withdrawal", "sent"),
+        ("calendar", "sent"),  # Radicale is installed with the tests: the demo starts one
         ("reply", "received"),
         ("followup", "sent"),
     ]
+    own = out.split("6. Your own calendar")[1].split("7. Priya answers")[0]
+    assert "PARTSTAT=NEEDS-ACTION" in own.replace("\n", "")
+    assert "PARTSTAT=DECLINED" in own.replace("\n", "")
+    assert "# [calendar]" in config.read_text(encoding="utf-8")  # its server is gone
     check = CliRunner().invoke(cli, ["--config", str(config), "check"])
     assert check.exit_code == 0, check.output
 
@@ -206,3 +211,17 @@ def test_init_provider_option_for_a_company_domain(tmp_path: Path) -> None:
     assert cfg.load(path).smtp.port == 587
     bad = CliRunner().invoke(cli, ["init", "--provider", "hotmale", str(tmp_path / "x.toml")])
     assert bad.exit_code == 2 and "gmail" in bad.stderr and "microsoft" in bad.stderr
+
+
+def test_demo_without_radicale_says_how_to_see_the_calendar_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where Radicale is not installed the demo still runs, and says how to see step 6."""
+    from decliner.cli import demo_calendar
+
+    monkeypatch.setattr(demo_calendar, "available", lambda: False)
+    sandbox = tmp_path / "sandbox"
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(sandbox), "--followup-delay", "1s"])
+    assert result.exit_code == 0, result.output
+    assert "pip install radicale" in " ".join(result.stdout.split())
+    assert "[calendar]" not in (sandbox / "config.toml").read_text(encoding="utf-8")

@@ -91,6 +91,8 @@ class CalDav:
     credential: Callable[[], Credential]
     ca_file: Path | None = None
     _client: DAVClient | None = field(default=None, init=False, repr=False)
+    written: dict[str, str] = field(default_factory=dict, init=False)
+    """href -> the ETag our own successful PUT got, so our write is not read back as news."""
 
     @property
     def server(self) -> str:
@@ -262,7 +264,11 @@ class CalDav:
             headers["If-Match"] = etag
         with self._errors(f"PUT {href}", write=True):
             response = self.client().put(href, text, headers)
-        return _outcome(response, f"PUT {href}")
+        outcome = _outcome(response, f"PUT {href}")
+        new_etag = str(response.headers.get("ETag") or "")
+        if outcome == "done" and new_etag and not new_etag.startswith("W/"):
+            self.written[href] = new_etag
+        return outcome
 
     def delete(self, href: str, etag: str) -> WriteOutcome:
         """Delete the resource, only if it still has `etag`."""

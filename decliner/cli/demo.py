@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decliner import config as cfg
 from decliner import service
-from decliner.cli import demo_mail
+from decliner.cli import demo_calendar, demo_mail
+from decliner.cli.demo_calendar import LocalCalendar
 from decliner.core.mime import parse_headers
 from decliner.core.plan import Kind
 from decliner.errors import RuntimeFailure, UserError
@@ -207,12 +208,20 @@ def run(
     With `keep`, the last item says where the sandbox is and what to try on it.
     """
     sandbox = build(directory, now=now(), followup_delay=followup_delay, zone=local_zone_name())
-    config = cfg.load(sandbox.config_path)
-    zone = config.account.zone
-    with service.open_store(config) as store:
-        store.lock_daemon()
-        acme, initech = yield from _read_and_flag(sandbox, config, store, zone, now)
-        yield from _act(sandbox, config, store, zone, acme, now=now, sleep=sleep)
+    calendar = _own_calendar(sandbox)
+    try:
+        config = cfg.load(sandbox.config_path)
+        zone = config.account.zone
+        with service.open_store(config) as store:
+            store.lock_daemon()
+            acme, initech = yield from _read_and_flag(sandbox, config, store, zone, now)
+            yield from _act(
+                sandbox, config, store, zone, acme, now=now, sleep=sleep, calendar=calendar
+            )
+    finally:
+        if calendar is not None:
+            calendar.stop()
+            _without_calendar(sandbox.config_path, calendar)
     if not keep:
         return
     command = f"{program} --config {sandbox.config_path}"
@@ -229,6 +238,46 @@ def run(
         ),
         program,
     )
+
+
+CALENDAR_COPY = "acme-interview.ics"
+
+
+def _own_calendar(sandbox: Sandbox) -> LocalCalendar | None:
+    """A local CalDAV server holding the user's copy of the Acme interview, its [calendar]
+    section added to the sandbox config; None when Radicale is not installed or fails."""
+    if not demo_calendar.available():
+        return None
+    calendar = LocalCalendar(sandbox.directory / "calendar")
+    try:
+        calendar.start()
+        inbox = mailbox.Maildir(sandbox.mail, create=False)
+        acme = next(m for m in inbox if "Acme" in str(m["Subject"]))
+        part = next(p for p in acme.walk() if p.get_content_type() == "text/calendar")
+        text = bytes(part.get_payload(decode=True)).decode("utf-8")
+        copy = "".join(
+            line for line in text.splitlines(keepends=True) if not line.startswith("METHOD:")
+        )
+        calendar.put(CALENDAR_COPY, copy)
+        with sandbox.config_path.open("a", encoding="utf-8") as config:
+            config.write(calendar.config_section())
+    except (OSError, StopIteration):
+        calendar.stop()
+        return None
+    return calendar
+
+
+def _without_calendar(config_path: Path, calendar: LocalCalendar) -> None:
+    """Comment the sandbox's [calendar] out once its server has stopped, so the commands
+    the demo suggests do not report a calendar that is gone."""
+    section = calendar.config_section()
+    text = config_path.read_text(encoding="utf-8")
+    stopped = "".join(
+        f"# {line}" if line.strip() and not line.startswith("#") else line
+        for line in section.splitlines(keepends=True)
+    )
+    note = "# (the demo stopped this server when it ended)\n"
+    config_path.write_text(text.replace(section, stopped + note), encoding="utf-8")
 
 
 def _read_and_flag(
@@ -288,8 +337,10 @@ def _act(
     *,
     now: Callable[[], datetime],
     sleep: Callable[[float], None],
+    calendar: LocalCalendar | None,
 ) -> Iterator[Item]:
-    """Steps 5 to 9: the passes, the reply, the follow-up, the log, the recruiter's view."""
+    """Steps 5 to 10: the passes, your calendar, the reply, the follow-up, the log, the
+    recruiter's view."""
     inbox = mailbox.Maildir(sandbox.mail, create=False)
     yield Step(5, "The daemon acts")
     yield Say(
@@ -297,16 +348,33 @@ def _act(
         " what is due. The sandbox's grace period is 0 (normally 5 minutes to change your"
         " mind with `decliner unflag`), so the withdrawal goes out at once:"
     )
+    before = calendar.get(CALENDAR_COPY) if calendar else ""
     yield Pass(service.run_once(config, store, now=now))
 
-    yield Step(6, "Priya answers")
+    yield Step(6, "Your own calendar")
+    if calendar is None:
+        yield Say(
+            "Your provider put the interview in your own calendar too, and a reply by mail"
+            " does not change that copy. With a [calendar] section decliner declines it there"
+            " over CalDAV. To see it here, install the Radicale CalDAV server"
+            " (pip install radicale) and run the demo again: it starts one in the sandbox."
+        )
+    else:
+        yield Say(
+            f"Your provider put the interview in your own calendar too ({calendar.calendar_url}"
+            " on a local Radicale the demo started). The same pass declined it there: your"
+            " attendee line before and after, the rest of the event unchanged:"
+        )
+        yield Say(_attendee_lines(before, calendar.get(CALENDAR_COPY)))
+
+    yield Step(7, "Priya answers")
     withdrawal = _outbox_row(store, acme.event.id, "withdrawal").raw or b""
     inbox.add(demo_mail.reply_to(withdrawal, now()))
     yield Say("Her reply arrives in the INBOX; the next pass logs it in the thread:")
     yield Pass(service.run_once(config, store, now=now))
 
     followup = _outbox_row(store, acme.event.id, "followup")
-    yield Step(7, "The follow-up")
+    yield Step(8, "The follow-up")
     wait = max(0.0, (followup.due - now()).total_seconds())
     yield Say(
         f"The written confirmation is due {_seconds(config.followup.delay)} after the withdrawal"
@@ -322,14 +390,26 @@ def _act(
     else:
         yield Say("The follow-up has not gone out; `decliner log` says why.")
 
-    yield Step(8, "The log")
+    yield Step(9, "The log")
     yield Say("`decliner log`: each thread, message by message.")
     yield Log(service.log_entries(config, store), zone)
 
-    yield Step(9, "What the recruiter received")
+    yield Step(10, "What the recruiter received")
     outbox = mailbox.Maildir(sandbox.outbox, create=False)
     for title, raw in zip(("the withdrawal", "the follow-up"), _delivered(outbox), strict=False):
         yield Message(title, raw)
+
+
+def _attendee_lines(before: str, after: str) -> str:
+    """The user's ATTENDEE line (unfolded) in `before` and `after`."""
+
+    def mine(text: str) -> str:
+        lines = text.replace("\r\n ", "").replace("\n ", "").splitlines()
+        return next(
+            (line for line in lines if line.startswith("ATTENDEE") and demo_mail.ME[1] in line), ""
+        )
+
+    return f"  before: {mine(before)}\n  after:  {mine(after)}"
 
 
 def _listing(box: mailbox.Maildir) -> tuple[tuple[str, str], ...]:

@@ -140,13 +140,14 @@ def pass_report(report: PassReport) -> None:
         console.print(f"[yellow]will retry[/yellow] {escape(line)}", highlight=False)
     for line in report.calendar_updates:
         console.print(f"[green]calendar[/green] {escape(line)}", highlight=False)
-    if report.calendar is not None and report.calendar.calendars:
+    if report.calendar is not None and (report.calendar.fetched or report.calendar.removed):
         found = report.calendar
         console.print(
-            f"read {found.fetched} changed event(s) in {found.calendars} calendar(s);"
-            f" {found.invites} invitation(s) there"
+            f"read {found.fetched} new or changed event(s) in {found.calendars} calendar(s),"
+            f" {found.invites} of them invitation(s)"
         )
-        for line in found.skipped:
+    if report.calendar is not None:
+        for line in report.calendar.skipped:
             console.print(f"[yellow]skipped[/yellow] {escape(line)}", highlight=False)
     for line in report.failed:
         console.print(f"[bold red]failed[/bold red] {escape(line)}", highlight=False)

@@ -20,6 +20,7 @@ from decliner.config.credentials import calendar_credential
 from decliner.core.plan import retry_delay
 from decliner.errors import DeclinerError
 from decliner.store import Store
+from decliner.store import calendars as calendar_db
 from decliner.store import events as event_db
 from decliner.store import outbox as outbox_db
 from decliner.store.outbox import OutboxRow
@@ -146,9 +147,12 @@ class OwnCalendar:
             else:
                 outbox_db.set_target(conn, row.id, done.calendar_url)
                 outbox_db.finish_attempt(conn, row.id, outcome="sent", now=self.now())
+            for href, etag in self.caldav.written.items():
+                calendar_db.note_written(conn, href, etag)
+        self.caldav.written.clear()
         if result == "absent":
             log.info("%s: not found in calendar %s; nothing to change", label, done.calendar_url)
-            return "absent", f"{label}: not found in calendar"
+            return "absent", f"{event.uid} not found in {done.calendar_url}: nothing to change"
         verb = "deleted" if action == "delete" else "declined"
         log.info("%s %s in calendar %s", event.uid, verb, done.calendar_url)
-        return "sent", f"{label} in {done.calendar_url}"
+        return "sent", f"{verb} {event.uid} in {done.calendar_url}"

@@ -85,6 +85,11 @@ def save_object(conn: sqlite3.Connection, url: str, stored: StoredObject) -> Non
     )
 
 
+def note_written(conn: sqlite3.Connection, href: str, etag: str) -> None:
+    """Our own write gave a resource this ETag: the next listing need not fetch it."""
+    conn.execute("UPDATE calendar_objects SET etag = ? WHERE href = ?", (etag, href))
+
+
 def forget_objects(conn: sqlite3.Connection, url: str, hrefs: list[str]) -> None:
     """Resources that left the collection."""
     conn.executemany(
