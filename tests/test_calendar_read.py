@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from decliner import service
 from decliner.config import Config
 from decliner.service.runner import Runner
-from tests.calendar_world import CalendarWorld, stored_copy
+from tests.calendar_world import BERLIN, CalendarWorld, stored_copy, weekly_series
 from tests.daemon_harness import running
 from tests.helpers import config_text
 from tests.testbed.proxy import Proxy
@@ -57,6 +58,61 @@ def test_an_invitation_only_in_the_calendar_is_listed_flagged_and_withdrawn_in_a
     [row] = cal.log("withdrawal")
     assert row["state"] == "sent" and row["in_reply_to"] is None
     assert cal.invites()[0]["calendar"] == "declined"
+
+
+def test_invites_reads_the_calendar_first_and_says_when_it_cannot(
+    world: World, own_radicale: Radicale
+) -> None:
+    """`invites` lists an invitation that is only in the calendar without a pass first; with
+    the server down it says so in one line on stderr and lists what it knew (exit 0)."""
+    own_radicale.add_account(world.jane)
+    cal = CalendarWorld(world, own_radicale, own_radicale.make_calendar(world.jane, "Work"))
+    only_in_calendar(cal, "listed-1@example.com")
+    cal.config()
+    listed = world.cli("invites", "--json")
+    assert [i["folder"] for i in json.loads(listed.stdout)] == ["calendar"]
+    own_radicale.stop_serving()
+    offline = world.cli("invites", "--json")
+    assert offline.exit_code == 0
+    assert "showing what was known of your calendar" in offline.stderr
+    assert [i["uid"] for i in json.loads(offline.stdout)] == ["listed-1@example.com"]
+
+
+def test_a_series_with_an_override_in_the_calendar_is_read_as_for_mail(
+    cal: CalendarWorld,
+) -> None:
+    """A weekly series in Europe/Berlin time with one moved instance: the series and the
+    override are two invitations, the override at its own time."""
+    uid = "series-read-1@example.com"
+    first = (SOON + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    series = weekly_series(
+        uid=uid, first=first, organizer=cal.world.sam.address, me=cal.world.jane.address
+    )
+    second = first + timedelta(weeks=1)
+    moved = second.astimezone(BERLIN) + timedelta(hours=2)
+    override = "\r\n".join(
+        [
+            "BEGIN:VEVENT",
+            f"UID:{uid}",
+            f"RECURRENCE-ID;TZID=Europe/Berlin:{second.astimezone(BERLIN):%Y%m%dT%H%M%S}",
+            f"DTSTART;TZID=Europe/Berlin:{moved:%Y%m%dT%H%M%S}",
+            f"DTEND;TZID=Europe/Berlin:{moved + timedelta(hours=1):%Y%m%dT%H%M%S}",
+            "DTSTAMP:20261120T000000Z",
+            f"ORGANIZER;CN=Sam:mailto:{cal.world.sam.address}",
+            f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{cal.world.jane.address}",
+            "SUMMARY:Interview loop (moved)",
+            "SEQUENCE:1",
+            "END:VEVENT",
+            "",
+        ]
+    )
+    cal.put("series.ics", series.replace("END:VCALENDAR", override + "END:VCALENDAR"))
+    run_pass(cal.config(), Clock(datetime.now(UTC)))
+    found = {i["summary"]: i for i in cal.invites()}
+    assert set(found) == {"Interview loop", "Interview loop (moved)"}
+    instance = found["Interview loop (moved)"]
+    assert instance["recurrence_id"] is not None
+    assert datetime.fromisoformat(instance["start"]) == moved
 
 
 def test_a_config_entry_flags_an_invitation_known_only_from_the_calendar(

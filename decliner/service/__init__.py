@@ -19,7 +19,7 @@ from decliner.core.plan import Kind
 from decliner.core.render import withdrawal_subject
 from decliner.core.status import Facts, Status, status
 from decliner.core.templating import TemplateProblem
-from decliner.errors import RuntimeFailure, UserError
+from decliner.errors import DeclinerError, RuntimeFailure, UserError
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
 from decliner.mail.ingest import Progress, ScanReport
@@ -120,14 +120,24 @@ def scan(config: Config, store: Store, progress: Progress | None = None) -> Scan
 
 
 def refresh(config: Config, store: Store, progress: Progress | None = None) -> str | None:
-    """Read new mail before a listing; if the mailbox cannot be read, the warning to show
-    instead of failing: the listing is then what the state db knew at the last sync."""
+    """Read new mail (and the calendar's invitations) before a listing; if either cannot be
+    read, the warning to show instead of failing: the listing is then what the state db knew
+    at the last sync."""
     try:
         scan(config, store, progress)
     except RuntimeFailure as exc:
         synced = store.last_sync()
         when = f"at {synced.astimezone(config.account.zone):%Y-%m-%d %H:%M}" if synced else ""
         return f"showing what was known {when or '(never synced)'}: {exc}"
+    calendar = own_calendar(config, store)
+    if calendar is None:
+        return None
+    try:
+        calendar.read()
+    except DeclinerError as exc:
+        return f"showing what was known of your calendar: {exc}"
+    finally:
+        calendar.close()
     return None
 
 
