@@ -40,8 +40,10 @@ class Xandikos:
         script = "import sys; from xandikos.__main__ import cli_main; sys.exit(cli_main())"
         with self.log_path.open("ab") as out:
             self._popen = subprocess.Popen(
-                [sys.executable, "-c", script, "serve", "-d", str(self.root / "dav")]
-                + ["--defaults", "-l", HOST, "-p", str(self.port), "--no-detect-systemd"],
+                [
+                    *(sys.executable, "-c", script, "serve", "-d", str(self.root / "dav")),
+                    *("--defaults", "-l", HOST, "-p", str(self.port), "--no-detect-systemd"),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
