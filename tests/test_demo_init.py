@@ -157,7 +157,7 @@ def test_init_fills_in_each_known_provider(
     )
     assert filled != text
     if provider.caldav:  # the commented [calendar] names the provider's CalDAV URL
-        assert f'# url = "{provider.caldav}"' in text
+        assert f'# url = "{provider.caldav.format(email=address)}"' in text
         filled = uncomment_calendar(filled)
     path.write_text(filled, encoding="utf-8")
     check = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])

@@ -37,7 +37,7 @@ class Provider:
     source: str
     secret_advice: tuple[str, ...] = ()  # comment lines put above the secret source
     note: str = ""  # one comment line put above [imap]
-    caldav: str = ""  # the CalDAV URL for the commented [calendar] section (docs/calendar.md)
+    caldav: str = ""  # the CalDAV URL for the commented [calendar] (docs/calendar.md); {email}
 
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -54,7 +54,7 @@ PROVIDERS: tuple[Provider, ...] = (
             "Or an app password (needs 2-Step Verification) in password_command.",
             "Google Workspace on your own domain: `decliner init --provider gmail`.",
         ),
-        caldav="https://apidata.googleusercontent.com/caldav/v2/",
+        caldav="https://apidata.googleusercontent.com/caldav/v2/{email}/events/",
     ),
     Provider(
         key="microsoft",

@@ -86,7 +86,8 @@ def _with_servers(text: str, provider: Provider, email: str) -> str:
         if line.strip() == "# [calendar]":
             section = "calendar (commented)"
         if provider.caldav and line.startswith("# url = ") and section == "calendar (commented)":
-            out.append(_setting("# url", provider.caldav, f"{provider.name}'s CalDAV server"))
+            url = provider.caldav.format(email=email)
+            out.append(_setting("# url", url, f"{provider.name}'s CalDAV server"))
             continue
         if section == "imap" and key == "password_command":
             out.extend(f"# {advice.format(email=email)}" for advice in provider.secret_advice)
