@@ -15,6 +15,7 @@ from decliner.calendar.client import CalDav, WriteOutcome
 from decliner.service.own_calendar import OwnCalendar
 from decliner.service.runner import Runner
 from tests.calendar_world import BERLIN, CalendarWorld, changed_lines, weekly_series
+from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
 from tests.world import SOON, Clock, World, run_pass
 
@@ -254,3 +255,23 @@ def test_delete_one_instance_puts_an_exdate_on_the_series(cal: CalendarWorld) ->
     local = third.astimezone(BERLIN)
     assert f"EXDATE;TZID=Europe/Berlin:{local:%Y%m%dT%H%M%S}" in after.replace("\r\n ", "")
     assert after.count("BEGIN:VEVENT") == 1 and "RRULE:FREQ=WEEKLY;COUNT=4" in after
+
+
+def test_a_5xx_is_retried_with_the_backoff(cal: CalendarWorld) -> None:
+    """The server's front end answers 503 to the decline: the row waits with the error and is
+    done by the first pass after its retry time, once."""
+    url = cal.invite_both("busy-1@example.com", SOON)
+    with Proxy(cal.radicale.port) as proxy:
+        proxy.refuse["PUT"] = (
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        config = cal.config(url=f"http://127.0.0.1:{proxy.port}/")
+        clock = Clock(datetime.now(UTC))
+        run_pass(config, clock)
+        [row] = cal.log()
+        assert row["state"] == "pending" and "503" in row["error"]
+        clock.now += timedelta(minutes=1)
+        run_pass(config, clock)
+    [row] = cal.log()
+    assert row["state"] == "sent" and row["attempts"] == 2
+    assert cal.get(url).count("PARTSTAT=DECLINED") == 1

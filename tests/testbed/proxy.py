@@ -39,6 +39,7 @@ class Proxy:
         self._replies.set()
         self.hold_replies_after_data = False
         self.hold_replies_after_request = ""  # an HTTP method: its answer (and all after) held
+        self.refuse: dict[str, bytes] = {}  # HTTP method -> an answer given instead, once
         self._closing = False
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -108,6 +109,10 @@ class Proxy:
                         self.bytes_up += len(data)
                     else:
                         self.bytes_down += len(data)
+                if from_client and (answer := self._refusal(data)) is not None:
+                    # A front end (load balancer) answers for the server, which never sees it.
+                    source.sendall(answer)
+                    break
                 if from_client:
                     pending = self._count(pending + data)
                     method = self.hold_replies_after_request.encode()
@@ -125,6 +130,14 @@ class Proxy:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     continue
+
+    def _refusal(self, data: bytes) -> bytes | None:
+        with self._lock:
+            for method, answer in list(self.refuse.items()):
+                if data.startswith(method.encode() + b" "):
+                    del self.refuse[method]
+                    return answer
+        return None
 
     def _count(self, data: bytes) -> bytes:
         *lines, rest = data.split(b"\r\n")
