@@ -96,9 +96,14 @@ def test_one_instance_of_a_weekly_series_gets_its_own_declined_override(
 
 
 def test_delete_removes_the_event(cal: CalendarWorld) -> None:
-    """on_withdraw = "delete" deletes the user's copy; invites says "deleted"."""
+    """on_withdraw = "delete" deletes the user's copy, conditionally and asking a scheduling
+    server for no reply of its own (RFC 6638 Schedule-Reply: F); invites says "deleted"."""
     url = cal.invite_both("delete-1@example.com", SOON)
-    run_pass(cal.config('on_withdraw = "delete"'), Clock(datetime.now(UTC)))
+    with Proxy(cal.radicale.port) as proxy:
+        config = cal.config('on_withdraw = "delete"', url=f"http://127.0.0.1:{proxy.port}/")
+        run_pass(config, Clock(datetime.now(UTC)))
+        [delete] = [h for h in proxy.heads if h.startswith(b"DELETE ")]
+    assert b"\r\nSchedule-Reply: F" in delete and b"\r\nIf-Match: " in delete
     assert not cal.radicale.exists(cal.world.jane, url)
     [row] = cal.log()
     assert row["state"] == "sent"

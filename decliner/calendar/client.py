@@ -271,9 +271,12 @@ class CalDav:
         return outcome
 
     def delete(self, href: str, etag: str) -> WriteOutcome:
-        """Delete the resource, only if it still has `etag`."""
+        """Delete the resource, only if it still has `etag`, asking for no scheduling reply."""
+        # RFC 6638 8.1: without "Schedule-Reply: F" a scheduling server (Cyrus, Sabre/DAV)
+        # sends the organizer a reply of its own; the letter carried ours.
+        headers = {"Schedule-Reply": "F", **({"If-Match": etag} if etag else {})}
         with self._errors(f"DELETE {href}", write=True):
-            response = self.client().delete(href, {"If-Match": etag} if etag else None)
+            response = self.client().delete(href, headers)
         return _outcome(response, f"DELETE {href}")
 
     # -- errors ----------------------------------------------------------------

@@ -228,6 +228,20 @@ def _declined(
     return changed if attendee else None
 
 
+def _organizer_schedules_itself(lines: Sequence[Line], indices: Sequence[int]) -> dict[int, str]:
+    """The ORGANIZER line with SCHEDULE-AGENT=CLIENT, if it lacks it: a scheduling server
+    (RFC 6638) then sends no reply of its own for our change; the letter carried it."""
+    changed: dict[int, str] = {}
+    for index in indices:
+        if lines[index].name != "ORGANIZER":
+            continue
+        prop = parse(lines[index].text)
+        if unquote(prop.get("SCHEDULE-AGENT") or "").upper() != "CLIENT":
+            prop.set("SCHEDULE-AGENT", "CLIENT")
+            changed[index] = prop.render()
+    return changed
+
+
 def _new_override(
     res: _Resource, master: _Block, key: Instance, edits: dict[int, str]
 ) -> list[str]:
@@ -342,11 +356,13 @@ def remove(text: str, *, uid: str, recurrence_id: datetime | date | None, zone: 
     )
     # An override names an instance of the series even if it moved it out of the window
     # `produces` looks in.
+    changed: dict[int, str] = {}
     if master is not None and ((overrides and recurring) or res.produces(master, key)):
         start = res.form(master, "DTSTART")
         names = {"DTSTART", *_RECURRENCE}
         after = max(i for i in master.props if res.lines[i].name in names)
         added[after] = [fold(start.line("EXDATE", start.wall(key)), res.eol)]
+        changed = _organizer_schedules_itself(res.lines, master.props)
     if not added and not dropped:
         return Edit("absent")
-    return Edit("put", res.text(changed={}, dropped=dropped, added=added))
+    return Edit("put", res.text(changed=changed, dropped=dropped, added=added))

@@ -34,6 +34,7 @@ RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
 END:STANDARD
 END:VTIMEZONE"""
 ORGANIZER = 'ORGANIZER;CN="Raman, Priya":mailto:priya@corp.example'
+CLIENT_SCHEDULED = 'ORGANIZER;CN="Raman, Priya";SCHEDULE-AGENT=CLIENT:mailto:priya@corp.example'
 ATTENDEE = 'ATTENDEE;CN="Doe: Jane; QA";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:jane@example.com'
 OTHER = "ATTENDEE;CN=Bob;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:bob@corp.example"
 DESCRIPTION = (
@@ -286,11 +287,13 @@ def test_remove_whole_event_deletes_resource() -> None:
     ],
 )
 def test_remove_instance_adds_exdate_in_master_form(start: str, hour: int, exdate: str) -> None:
-    """Removing an instance adds an EXDATE in the form of the master's DTSTART."""
+    """Removing an instance adds an EXDATE in the form of the master's DTSTART, and marks the
+    ORGANIZER client-scheduled so a scheduling server sends no reply of its own."""
     instant = datetime(2024, 4, 4, hour, 0, tzinfo=UTC)
     before = series(start=start)
     after = put(remove(before, uid="iv-1", recurrence_id=instant, zone=BERLIN))
-    assert after == before.replace("COUNT=10\r\n", f"COUNT=10\r\n{exdate}\r\n")
+    expected = before.replace("COUNT=10\r\n", f"COUNT=10\r\n{exdate}\r\n")
+    assert after == expected.replace(ORGANIZER, CLIENT_SCHEDULED)
 
 
 def test_remove_instance_drops_its_override() -> None:
@@ -300,7 +303,8 @@ def test_remove_instance_drops_its_override() -> None:
     declined = put(decline(before, uid="iv-1", recurrence_id=instant, addresses=ME, zone=BERLIN))
     after = put(remove(declined, uid="iv-1", recurrence_id=instant, zone=BERLIN))
     exdate = "EXDATE;TZID=Europe/Berlin:20240404T100000\r\n"
-    assert after == before.replace("COUNT=10\r\n", f"COUNT=10\r\n{exdate}")
+    expected = before.replace("COUNT=10\r\n", f"COUNT=10\r\n{exdate}")
+    assert after == expected.replace(ORGANIZER, CLIENT_SCHEDULED)
 
 
 def test_remove_only_override_deletes_resource() -> None:

@@ -30,6 +30,7 @@ class Proxy:
         self.commands: list[str] = []
         self.lines: list[bytes] = []
         self.requests: list[str] = []  # HTTP request lines, "METHOD path"
+        self.heads: list[bytes] = []  # each HTTP request's header block, as sent
         self.bytes_up = 0  # client to server
         self.bytes_down = 0
         self._lock = threading.Lock()
@@ -50,6 +51,7 @@ class Proxy:
             self.commands.clear()
             self.lines.clear()
             self.requests.clear()
+            self.heads.clear()
             self.bytes_up = self.bytes_down = 0
 
     def stall(self) -> None:
@@ -115,6 +117,9 @@ class Proxy:
                     break
                 if from_client:
                     pending = self._count(pending + data)
+                    if _HTTP_REQUEST.match(data.split(b"\r\n", 1)[0]):
+                        with self._lock:
+                            self.heads.append(data.split(b"\r\n\r\n", 1)[0])
                     method = self.hold_replies_after_request.encode()
                     if method and data.startswith(method + b" "):
                         self._replies.clear()
