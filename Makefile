@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test lint stress bench demo servers clean
+.PHONY: test lint stress bench demo servers clean letters
 
 test: $(STAMP) servers lint
 	$(BIN)/pytest -q
@@ -53,3 +53,7 @@ clean:
 bench: $(STAMP) servers
 	$(BIN)/python -m bench.bench_scan
 	$(BIN)/python -m bench.bench_calendar
+
+# docs/letters/: the built-in letters of every language as the code renders them.
+letters: $(STAMP)
+	$(BIN)/python -m tests.letters

@@ -37,6 +37,7 @@ def config_text(
     imap_extra: str = "",
     imap_timeout: str = "10s",
     smtp_timeout: str = "10s",
+    account_extra: str = "",
 ) -> str:
     """A plain-TCP config for the test bed; `me` overrides the account's own address."""
     alias_list = ", ".join(f'"{a}"' for a in aliases)
@@ -46,6 +47,7 @@ name = "Jane Doe"
 email = "{me or account.address}"
 aliases = [{alias_list}]
 timezone = "Europe/Berlin"
+{account_extra}
 
 [imap]
 host = "127.0.0.1"

@@ -134,7 +134,7 @@ def test_without_sync_collection_the_ctag_and_etags_are_used(cal: CalendarWorld)
     b = cal.put("b.ics", stored_copy(cal.invite_ics("ctag-2@example.com", SOON)))
     config = cal.config()
     with service.open_store(config) as store:
-        calendar = service.own_calendar(config, store)
+        calendar = service.open_calendar(config, store)
         assert calendar is not None
         plain = WithoutSyncCollection(calendar.caldav)
         calendar.caldav = plain

@@ -204,7 +204,7 @@ def test_our_own_decline_is_not_read_back_as_news(world: World, radicale: Radica
 def kept_calendar(config: Config) -> Iterator[Callable[[], None]]:
     """Passes over one mail connection and one calendar account, as the daemon runs them."""
     with service.open_store(config) as store:
-        calendar = service.own_calendar(config, store)
+        calendar = service.open_calendar(config, store)
         assert calendar is not None
         try:
             with service.mail_source(config, store) as source:

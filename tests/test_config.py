@@ -173,6 +173,18 @@ BAD = [
     ),
     ("imap and maildir", ("[smtp]", '[maildir]\npath = "/tmp/m"\n[smtp]'), "[maildir]"),
     ("section not a table", ("[account]", "state = 3\n[account]"), "[state]"),
+    ("unknown language", ('timezone = "Europe/Berlin"', 'language = "sv"'), "[account].language"),
+    ("unknown holidays", ("[smtp]", '[followup]\nholidays = "XX"\n[smtp]'), "[followup].holidays"),
+    (
+        "calendar over http",
+        ("[smtp]", '[calendar]\nurl = "http://dav.example/"\n[smtp]'),
+        "[calendar].url",
+    ),
+    (
+        "cancel language",
+        ("[smtp]", '[[cancel]]\nuid = "x"\nlanguage = "english"\n[smtp]'),
+        "[[cancel]] #1.language",
+    ),
 ]
 
 
@@ -188,6 +200,21 @@ def test_bad_config_exits_2_naming_file_and_key(
     assert any(line.startswith(f"{path}: {key}: ") for line in lines), lines
     assert "Traceback" not in result.output
     assert CANARY not in result.output
+
+
+def test_language_errors_name_the_seven_choices(tmp_path: Path) -> None:
+    """An unknown language is an error that lists en, de, fr, es, it, nl, pt and "auto";
+    every one of them, and a holidays code with a subdivision, is accepted."""
+    text = replace(GOOD, 'timezone = "Europe/Berlin"', 'language = "sv"')
+    with pytest.raises(ConfigError) as info:
+        cfg.parse(text, Path("c.toml"))
+    assert (
+        "en, de, fr, es, it, nl, pt" in info.value.problems[0]
+        and '"auto"' in info.value.problems[0]
+    )
+    for language in ("en", "de", "fr", "es", "it", "nl", "pt", "auto"):
+        good = replace(GOOD, 'timezone = "Europe/Berlin"', f'language = "{language}"')
+        assert cfg.parse(good + '[followup]\nholidays = "GB-SCT"\n', Path("c.toml"))
 
 
 def test_three_problems_are_all_reported(tmp_path: Path) -> None:

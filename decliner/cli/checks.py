@@ -12,6 +12,7 @@ from decliner import service
 from decliner.cli import starter
 from decliner.config import Config
 from decliner.core import templating
+from decliner.core.languages import LANGUAGES
 from decliner.errors import DeclinerError
 from decliner.mail import imap, smtp
 from decliner.service import letters
@@ -41,7 +42,8 @@ def check_config(config: Config) -> Check:
 
 
 def check_templates(config: Config) -> Check:
-    """Every template, built-in and configured, compiles and renders against a sample event."""
+    """Every template, built-in (in each of the seven languages) and configured, compiles
+    and renders against a sample event."""
     zone = config.account.zone
     checked: list[str] = []
     problems: list[str] = []
@@ -50,19 +52,21 @@ def check_templates(config: Config) -> Check:
         ("followup", config.followup.template),
     )
     for kind, value in kinds:
-        try:
-            text, name = letters.template(config, value) or templating.builtin_template(kind)
-        except templating.TemplateProblem as exc:
-            problems.append(f"[{kind}].template: {exc}")
-            continue
-        problems += [
-            f"[{kind}].template: {p}"
-            for p in templating.check_template(text, name, kind, zone=zone)
-        ]
-        checked.append(name if value else f"built-in {kind}")
+        for language in LANGUAGES:
+            try:
+                custom = letters.template(config, value)
+                text, name = custom or templating.builtin_template(kind, language)
+            except templating.TemplateProblem as exc:
+                problems.append(f"[{kind}].template: {exc}")
+                break
+            problems += [
+                f"[{kind}].template: {p}"
+                for p in templating.check_template(text, name, kind, zone=zone, language=language)
+            ]
+        checked.append(value if value else f"built-in {kind}")
     if problems:
-        return Check("templates", False, "; ".join(problems))
-    return Check("templates", True, ", ".join(checked))
+        return Check("templates", False, "; ".join(dict.fromkeys(problems)))
+    return Check("templates", True, f"{', '.join(checked)} (in {', '.join(LANGUAGES)})")
 
 
 def check_state(config: Config) -> Check:

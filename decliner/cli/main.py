@@ -246,6 +246,14 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
         message = service.preview(
             config, store, event, kind="followup" if followup else "withdrawal"
         )
+        language = service.letter_language(config, store, event)
+        record = service.find_event(store, event)
+    # Notes go to stderr: stdout is the exact message.
+    if language.note:  # "auto": what decided the language
+        click.echo(f"language: {language.language} ({language.note})", err=True)
+    if not followup:
+        for note in output.booking_notes(record):
+            click.echo(f"note: {note}", err=True)
     if raw:
         sys.stdout.buffer.write(message)
     else:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from decliner.cli.demo import Item as DemoItem
     from decliner.cli.providers import Provider
     from decliner.config import Config
+    from decliner.core.events import EventRecord
     from decliner.mail.ingest import Progress as ScanProgress
     from decliner.service import InviteView, LogEntry, UnflagResult
     from decliner.service.runner import PassReport
@@ -88,6 +89,9 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
     with_calendar = any(v.calendar or v.event.invite.from_calendar for v in views)
     if with_calendar:
         table.add_column("calendar", no_wrap=True)
+    with_links = any(v.event.booking_links or v.event.kind == "static" for v in views)
+    if with_links:
+        table.add_column("booking", no_wrap=True)  # static kind, and the links' actions
     width = short_id_width([v.event.id for v in views])
     for view in views:
         event = view.event
@@ -108,8 +112,34 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
         if with_calendar:
             seen = "[dim]only here[/dim] " if event.invite.from_calendar else ""
             cells.append(seen + (view.calendar or ""))
+        if with_links:
+            cells.append(booking_marker(event))
         table.add_row(*cells)
     console.print(table)
+
+
+def booking_marker(event: EventRecord) -> str:
+    """'static', and the actions of the event's booking links ('↗ cancel reschedule')."""
+    actions = " ".join(dict.fromkeys(link.action for link in event.booking_links))
+    parts = (["static"] if event.kind == "static" else []) + ([f"↗ {actions}"] if actions else [])
+    return " ".join(parts)
+
+
+def booking_notes(event: EventRecord) -> list[str]:
+    """What `preview` says beside the message: no decline for a static calendar, and the
+    booking links the user should open (decliner never opens them)."""
+    notes = []
+    if event.kind == "static":
+        notes.append(
+            "static invitation (a calendar file that cannot be answered, e.g. METHOD:PUBLISH):"
+            " the letter goes without a calendar decline, since nobody could process one"
+        )
+    notes += [
+        f"{link.action} link ({link.tool}): {link.url} -- decliner never opens it;"
+        " open it yourself to free the slot"
+        for link in event.booking_links
+    ]
+    return notes
 
 
 def short_id_width(ids: Sequence[str], minimum: int = 6) -> int:
@@ -149,6 +179,8 @@ def pass_report(report: PassReport) -> None:
     if report.calendar is not None:
         for line in report.calendar.skipped:
             console.print(f"[yellow]skipped[/yellow] {escape(line)}", highlight=False)
+    for line in report.booking:
+        console.print(f"[bold]booking[/bold] {escape(line)}", highlight=False)
     for line in report.failed:
         console.print(f"[bold red]failed[/bold red] {escape(line)}", highlight=False)
     if report.calendar_problem:
@@ -270,6 +302,11 @@ def log_threads(entries: Sequence[LogEntry], zone: ZoneInfo) -> None:
             console.print(
                 f"[bold]{escape(event.summary)}[/bold]  {start:%a %Y-%m-%d %H:%M}  [dim]{event.id}[/dim]"
             )
+            for link in event.booking_links:
+                console.print(
+                    f"  [dim]{link.action} in {escape(link.tool)} (open it yourself):"
+                    f" {escape(link.url)}[/dim]"
+                )
         arrow = "→" if entry.direction == "out" else "←"
         who = (
             f"in {', '.join(entry.to) or 'your calendar'}"

@@ -31,6 +31,7 @@ from pydantic import (
 
 from decliner.config import rules
 from decliner.config.rules import SECRET_KEYS, is_loopback
+from decliner.core.languages import AUTO, LANGUAGES
 from decliner.core.model import is_valid_email
 from decliner.errors import ConfigError, UserError
 
@@ -72,6 +73,32 @@ def _check_zone(value: str) -> str:
             raise ValueError(
                 f'unknown time zone "{value}"; use an IANA name such as "Europe/Berlin"'
             ) from None
+    return value
+
+
+def _check_language(value: str) -> str:
+    if value and value not in (*LANGUAGES, AUTO):
+        raise ValueError(
+            f'"{value}" is not a language decliner writes; use one of {", ".join(LANGUAGES)},'
+            ' or "auto"'
+        )
+    return value
+
+
+def _check_holidays(value: str) -> str:
+    """An ISO 3166 country code, optionally with a subdivision ("DE", "US-CA", "GB-SCT")."""
+    if not value:
+        return value
+    country, _, subdivision = value.partition("-")
+    import holidays
+
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None)
+    except NotImplementedError:
+        raise ValueError(
+            f'"{value}" is not a country (and subdivision) the holidays package knows;'
+            ' use an ISO code such as "DE", "US-CA" or "GB-SCT"'
+        ) from None
     return value
 
 
@@ -128,6 +155,7 @@ class AccountConfig(_Section):
     email: EmailAddress
     aliases: list[EmailAddress] = []
     timezone: Annotated[str, AfterValidator(_check_zone)] = ""
+    language: Annotated[str, AfterValidator(_check_language)] = "en"
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -242,6 +270,7 @@ class FollowupConfig(_Section):
     delay: Duration = timedelta(days=1)
     business_hours: Annotated[str, AfterValidator(_check_hours)] = "09:00-17:00"
     business_days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    holidays: Annotated[str, AfterValidator(_check_holidays)] = ""
     template: str = ""
     cc_attendees: bool = False
     skip_if_replied: bool = False
@@ -291,6 +320,7 @@ class CancelEntry(_Section):
     organizer: str = ""
     reason: str = ""
     to: OptionalAddress = ""
+    language: Annotated[str, AfterValidator(_check_language)] = ""
 
 
 class Config(_Section):

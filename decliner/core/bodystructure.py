@@ -116,6 +116,25 @@ def calendar_parts(body: Sequence[Any]) -> list[Part]:
     return typed or [p for p in parts if p.is_ics_attachment]
 
 
+# A text or HTML body is read for booking links only below this encoded size.
+TEXT_FETCH_LIMIT = 512 * 1024
+
+
+def text_parts(body: Sequence[Any]) -> list[Part]:
+    """The message's first text/plain and first text/html body (not attachments), small
+    enough to fetch: where booking tools put their cancel and reschedule links."""
+    try:
+        parts = leaves(body)
+    except (IndexError, TypeError, ValueError):
+        return []
+    found: list[Part] = []
+    for mime_type in ("text/plain", "text/html"):
+        part = next((p for p in parts if p.mime_type == mime_type and not p.filename), None)
+        if part is not None and part.size <= TEXT_FETCH_LIMIT:
+            found.append(part)
+    return found
+
+
 def unread_parts(parts: Sequence[Part], fetched: set[str]) -> Rejected | None:
     """Why a calendar part of a message was not read (too large to fetch, or the server sent
     no body for it), so the message is reported, never dropped in silence; None if all were."""

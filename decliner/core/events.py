@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from decliner.core.booking import BookingLink, unique
 from decliner.core.invites import looks_like_interview
-from decliner.core.model import Address, InviteEvent, InviteMessage
+from decliner.core.model import Address, InviteEvent, InviteMessage, Kind
 
 CALENDAR_FOLDER = "calendar"  # the `folder` of an invitation known only from the CalDAV calendar
 
@@ -57,6 +58,9 @@ class EventRecord:
     invite: Invite
     calendar: str
     cancelled_by_organizer: bool
+    kind: Kind = "request"
+    booking_links: tuple[BookingLink, ...] = ()
+    body_text: str = ""  # the start of the invitation's text body (for "auto" languages)
 
 
 def recurrence_key(value: datetime | date | None) -> str:
@@ -74,8 +78,11 @@ def record_from(
     folder: str,
     uid: int,
     calendar: bytes,
+    links: tuple[BookingLink, ...] = (),
+    body_text: str = "",
 ) -> EventRecord:
-    """A fresh record from a parsed event and the message that carried it."""
+    """A fresh record from a parsed event and the message that carried it; `links` are the
+    booking links of the message's bodies (the event's own come first)."""
     invite = Invite(
         folder=folder,
         uid=uid,
@@ -108,6 +115,9 @@ def record_from(
         invite=invite,
         calendar=calendar.decode("utf-8", "replace"),
         cancelled_by_organizer=event.method == "CANCEL" or event.status == "CANCELLED",
+        kind=event.kind,
+        booking_links=unique([*event.booking_links, *links]),
+        body_text=body_text,
     )
 
 

@@ -21,6 +21,7 @@ class CancelRule:
     organizer: str = ""
     reason: str = ""
     to: str = ""
+    language: str = ""
 
     def matches(self, event: EventRecord) -> bool:
         """Whether this rule names `event` (globs are case-insensitive)."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import email
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email import policy
 from email.message import Message
@@ -20,10 +20,13 @@ from icalendar import Calendar, Component, Timezone
 from icalendar.parser.content_line import NEWLINE, UFOLD
 from icalendar.prop import vBroken, vRecur, vText
 
-from decliner.core.mime import find_calendar_parts, parse_headers
+from decliner.core import booking
+from decliner.core.mime import find_calendar_parts, parse_headers, text_bodies
 from decliner.core.model import (
     Address,
     InviteEvent,
+    InviteMessage,
+    Kind,
     ParsedInvite,
     Rejected,
     is_valid_email,
@@ -33,6 +36,7 @@ from decliner.core.model import (
 from decliner.core.timezones import Zones
 
 INVITE_METHODS = frozenset({"REQUEST", "CANCEL"})
+STATIC_METHOD = "PUBLISH"
 _DESCRIPTION_LIMIT = 2000
 MIB = 1024 * 1024
 MAX_CALENDAR_BYTES = 4 * MIB  # a decoded calendar part; real invitations are a few KiB
@@ -51,6 +55,13 @@ _INTERVIEW = re.compile(
     r"|coffee chat|meet the team|take-home|\bcoding|assessment|\bpanel\b|\btalent\b"
     r"|vorstellungsgespr|bewerbungsgespr|kennenlerngespr|entretien|entrevista|colloquio"
     r"|sollicitatiegesprek|rozmowa kwalifikacyjna|面接|面试",
+    re.IGNORECASE,
+)
+
+# Events for many people that mention hiring: never a static invitation to one candidate.
+_NOT_AN_INTERVIEW = re.compile(
+    r"webinar|newsletter|info(rmation)? session|career(s)? (fair|night|day)|meetup|open house"
+    r"|workshop|conference|karrieretag|jobmesse|salon|séminaire|seminario|journée portes",
     re.IGNORECASE,
 )
 
@@ -124,6 +135,15 @@ def _address(value: Any) -> Address | None:
     return address if is_valid_email(address.email) else None
 
 
+def _properties(event: Component) -> Iterator[tuple[str, str]]:
+    """A VEVENT's DESCRIPTION, URL and X- properties as (name, text) pairs."""
+    for name in event:
+        key = str(name).upper()
+        if key in {"DESCRIPTION", "URL"} or key.startswith("X-"):
+            for value in _values(event, key):
+                yield key, str(value)
+
+
 def _rrule_text(recur: vRecur) -> str:
     """The RRULE as written: `vRecur.to_ical` would reorder its parts canonically."""
     parts = []
@@ -172,7 +192,8 @@ class _Reader:
             local = wall.replace(tzinfo=self.default_tz)  # floating: the user's wall clock
         try:
             local.astimezone(UTC)
-        except (TypeError, ValueError, OverflowError) as exc:
+        # dateutil raises IndexError and KeyError on a VTIMEZONE's broken RRULE (BYDAY=21SU).
+        except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:
             return Rejected("timezone", f"{name} cannot be resolved in {tzid!r}: {exc}")
         return local, None, tzid
 
@@ -266,7 +287,23 @@ class _Reader:
             rrule=one_line(rrule),
             status=one_line(str(event.get("STATUS", ""))).upper(),
             partstat=one_line(partstat).upper(),
+            booking_links=booking.unique(booking.in_calendar(_properties(event))),
         )
+
+
+def _kind(method: str, vevents: Sequence[Component], mine: frozenset[str]) -> Kind | None:
+    """SPEC 1: REQUEST/CANCEL, or no METHOD with an ORGANIZER and the user as ATTENDEE, can
+    be answered; PUBLISH, or no METHOD and no ATTENDEE, is a calendar nobody can answer."""
+    if method == STATIC_METHOD or (not method and not any("ATTENDEE" in e for e in vevents)):
+        return "static"
+    if method in INVITE_METHODS or (not method and any(_invites_me(e, mine) for e in vevents)):
+        return "request"
+    return None
+
+
+def _invites_me_at_all(event: Component, me: frozenset[str]) -> bool:
+    """Whether a VEVENT names the user as ATTENDEE."""
+    return bool({normalise_email(str(a)) for a in _values(event, "ATTENDEE")} & me)
 
 
 def _invites_me(event: Component, me: frozenset[str]) -> bool:
@@ -334,23 +371,47 @@ def parse_calendar(
     method = one_line(str(calendar.get("METHOD", ""))).upper()
     mine = _me(me)
     vevents = [c for c in calendar.subcomponents if c.name == "VEVENT"]
-    if method and method not in INVITE_METHODS:
+    kind = _kind(method, vevents, mine)
+    if kind is None:
         return None
-    if not method and not any(_invites_me(event, mine) for event in vevents):
-        return None
+    static = kind == "static"
     if not vevents:
-        return Rejected("malformed", f"METHOD:{method} calendar has no VEVENT")
+        return None if static else Rejected("malformed", f"METHOD:{method} calendar has no VEVENT")
     vtimezones = [tz for tz in calendar.subcomponents if isinstance(tz, Timezone)]
     reader = _Reader(method, mine, Zones(vtimezones), default_tz)
     events: dict[tuple[str, datetime | date | None], InviteEvent] = {}
     for vevent in vevents:
+        if static and "ATTENDEE" in vevent and not _invites_me_at_all(vevent, mine):
+            continue  # a static event for other people (a list's webinar) is not ours
         event = reader.event(vevent)
         if isinstance(event, Rejected):
             return event
+        if static:
+            event = replace(event, kind="static")
         known = events.get(event.key)
         if known is None or event.sequence >= known.sequence:
             events[event.key] = event
+    if static and not events:
+        return None
     return method, tuple(events.values())
+
+
+def _interviews(events: tuple[InviteEvent, ...], message: InviteMessage) -> tuple[InviteEvent, ...]:
+    """A static calendar's events that look like an interview, in a message not sent to a
+    list (a webinar or a careers newsletter is no invitation); every event of a request."""
+    senders = [a.email for a in (message.from_, message.reply_to) if a is not None]
+    return tuple(
+        e
+        for e in events
+        if e.kind == "request"
+        or (
+            not message.bulk
+            and not _NOT_AN_INTERVIEW.search(e.summary)
+            and looks_like_interview(
+                e.summary, e.description, [*senders, *([e.organizer.email] if e.organizer else [])]
+            )
+        )
+    )
 
 
 def parse_parts(
@@ -359,8 +420,10 @@ def parse_parts(
     *,
     me: Iterable[str],
     default_tz: ZoneInfo,
+    bodies: Sequence[tuple[str, str]] = (),
 ) -> ParsedInvite | Rejected | None:
-    """An invitation from header bytes and decoded calendar parts fetched separately.
+    """An invitation from header bytes, decoded calendar parts fetched separately, and the
+    message's ("plain" | "html", text) bodies (for booking links).
 
     The first part that is an invitation wins; otherwise the first rejection, else None.
     """
@@ -370,7 +433,24 @@ def parse_parts(
         result = parse_calendar(part, me=me, default_tz=default_tz)
         if isinstance(result, tuple):
             method, events = result
-            return ParsedInvite(parse_headers(headers), method, events, part)
+            message = parse_headers(headers)
+            events = _interviews(events, message)
+            if not events:
+                continue
+            links = [
+                link
+                for kind, text in bodies
+                for link in (booking.in_html(text) if kind == "html" else booking.in_text(text))
+            ]
+            plain = next((text for kind, text in bodies if kind == "plain"), "")
+            return ParsedInvite(
+                message,
+                method,
+                events,
+                part,
+                booking_links=booking.unique(links),
+                body_text=_TEXT_CONTROL.sub("", plain)[:_DESCRIPTION_LIMIT],
+            )
         rejected = rejected or result
     return rejected
 
@@ -384,4 +464,6 @@ def parse_message(
         parts = find_calendar_parts(msg)
     except Exception as exc:  # noqa: BLE001 -- the email package may raise on junk
         return Rejected("malformed", f"unreadable MIME structure: {type(exc).__name__}: {exc}")
-    return parse_parts(msg, parts, me=me, default_tz=default_tz)
+    if not parts:
+        return None
+    return parse_parts(msg, parts, me=me, default_tz=default_tz, bodies=text_bodies(msg))

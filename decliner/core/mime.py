@@ -10,7 +10,7 @@ import email.utils
 import re
 from datetime import UTC, datetime
 from email import policy
-from email.message import Message
+from email.message import EmailMessage, Message
 
 from decliner.core.model import Address, InviteMessage, is_valid_email, one_line
 
@@ -116,6 +116,32 @@ def find_calendar_parts(msg: Message) -> list[bytes]:
     return [data for data in found if data.strip()]
 
 
+TEXT_LIMIT = 256 * 1024  # characters of a text or HTML body read for booking links
+
+
+def text_bodies(msg: Message) -> list[tuple[str, str]]:
+    """The message's text/plain and text/html bodies (the first of each, not attachments),
+    as ("plain" | "html", text), each cut at TEXT_LIMIT characters; never raises."""
+    found: list[tuple[str, str]] = []
+    for subtype in ("plain", "html"):
+        try:
+            part = msg.get_body((subtype,)) if isinstance(msg, EmailMessage) else None
+            if part is None or part.get_content_type() != f"text/{subtype}":
+                continue
+            text = part.get_content()
+        except Exception:  # noqa: BLE001,S112 -- a body that cannot be decoded has no links to offer
+            continue
+        if isinstance(text, str):
+            found.append((subtype, text[:TEXT_LIMIT]))
+    return found
+
+
+def decode_body(body: bytes, *, transfer_encoding: str = "", charset: str = "") -> str:
+    """A text or HTML part fetched alone (IMAP BODY[n]) as text, cut at TEXT_LIMIT."""
+    data = decode_part(body, transfer_encoding=transfer_encoding, charset=charset)
+    return data.decode("utf-8", "replace")[:TEXT_LIMIT]
+
+
 def _raw_headers(headers: bytes | Message) -> dict[str, str]:
     msg = (
         email.message_from_bytes(headers, policy=policy.default)
@@ -184,4 +210,7 @@ def parse_headers(headers: bytes | Message) -> InviteMessage:
         references=tuple(one_line(ref) for ref in _MSG_ID.findall(raw.get("references", ""))),
         in_reply_to=_message_id(raw.get("in-reply-to", "")),
         date=_date(raw["date"]) if "date" in raw else None,
+        bulk="list-id" in raw
+        or "list-unsubscribe" in raw
+        or raw.get("precedence", "").strip().lower() in {"bulk", "list", "junk"},
     )

@@ -5,8 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+if TYPE_CHECKING:
+    from decliner.core.booking import BookingLink
+
+Kind = Literal["request", "static"]
+"""`request`: an iTIP REQUEST that can be answered; `static`: a calendar file that cannot
+(METHOD:PUBLISH, as booking tools attach to confirmations)."""
 RejectReason = Literal[
     "malformed", "timezone", "encoding", "no-dtstart", "too-large", "unavailable"
 ]
@@ -77,6 +83,8 @@ class InviteEvent:
     rrule: str = ""
     status: str = ""
     partstat: str = ""
+    kind: Kind = "request"
+    booking_links: tuple[BookingLink, ...] = ()  # from DESCRIPTION, URL and X- properties
 
     @property
     def key(self) -> tuple[str, datetime | date | None]:
@@ -95,6 +103,7 @@ class InviteMessage:
     references: tuple[str, ...] = ()
     in_reply_to: str = ""
     date: datetime | None = None
+    bulk: bool = False  # sent to a list (List-Id, List-Unsubscribe, Precedence: bulk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,13 @@ class ParsedInvite:
     method: str
     events: tuple[InviteEvent, ...]
     calendar_bytes: bytes
+    booking_links: tuple[BookingLink, ...] = ()  # from the message's text and HTML bodies
+    body_text: str = ""  # the start of the text body, for "auto" languages
+
+    @property
+    def kind(self) -> Kind:
+        """Whether it can be answered (`request`) or not (`static`)."""
+        return "static" if any(e.kind == "static" for e in self.events) else "request"
 
 
 @dataclass(frozen=True, slots=True)

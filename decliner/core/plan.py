@@ -9,7 +9,7 @@ plan: its Dispatch names `NEW_ROW`, the row the Schedule before it creates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -24,6 +24,7 @@ UTC_ZONE = ZoneInfo("UTC")
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(minutes=30)
 NEW_ROW = 0  # in an action: the row made by the Schedule just before it in the plan
+SLOT_SEARCH_DAYS = 31  # weekends and public holidays in a row never come close
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class Policy:
     business_days: frozenset[int] = frozenset(range(5))
     skip_if_replied: bool = False
     zone: ZoneInfo = UTC_ZONE
+    holidays: Container[date] = frozenset()  # public holidays: no business days either
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +201,9 @@ def next_business_slot(instant: datetime, policy: Policy) -> datetime:
     """
     days = policy.business_days or frozenset(range(7))
     local = instant.astimezone(policy.zone)
-    for offset in range(8):
+    for offset in range(SLOT_SEARCH_DAYS):
         day = local.date() + timedelta(days=offset)
-        if day.weekday() not in days:
+        if day.weekday() not in days or day in policy.holidays:
             continue
         if policy.business_hours is None:
             return instant if offset == 0 else _local(day, time(0), policy.zone)
@@ -210,7 +212,7 @@ def next_business_slot(instant: datetime, policy: Policy) -> datetime:
             return start
         if instant < end:
             return instant
-    raise ValueError("no business day in a week")  # unreachable: days is never empty
+    raise ValueError(f"no business day in {SLOT_SEARCH_DAYS} days")  # a year of holidays?
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -221,8 +221,10 @@ def render_withdrawal(
     token: str,
     attach_decline: bool,
     template: tuple[str, str] | None = None,
+    language: str = "en",
 ) -> Rendered:
-    """The withdrawal replying to the invite, with the iTIP decline when `attach_decline`.
+    """The withdrawal replying to the invite, with the iTIP decline when `attach_decline`,
+    in `language` (the built-in template of that language unless `template` is given).
 
     Raises RenderError for data that cannot be sent safely (bad address, unreadable
     request calendar) and TemplateProblem for a broken template.
@@ -238,8 +240,9 @@ def render_withdrawal(
         short_notice=short_notice,
         now=now,
         declined=attach_decline,
+        language=language,
     )
-    filled = fill(template or builtin_template("withdrawal"), variables, zone)
+    filled = fill(template or builtin_template("withdrawal", language), variables, zone, language)
     envelope = _envelope(
         me=me,
         recipient=recipient,
@@ -285,6 +288,7 @@ def render_followup(
     reason: str = "",
     offer_help: bool = True,
     keep_in_touch: bool = True,
+    language: str = "en",
 ) -> Rendered:
     """The follow-up confirmation replying to the newest message of the thread.
 
@@ -300,11 +304,12 @@ def render_followup(
         keep_in_touch=keep_in_touch,
         short_notice=False,
         now=now,
+        language=language,
     )
     variables |= followup_variables(
         date=withdrawal_date, subject=withdrawal_subject, replied=replied
     )
-    filled = fill(template or builtin_template("followup"), variables, zone)
+    filled = fill(template or builtin_template("followup", language), variables, zone, language)
     subject = reply_subject(withdrawal_subject) or reply_subject(
         event.invite.subject or event.summary
     )

@@ -32,6 +32,7 @@ from decliner.core.wording import (
     format_date,
     format_datetime,
     format_time,
+    person_name,
     sentence,
     tidy,
     wrap,
@@ -39,6 +40,7 @@ from decliner.core.wording import (
 
 Kind = Literal["withdrawal", "followup"]
 BUILTIN: Mapping[Kind, str] = {"withdrawal": "withdrawal.txt.j2", "followup": "followup.txt.j2"}
+# One template per language and kind, written in that language: templates/<lang>/<file>.
 
 _HEADER = re.compile(r"^(subject|cc)[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
 _OTHER_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[ \t]*:")
@@ -68,11 +70,11 @@ class Filled:
 
 
 @cache
-def builtin_template(kind: Kind) -> tuple[str, str]:
-    """The built-in template for `kind` as (text, file name), from the package data."""
-    name = BUILTIN[kind]
-    text = resources.files("decliner").joinpath("templates", name).read_text(encoding="utf-8")
-    return text, name
+def builtin_template(kind: Kind, language: str = "en") -> tuple[str, str]:
+    """The built-in template for `kind` in `language` as (text, file name), from the package."""
+    name = f"{language}/{BUILTIN[kind]}"
+    folder = resources.files("decliner").joinpath("templates", language)
+    return folder.joinpath(BUILTIN[kind]).read_text(encoding="utf-8"), name
 
 
 def _first_name(value: object) -> str:
@@ -81,8 +83,15 @@ def _first_name(value: object) -> str:
     return first_name(value)
 
 
-def environment(zone: ZoneInfo) -> ImmutableSandboxedEnvironment:
-    """A sandbox with StrictUndefined and date filters bound to the account's zone."""
+def _person_name(value: object) -> str:
+    if isinstance(value, Mapping):
+        value = value.get("name", "")
+    return person_name(value)
+
+
+def environment(zone: ZoneInfo, language: str = "en") -> ImmutableSandboxedEnvironment:
+    """A sandbox with StrictUndefined and date filters bound to the account's zone and the
+    letter's language."""
     env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
@@ -91,11 +100,12 @@ def environment(zone: ZoneInfo) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
     )
     filters: dict[str, Callable[..., str]] = {
-        "date": lambda value: format_date(value, zone),
-        "time": lambda value: format_time(value, zone),
-        "datetime": lambda value: format_datetime(value, zone),
+        "date": lambda value: format_date(value, zone, language),
+        "time": lambda value: format_time(value, zone, language),
+        "datetime": lambda value: format_datetime(value, zone, language),
         "sentence": sentence,
         "first_name": _first_name,
+        "person_name": _person_name,
     }
     env.filters.update(filters)
     return env
@@ -164,10 +174,13 @@ def _cc(value: str, name: str, line: int) -> tuple[Address, ...]:
     return tuple(found)
 
 
-def fill(template: tuple[str, str], context: Mapping[str, Any], zone: ZoneInfo) -> Filled:
-    """Render (text, file name) with `context`: headers split off, body tidied and wrapped."""
+def fill(
+    template: tuple[str, str], context: Mapping[str, Any], zone: ZoneInfo, language: str = "en"
+) -> Filled:
+    """Render (text, file name) with `context`: headers split off, body tidied and wrapped;
+    date filters in `language`."""
     text, name = template
-    env = environment(zone)
+    env = environment(zone, language)
     headers, body_source = _split(text, name)
     subject = ""
     cc: tuple[Address, ...] = ()
@@ -212,6 +225,7 @@ def context(
     short_notice: bool,
     now: datetime,
     declined: bool = False,
+    language: str = "en",
 ) -> dict[str, Any]:
     """The variables SPEC "Templates" lists for a withdrawal (a follow-up adds two)."""
     seconds = (event.start - now).total_seconds()
@@ -226,6 +240,8 @@ def context(
         "short_notice": short_notice,
         "hours_until": max(0, int(seconds // 3600)),
         "declined": declined,
+        "language": language,
+        "booking_links": [link.as_json() for link in event.booking_links],
     }
 
 
@@ -260,7 +276,9 @@ def sample_event(now: datetime) -> EventRecord:
     )
 
 
-def check_template(text: str, name: str, kind: Kind, *, zone: ZoneInfo | None = None) -> list[str]:
+def check_template(
+    text: str, name: str, kind: Kind, *, zone: ZoneInfo | None = None, language: str = "en"
+) -> list[str]:
     """Problems ('file:line: message') rendering the template against a sample event.
 
     Every flag is tried both ways, so a typo in a rarely taken branch shows up too.
@@ -280,11 +298,12 @@ def check_template(text: str, name: str, kind: Kind, *, zone: ZoneInfo | None = 
             short_notice=on,
             now=now,
             declined=on,
+            language=language,
         )
         if kind == "followup":
             variables |= followup_variables(date=now, subject="Re: Interview", replied=on)
         try:
-            fill((text, name), variables, zone or ZoneInfo("UTC"))
+            fill((text, name), variables, zone or ZoneInfo("UTC"), language)
         except TemplateProblem as problem:
             problems.setdefault(str(problem), None)
     return list(problems)

@@ -1,7 +1,8 @@
 """Text helpers the templates use: dates in the account zone, names, sentences, wrapping.
 
-Pure and locale-independent: month and day names are English whatever the
-process locale, so a message reads the same under systemd as in a terminal.
+Dates, times and zone names are CLDR's (Babel) in the letter's language, never the
+process locale's, so a message reads the same under systemd as in a terminal.
+Babel is imported on first use: a pass that writes no letter never loads it.
 """
 
 from __future__ import annotations
@@ -10,25 +11,12 @@ import re
 import textwrap
 from datetime import UTC, date, datetime, tzinfo
 
+from decliner.core.languages import LOCALES
 from decliner.core.model import one_line
 
 LINE_LIMIT = 78
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_DAY_NUMBER = re.compile(r"(\d\.?) (?=\w)")
 _TERMINAL = ".!?…;:,"
 _CLOSERS = "\"')]»”’"
 # Words that make a display name a team or a robot rather than a person to greet.
@@ -46,35 +34,55 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def format_date(value: datetime | date, zone: tzinfo) -> str:
-    """'Thursday 10 December 2026': a datetime's day in `zone`, or a date as it is."""
+def _locale(language: str) -> str:
+    return LOCALES.get(language, LOCALES["en"])
+
+
+def format_date(value: datetime | date, zone: tzinfo, language: str = "en") -> str:
+    """'Thursday, 10 December 2026' (CLDR's full date in the letter's language): a
+    datetime's day in `zone`, or a date as it is."""
+    from babel.dates import format_date as cldr_date
+
     day = _aware(value).astimezone(zone).date() if isinstance(value, datetime) else value
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    # A no-break space after the day's number: no line ends inside "10. Dezember".
+    return _DAY_NUMBER.sub("\\1\u00a0", str(cldr_date(day, "full", locale=_locale(language))))
 
 
-def zone_label(moment: datetime) -> str:
-    """'CET', or 'UTC+05:30' where the zone has no letter abbreviation ('+0530')."""
-    name = moment.tzname() or ""
-    if name.isalpha():
-        return name
+def zone_label(moment: datetime, language: str = "en") -> str:
+    """The zone's name at `moment` in the letter's language: CLDR's abbreviation where the
+    language has one ('CET', 'MEZ'), else its long name ('heure normale d’Europe centrale');
+    'UTC' for UTC."""
+    from babel.dates import get_timezone_name
+
     offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign = "-" if minutes < 0 else "+"
-    hours, rest = divmod(abs(minutes), 60)
-    return "UTC" if minutes == 0 else f"UTC{sign}{hours:02d}:{rest:02d}"
+    if offset is not None and not offset and moment.tzname() in {"UTC", "GMT", "Z"}:
+        return "UTC"
+    short = str(get_timezone_name(moment, "short", locale=_locale(language)))
+    if short.isalpha():
+        return short
+    return str(get_timezone_name(moment, "long", locale=_locale(language)))
 
 
-def format_time(value: datetime, zone: tzinfo) -> str:
-    """'15:00 (CET)': the wall-clock time in `zone`, with the zone so nobody guesses."""
+def format_time(value: datetime, zone: tzinfo, language: str = "en") -> str:
+    """'15:00 (CET)': CLDR's short time in `zone`, with the zone named so nobody guesses."""
+    from babel.dates import format_time as cldr_time
+
     local = _aware(value).astimezone(zone)
-    return f"{local:%H:%M} ({zone_label(local)})"
+    clock = cldr_time(local, "short", locale=_locale(language))
+    return f"{clock} ({zone_label(local, language)})"
 
 
-def format_datetime(value: datetime | date, zone: tzinfo) -> str:
-    """'Thursday 10 December 2026 at 15:00 (CET)'; only the day for a date."""
+def format_datetime(value: datetime | date, zone: tzinfo, language: str = "en") -> str:
+    """Date and time joined by CLDR's pattern ('Thursday, 10 December 2026, 15:00 (CET)');
+    only the day for a date. The built-in letters join them in their own words."""
     if not isinstance(value, datetime):
-        return format_date(value, zone)
-    return f"{format_date(value, zone)} at {format_time(value, zone)}"
+        return format_date(value, zone, language)
+    from babel import Locale
+
+    pattern = str(Locale.parse(_locale(language)).datetime_formats["full"])
+    return pattern.replace("{1}", format_date(value, zone, language)).replace(
+        "{0}", format_time(value, zone, language)
+    )
 
 
 def sentence(text: object) -> str:
@@ -88,6 +96,18 @@ def sentence(text: object) -> str:
     tail = words[len(body) :]
     mark = "?" if "?" in tail else "!" if "!" in tail else "."
     return body + mark
+
+
+def person_name(name: object) -> str:
+    """The display name to greet someone by in full ('Priya Raman'), or '' where
+    `first_name` finds no person ('Acme Talent', an address)."""
+    if not first_name(name):
+        return ""
+    text = " ".join(one_line(str(name)).replace('"', " ").split())
+    if "," in text:  # Outlook's "Last, First"
+        last, _, rest = text.partition(",")
+        text = f"{rest.strip()} {last.strip()}"
+    return text
 
 
 def first_name(name: object) -> str:

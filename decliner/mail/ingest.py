@@ -113,6 +113,8 @@ class Recorder:
                 folder=folder,
                 uid=uid,
                 calendar=parsed.calendar_bytes,
+                links=parsed.booking_links,
+                body_text=parsed.body_text,
             )
             merged = merge(event_db.get(conn, event.uid, rid), incoming)
             if merged is not None:

@@ -11,10 +11,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from decliner.config import Config, check_address
 from decliner.core.events import EventRecord
 from decliner.core.headers import RenderError
+from decliner.core.languages import Choice
+
+if TYPE_CHECKING:
+    from decliner.calendar.client import CalDav
+    from decliner.service.own_calendar import OwnCalendar
 from decliner.core.plan import Kind
 from decliner.core.render import withdrawal_subject
 from decliner.core.status import Facts, Status, status
@@ -25,8 +31,7 @@ from decliner.mail.imap.scan import Scanner
 from decliner.mail.ingest import Progress, ScanReport
 from decliner.mail.ports import MailSource, Transport
 from decliner.mail.smtp import SmtpTransport
-from decliner.service.own_calendar import OwnCalendar
-from decliner.service.own_calendar import calendar_account as calendar_account  # for check
+from decliner.service import letters
 from decliner.service.runner import PassReport, Runner
 from decliner.store import Store as Store  # the handle the commands take, re-exported
 from decliner.store import calendars as calendar_db
@@ -129,7 +134,7 @@ def refresh(config: Config, store: Store, progress: Progress | None = None) -> s
         synced = store.last_sync()
         when = f"at {synced.astimezone(config.account.zone):%Y-%m-%d %H:%M}" if synced else ""
         return f"showing what was known {when or '(never synced)'}: {exc}"
-    calendar = own_calendar(config, store)
+    calendar = open_calendar(config, store)
     if calendar is None:
         return None
     try:
@@ -141,16 +146,28 @@ def refresh(config: Config, store: Store, progress: Progress | None = None) -> s
     return None
 
 
-def own_calendar(
+def open_calendar(
     config: Config, store: Store, *, now: Callable[[], datetime] = utcnow
 ) -> OwnCalendar | None:
-    """The user's own calendar from `[calendar]`, if configured (it connects on first use)."""
-    return OwnCalendar(config, store, now=now) if config.calendar is not None else None
+    """The user's own calendar from `[calendar]`, if configured (it connects on first use;
+    the CalDAV client is imported only then, so a mail-only pass never loads it)."""
+    if config.calendar is None:
+        return None
+    from decliner.service.own_calendar import OwnCalendar
+
+    return OwnCalendar(config, store, now=now)
+
+
+def calendar_account(config: Config) -> CalDav:
+    """The `[calendar]` account, not yet connected (for `check`)."""
+    from decliner.service.own_calendar import calendar_account as account
+
+    return account(config)
 
 
 def run_once(config: Config, store: Store, *, now: Callable[[], datetime] = utcnow) -> PassReport:
     """One full pass: scan, flags, plan, send what is due (one attempt each)."""
-    calendar = own_calendar(config, store, now=now)
+    calendar = open_calendar(config, store, now=now)
     try:
         with mail_source(config, store, now=now) as source:
             return Runner(config, store, now=now).run_once(source, transport(config), calendar)
@@ -191,6 +208,8 @@ class InviteView:
             "status": self.status,
             "flagged_by": self.flagged_by,
             "looks_like_interview": e.interview,
+            "kind": e.kind,
+            "booking_links": [link.as_json() for link in e.booking_links],
             "calendar": self.calendar,
             "sequence": e.sequence,
         }
@@ -320,6 +339,11 @@ def preview(config: Config, store: Store, key: str, *, kind: Kind) -> bytes:
     return rendered.raw
 
 
+def letter_language(config: Config, store: Store, key: str) -> Choice:
+    """Which language the event's letters are written in, and for "auto" why."""
+    return letters.letter_language(config, find_event(store, key))
+
+
 def _view(config: Config, store: Store, event_id: str, now: datetime) -> InviteView:
     return next(v for v in invites(config, store, now, include_past=True) if v.event.id == event_id)
 
@@ -361,6 +385,7 @@ class LogEntry:
             "error": self.error,
             "cancel_reason": self.cancel_reason,
             "summary": self.event.summary,
+            "booking_links": [link.as_json() for link in self.event.booking_links],
         }
 
 

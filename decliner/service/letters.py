@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING
 
 from decliner.config import Config
 from decliner.core import recipient as recipients
+from decliner.core.events import EventRecord
+from decliner.core.flags import matching_rule
 from decliner.core.headers import RenderError
+from decliner.core.languages import Choice, choose
 from decliner.core.model import Address
 from decliner.core.plan import Dispatch
 from decliner.core.render import Rendered, render_followup, render_withdrawal
 from decliner.core.templating import TemplateProblem
+from decliner.service.rules import cancel_rules
 
 if TYPE_CHECKING:
     from decliner.service.runner import Snapshot
@@ -34,6 +38,7 @@ def render(
             "no recipient: the organizer is you or a robot and the invite names no one else"
         )
     reason = s.reason or config.withdrawal.reason
+    language = letter_language(config, event).language
     if action.kind == "withdrawal":
         return render_withdrawal(
             event=event,
@@ -47,8 +52,10 @@ def render(
             now=now,
             zone=config.account.zone,
             token=token,
-            attach_decline=config.withdrawal.attach_decline,
+            # A static calendar (PUBLISH) has no organizer to process a REPLY (SPEC 1).
+            attach_decline=config.withdrawal.attach_decline and event.kind == "request",
             template=template(config, config.withdrawal.template),
+            language=language,
         )
     withdrawal = snapshot.rows.get((event.id, "withdrawal"))
     if withdrawal is None or withdrawal.message_id is None:
@@ -78,7 +85,21 @@ def render(
         reason=reason,
         offer_help=config.withdrawal.offer_help,
         keep_in_touch=config.withdrawal.keep_in_touch,
+        language=language,
     )
+
+
+def letter_language(config: Config, event: EventRecord) -> Choice:
+    """The language of the letters about `event` (SPEC 14): `[[cancel]].language`, else
+    `account.language`; "auto" reads the invitation's description, then its text body, then
+    its subject."""
+    rule = matching_rule(event, cancel_rules(config))
+    sources = [
+        ("description", event.description),
+        ("message's text", event.body_text),
+        ("invitation's subject", event.invite.subject or event.summary),
+    ]
+    return choose(rule.language if rule else "", config.account.language, sources)
 
 
 def template(config: Config, value: str) -> tuple[str, str] | None:
@@ -93,4 +114,6 @@ def template(config: Config, value: str) -> tuple[str, str] | None:
 
 
 def _may_copy(address: Address, config: Config) -> bool:
-    return address.email not in config.account.addresses and not recipients.is_robot(address.email)
+    return address.email not in config.account.addresses and not recipients.is_robot(
+        address.email, address.name
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from decliner.config import WEEKDAYS, Config
 from decliner.core.flags import CancelRule
 from decliner.core.plan import Policy
@@ -19,7 +21,27 @@ def policy_of(config: Config) -> Policy:
         business_days=days,
         skip_if_replied=config.followup.skip_if_replied,
         zone=config.account.zone,
+        holidays=PublicHolidays(config.followup.holidays)
+        if config.followup.holidays
+        else frozenset(),
     )
+
+
+class PublicHolidays:
+    """`followup.holidays` ("DE", "US-CA", "GB-SCT") as a set of days, from the `holidays`
+    package; imported on the first question, so a pass that queues no follow-up never
+    loads it."""
+
+    def __init__(self, code: str) -> None:
+        self.country, _, self.subdivision = code.partition("-")
+        self._days: Container[object] | None = None
+
+    def __contains__(self, day: object) -> bool:
+        if self._days is None:
+            import holidays
+
+            self._days = holidays.country_holidays(self.country, subdiv=self.subdivision or None)
+        return day in self._days
 
 
 def flag_folder(config: Config) -> str:
@@ -29,4 +51,6 @@ def flag_folder(config: Config) -> str:
 
 def cancel_rules(config: Config) -> list[CancelRule]:
     """The `[[cancel]]` tables as plain rules."""
-    return [CancelRule(c.uid, c.summary, c.organizer, c.reason, c.to) for c in config.cancel]
+    return [
+        CancelRule(c.uid, c.summary, c.organizer, c.reason, c.to, c.language) for c in config.cancel
+    ]

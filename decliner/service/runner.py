@@ -15,8 +15,8 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from decliner.calendar.sync import CalendarReport
 from decliner.config import Config
 from decliner.core import recipient as recipients
 from decliner.core.events import EventRecord
@@ -42,7 +42,6 @@ from decliner.errors import DeclinerError
 from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import MailSource, Transport
 from decliner.service import letters
-from decliner.service.own_calendar import OwnCalendar
 from decliner.service.rules import cancel_rules, flag_folder, policy_of
 from decliner.store import Store, mailbox
 from decliner.store import events as event_db
@@ -51,6 +50,10 @@ from decliner.store import outbox as outbox_db
 from decliner.store import thread as thread_db
 from decliner.store.flags import Flag
 from decliner.store.outbox import OutboxRow
+
+if TYPE_CHECKING:  # imported by the pass only when [calendar] is configured
+    from decliner.calendar.sync import CalendarReport
+    from decliner.service.own_calendar import OwnCalendar
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ class PassReport:
     calendar: CalendarReport | None = None
     calendar_updates: list[str] = field(default_factory=list)
     calendar_problem: str = ""  # why the calendar could not be read or updated, if it could not
+    booking: list[str] = field(default_factory=list)  # links the user should open (SPEC 15)
 
 
 @dataclass(frozen=True)
@@ -314,7 +318,7 @@ class Runner:
                 outbox_db.finish_attempt(conn, action.row_id, outcome="sent", now=now)
                 self._queue_followup(action, now)
             log.info("%s was delivered by the cut attempt (found in the sent folder)", label)
-            report.sent.append(label)
+            self._sent(action, label, report)
             return
         with self.store.transaction():
             if not outbox_db.begin_attempt(conn, action.row_id, self.now()):
@@ -334,13 +338,27 @@ class Runner:
                 self._queue_followup(action, now)
         if result.outcome == "sent":
             log.info("sent %s", label)
-            report.sent.append(label)
+            self._sent(action, label, report)
         elif result.outcome == "permanent":
             log.error("%s refused for good: %s", label, result.detail)
             report.failed.append(f"{label}: {result.detail}")
         else:
             log.warning("%s not sent yet (%s); will retry", label, result.detail)
             report.retrying.append(f"{label}: {result.detail}")
+
+    def _sent(self, action: Dispatch, label: str, report: PassReport) -> None:
+        """Report a message sent; after a withdrawal, say which link frees the slot in the
+        booking tool (SPEC 15): only the user opens it, decliner never does (link scanners
+        have cancelled real bookings)."""
+        report.sent.append(label)
+        if action.kind != "withdrawal":
+            return
+        event = action.situation.event
+        for link in event.booking_links:
+            if link.action in ("cancel", "manage"):
+                line = f"to free the slot in {link.tool}, open {link.url}"
+                log.info("%s: %s", event.id, line)
+                report.booking.append(f"{event.summary}: {line}")
 
     def _queue_followup(self, action: Dispatch, sent_at: datetime) -> None:
         """Queue a sent withdrawal's follow-up (SPEC 8) and the update of the user's own

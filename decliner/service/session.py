@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from decliner import service
 from decliner.config import Config
 from decliner.errors import ConnectionFailure, LockedError
 from decliner.mail.ports import MailSource
-from decliner.service.own_calendar import OwnCalendar
 from decliner.service.runner import PassReport, Runner
 from decliner.store import Store
 from decliner.store import events as event_db
 from decliner.store import outbox as outbox_db
+
+if TYPE_CHECKING:
+    from decliner.service.own_calendar import OwnCalendar
 
 
 class Session:
@@ -55,7 +58,7 @@ class Session:
         source = self.connect()
         try:
             if self.calendar is None:
-                self.calendar = service.own_calendar(self.config, self.store)
+                self.calendar = service.open_calendar(self.config, self.store)
             return Runner(self.config, self.store, now=service.utcnow).run_once(
                 source, service.transport(self.config), self.calendar
             )

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
+from decliner.core.booking import BookingLink
 from decliner.core.events import EventRecord, Invite
 from decliner.core.model import Address
 from decliner.store.db import iso_utc
@@ -16,7 +17,7 @@ _COLUMNS = (
     " description, rrule, interview, organizer_email, organizer_name, attendee_email,"
     " other_attendees, invite_folder, invite_uid, invite_message_id, invite_subject,"
     " invite_references, invite_from_email, invite_from_name, invite_reply_to_email,"
-    " invite_reply_to_name, calendar, cancelled_by_organizer"
+    " invite_reply_to_name, calendar, cancelled_by_organizer, kind, booking_links, body_text"
 )
 
 
@@ -54,6 +55,12 @@ def _record(row: sqlite3.Row) -> EventRecord:
         ),
         calendar=row["calendar"],
         cancelled_by_organizer=bool(row["cancelled_by_organizer"]),
+        kind=row["kind"],
+        booking_links=tuple(
+            BookingLink(link["action"], link["url"], link.get("tool", ""))
+            for link in json.loads(row["booking_links"])
+        ),
+        body_text=row["body_text"],
     )
 
 
@@ -120,6 +127,9 @@ def save(conn: sqlite3.Connection, record: EventRecord, now: datetime) -> None:
         "invite_reply_to_name": invite.reply_to.name if invite.reply_to else None,
         "calendar": record.calendar,
         "cancelled_by_organizer": int(record.cancelled_by_organizer),
+        "kind": record.kind,
+        "booking_links": json.dumps([link.as_json() for link in record.booking_links]),
+        "body_text": record.body_text,
         "first_seen": iso_utc(now),
         "updated": iso_utc(now),
     }

@@ -284,4 +284,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (calendar, href)
     );
     """,
+    # 5: invitations of kind static (METHOD:PUBLISH, SPEC 1), the booking links found in
+    # them (SPEC 15, a JSON array of {action, url, tool}), and the start of the text body
+    # (the "auto" language's second source, SPEC 14).
+    """
+    ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT 'request'
+        CHECK (kind IN ('request', 'static'));
+    ALTER TABLE events ADD COLUMN booking_links TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE events ADD COLUMN body_text TEXT NOT NULL DEFAULT '';
+    """,
 ]

@@ -356,10 +356,17 @@ def test_cancel_is_returned() -> None:
     assert result[1][0].status == "CANCELLED"
 
 
-@pytest.mark.parametrize("method", ["PUBLISH", "REPLY", "COUNTER", "DECLINECOUNTER", "REFRESH"])
+@pytest.mark.parametrize("method", ["REPLY", "COUNTER", "DECLINECOUNTER", "REFRESH"])
 def test_other_methods_are_not_invites(method: str) -> None:
-    """Calendars with a METHOD other than REQUEST or CANCEL are not invitations."""
+    """Calendars with a METHOD other than REQUEST, CANCEL or PUBLISH are not invitations."""
     assert parse(ics("DTSTART:20261203T150000Z", method=method)) is None
+
+
+def test_publish_naming_the_user_is_a_static_invitation() -> None:
+    """METHOD:PUBLISH with the user as ATTENDEE: its events are of kind static (SPEC 1)."""
+    result = parse(ics("DTSTART:20261203T150000Z", method="PUBLISH"))
+    assert isinstance(result, tuple)
+    assert result[0] == "PUBLISH" and [e.kind for e in result[1]] == ["static"]
 
 
 def test_no_method_with_organizer_and_me() -> None:

@@ -42,7 +42,7 @@ def _record(prefix: str = "01") -> EventRecord:
     )
 
 
-RECORD = _record()  # Thursday 3 December 2026, 10:00 New York = 16:00 Berlin
+RECORD = _record()  # Thursday, 3 December 2026, 10:00 New York = 16:00 Berlin
 
 
 def body(rendered: Rendered) -> str:
@@ -107,7 +107,7 @@ def assert_common(text: str, *, summary: str = RECORD.summary) -> None:
     assert lines[0] == "Hi Sam,"
     assert "Thank you" in text
     assert summary in flat(text)
-    assert "Thursday 3 December 2026 at 16:00 (CET)" in flat(text)
+    assert "Thursday, 3 December 2026 at 16:00 (CET)" in flat(text)
     assert "withdraw" in text and "hiring process" in flat(text)
     assert text.endswith("\n\nBest regards,\nJane Doe\n")
     assert all(len(line) <= 78 for line in lines), [x for x in lines if len(x) > 78]
@@ -173,14 +173,14 @@ def test_outlook_last_first_name() -> None:
     record = _record("10")
     text = withdrawal(event=record, recipient=record.organizer)
     assert text.startswith("Hi Meera,\n")
-    assert "Wednesday 20 January 2027 at 14:30 (CET)" in flat(text)
+    assert "Wednesday, 20 January 2027 at 14:30 (CET)" in flat(text)
 
 
 def test_all_day_event_names_only_the_day() -> None:
     """An all-day interview is named by its day, without a time."""
     record = _record("25")
     text = flat(withdrawal(event=record, recipient=record.organizer))
-    assert "on Friday 22 January 2027, and from the hiring process." in text
+    assert "on Friday, 22 January 2027, and from the hiring process." in text
     assert "(CET)" not in text
 
 
@@ -209,7 +209,7 @@ def test_followup_confirms_and_thanks_for_a_reply(replied: bool, keep: bool) -> 
     assert_common(text)
     flat_text = flat(text)
     assert "confirm" in flat_text
-    assert "Monday 30 November 2026" in flat_text
+    assert "Monday, 30 November 2026" in flat_text
     assert ("Thank you for your reply" in flat_text) is replied
     assert ("future roles" in flat_text) is keep
 
@@ -240,5 +240,5 @@ def test_user_template_with_headers() -> None:
     assert rendered.subject == f"Withdrawing from {RECORD.summary}"
     assert rendered.cc == ("hm@acme.example",)
     assert body(rendered) == (
-        "Dear Sam,\n\nNo longer available Thursday 3 December 2026.\nJane Doe\n"
+        "Dear Sam,\n\nNo longer available Thursday, 3\u00a0December 2026.\nJane Doe\n"
     )

@@ -53,26 +53,34 @@ def _fill(text: str, **changes: Any) -> str:
 @pytest.mark.parametrize(
     ("moment", "expected"),
     [
-        (datetime(2026, 12, 10, 14, 0, tzinfo=UTC), "Thursday 10 December 2026"),
-        (datetime(2026, 12, 10, 23, 30, tzinfo=UTC), "Friday 11 December 2026"),
-        (date(2027, 1, 22), "Friday 22 January 2027"),
+        (datetime(2026, 12, 10, 14, 0, tzinfo=UTC), "Thursday, 10\u00a0December 2026"),
+        (datetime(2026, 12, 10, 23, 30, tzinfo=UTC), "Friday, 11\u00a0December 2026"),
+        (date(2027, 1, 22), "Friday, 22\u00a0January 2027"),
     ],
 )
 def test_date_filter_is_the_day_in_the_account_zone(moment: datetime | date, expected: str) -> None:
-    """`date` names the weekday and day in the account's zone, in English."""
+    """`date` names the weekday and day in the account's zone, in English (CLDR en_GB), with
+    a no-break space after the day's number so no line ends inside a date."""
     assert format_date(moment, BERLIN) == expected
 
 
 def test_time_filter_names_the_zone() -> None:
-    """`time` is 24-hour wall time with the zone's abbreviation, summer and winter."""
+    """`time` is 24-hour wall time with the zone's CLDR abbreviation, summer and winter, or
+    its CLDR name where English has no abbreviation for it (IST would be ambiguous)."""
     assert format_time(datetime(2026, 12, 10, 14, 0, tzinfo=UTC), BERLIN) == "15:00 (CET)"
     assert format_time(datetime(2027, 6, 10, 14, 0, tzinfo=UTC), BERLIN) == "16:00 (CEST)"
     kolkata = ZoneInfo("Asia/Kolkata")
-    assert format_time(datetime(2027, 6, 10, 14, 0, tzinfo=UTC), kolkata) == "19:30 (IST)"
+    assert (
+        format_time(datetime(2027, 6, 10, 14, 0, tzinfo=UTC), kolkata)
+        == "19:30 (India Standard Time)"
+    )
     sao_paulo = ZoneInfo("America/Sao_Paulo")
-    assert format_time(datetime(2027, 6, 10, 14, 0, tzinfo=UTC), sao_paulo) == "11:00 (UTC-03:00)"
+    assert (
+        format_time(datetime(2027, 6, 10, 14, 0, tzinfo=UTC), sao_paulo)
+        == "11:00 (Brasilia Standard Time)"
+    )
     assert format_datetime(datetime(2026, 12, 10, 14, 0, tzinfo=UTC), BERLIN) == (
-        "Thursday 10 December 2026 at 15:00 (CET)"
+        "Thursday, 10\u00a0December 2026, 15:00 (CET)"
     )
 
 

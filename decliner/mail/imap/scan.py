@@ -22,7 +22,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from decliner.config import Config
 from decliner.core import bodystructure
 from decliner.core.invites import parse_parts
-from decliner.core.mime import decode_part
+from decliner.core.mime import decode_body, decode_part
 from decliner.core.model import ParsedInvite
 from decliner.core.replies import Reply
 from decliner.mail.ingest import Progress, Recorder, ScanReport, chunked, repoint_orphans
@@ -31,7 +31,10 @@ from decliner.store.mailbox import FolderState, StoredMessage
 
 log = logging.getLogger(__name__)
 
-HEADER_FIELDS = "MESSAGE-ID SUBJECT FROM REPLY-TO DATE REFERENCES IN-REPLY-TO TO CC"
+HEADER_FIELDS = (
+    "MESSAGE-ID SUBJECT FROM REPLY-TO DATE REFERENCES IN-REPLY-TO TO CC LIST-ID LIST-UNSUBSCRIBE"
+    " PRECEDENCE"
+)
 UID_CHUNK = 500
 
 __all__ = ["Progress", "ScanReport", "Scanner"]  # the first two live in `ingest`, for both sources
@@ -43,6 +46,7 @@ class _Candidate:
     flags: tuple[bytes, ...]
     headers: bytes
     parts: list[bodystructure.Part]
+    texts: list[bodystructure.Part]  # its text and HTML bodies, for booking links
 
 
 class Scanner:
@@ -151,8 +155,15 @@ class Scanner:
                 if reply := self.recorder.reply_in(_headers(data)):
                     replies.append((uid, reply))
                 if parts:
+                    structure = data.get(b"BODYSTRUCTURE") or ()
                     candidates.append(
-                        _Candidate(uid, tuple(data.get(b"FLAGS", ())), _headers(data), parts)
+                        _Candidate(
+                            uid,
+                            tuple(data.get(b"FLAGS", ())),
+                            _headers(data),
+                            parts,
+                            bodystructure.text_parts(structure),
+                        )
                     )
             if self.progress and first_scan:
                 self.progress(name, min(done * UID_CHUNK, len(uids)), len(uids))
@@ -161,11 +172,14 @@ class Scanner:
     def _fetch_calendars(
         self, client: IMAPClient, candidates: list[_Candidate]
     ) -> dict[tuple[int, str], bytes]:
-        """The calendar parts' bodies, one FETCH per distinct section number."""
+        """The calendar parts' and text bodies, one FETCH per distinct section number."""
         wanted: dict[str, list[int]] = defaultdict(list)
         for candidate in candidates:
             for part in candidate.parts:
                 if part.size <= bodystructure.FETCH_LIMIT:
+                    wanted[part.section].append(candidate.uid)
+            for part in candidate.texts:
+                if candidate.uid not in wanted[part.section]:
                     wanted[part.section].append(candidate.uid)
         bodies: dict[tuple[int, str], bytes] = {}
         for section, uids in wanted.items():
@@ -193,7 +207,21 @@ class Scanner:
             for p in candidate.parts
             if (candidate.uid, p.section) in bodies
         ]
-        result = parse_parts(candidate.headers, decoded, me=self.me, default_tz=self.zone)
+        texts = [
+            (
+                p.mime_type.removeprefix("text/"),
+                decode_body(
+                    bodies[(candidate.uid, p.section)],
+                    transfer_encoding=p.encoding,
+                    charset=p.charset,
+                ),
+            )
+            for p in candidate.texts
+            if (candidate.uid, p.section) in bodies
+        ]
+        result = parse_parts(
+            candidate.headers, decoded, me=self.me, default_tz=self.zone, bodies=texts
+        )
         if not isinstance(result, ParsedInvite):
             fetched = {p.section for p in candidate.parts if (candidate.uid, p.section) in bodies}
             result = result or bodystructure.unread_parts(candidate.parts, fetched)

@@ -1,0 +1,216 @@
+"""Cancel, reschedule and manage links that scheduling tools put in an invitation (SPEC 15).
+
+Found in the calendar (DESCRIPTION, URL, X- properties) and in the message's text
+and HTML bodies (HTML read with the standard library's parser, never with regular
+expressions over markup), classified by the tool's known URL shapes, else by the
+link's words in the seven languages decliner writes. Pure: a link is shown to the
+user and never fetched (link scanners that opened such URLs have cancelled real
+bookings).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+
+Action = Literal["cancel", "reschedule", "manage"]
+MAX_LINKS = 10
+
+_URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}>'\""
+
+
+@dataclass(frozen=True, slots=True)
+class BookingLink:
+    """A link that frees or moves the slot in a scheduling tool, for the user to open."""
+
+    action: Action
+    url: str
+    tool: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        """SPEC's `{"action": ..., "url": ...}` (and the tool's name)."""
+        return {"action": self.action, "url": self.url, "tool": self.tool}
+
+
+# The tools, by the domain of their links: name, and URL shapes that say the action
+# (path or query patterns, checked in order). Sources in tests/corpus/booking/README.md.
+TOOLS: tuple[tuple[str, str, tuple[tuple[str, Action], ...]], ...] = (
+    (
+        "calendly.com",
+        "Calendly",
+        ((r"/cancellations/", "cancel"), (r"/reschedulings/", "reschedule")),
+    ),
+    (
+        "cal.com",
+        "Cal.com",
+        ((r"[?&]cancel=true", "cancel"), (r"/reschedule/", "reschedule"), (r"/booking/", "manage")),
+    ),
+    ("greenhouse.io", "Greenhouse", ()),
+    ("lever.co", "Lever", ()),
+    ("ashbyhq.com", "Ashby", ()),
+    ("goodtime.io", "GoodTime", ()),
+    ("zoom.us", "Zoom Scheduler", ()),
+    ("calendar.google.com", "Google Calendar", ()),
+    ("calendar.app.google", "Google Calendar", ()),
+    ("outlook.office365.com", "Microsoft Bookings", ((r"/bookings/", "manage"),)),
+    ("outlook.office.com", "Microsoft Bookings", ((r"/bookings/", "manage"),)),
+    ("book.ms", "Microsoft Bookings", ()),
+    ("oncehub.com", "OnceHub", ()),
+    ("youcanbook.me", "YouCanBookMe", ()),
+    ("acuityscheduling.com", "Acuity Scheduling", ()),
+    ("hubspot.com", "HubSpot Meetings", ()),
+)
+
+# A link's words, in the seven languages: the first that matches wins (reschedule words
+# before cancel words: "cancel or reschedule" pages are "manage").
+_WORDS: tuple[tuple[Action, re.Pattern[str]], ...] = (
+    (
+        "manage",
+        re.compile(
+            r"\b(manage|view|change|modify|edit)\b.{0,20}\b(booking|appointment|interview|meeting|"
+            r"event|reservation)|cancel or reschedule|reschedule or cancel|"
+            r"\b(verwalten|ändern|bearbeiten)\b|\bgérer\b|\bmodifier\b|\bgestionar\b|"
+            r"\bmodificar\b|\bgestisci\b|\bgestire\b|\bbeheren\b|\bwijzigen\b|\bgerir\b|"
+            r"\bgerenciar\b|\balterar\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "reschedule",
+        re.compile(
+            r"re-?schedul|\bnew time\b|\bpick another time\b|\bverschieben\b|\bumbuchen\b|"
+            r"\bneu planen\b|reprogramm|replanifi|\bchanger l['’]heure\b|reprogramar|"
+            r"riprogramm|\bverzetten\b|\bomboeken\b|\bverplaatsen\b|reagendar|remarcar",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "cancel",
+        re.compile(
+            r"\bcancel|\babsagen\b|\bstornieren\b|\bannuler\b|\bannulation\b|\bcancelar\b|"
+            r"\bannulla|\bdisdire\b|\bannuleren\b|\bafzeggen\b|\banular\b|\bdesmarcar\b|"
+            r"\bcancelamento\b|\bcancelación\b|\bstornierung\b|\bannullering\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+# Links that are never booking links whatever their words say.
+_NEVER = re.compile(
+    r"unsubscribe|abmelden|désabonner|desuscrib|privacy|datenschutz|confidentialit|"
+    r"/j/\d|meet\.google\.com|teams\.microsoft\.com/l/meetup|webex\.com|/help|support\.",
+    re.IGNORECASE,
+)
+
+
+def tool_of(url: str) -> tuple[str, tuple[tuple[str, Action], ...]]:
+    """The scheduling tool a URL belongs to (its name, its URL shapes), or the bare host."""
+    host = (urlsplit(url).hostname or "").lower()
+    for domain, name, shapes in TOOLS:
+        if host == domain or host.endswith("." + domain):
+            return name, shapes
+    return host.removeprefix("www."), ()
+
+
+def classify(url: str, words: str = "") -> BookingLink | None:
+    """The link's action by its tool's URL shape, else by its words (the link text, or the
+    line it stands in), else by the words in its path; None when it is no booking link."""
+    if _NEVER.search(url) or _NEVER.search(words):
+        return None
+    tool, shapes = tool_of(url)
+    target = f"{urlsplit(url).path}?{urlsplit(url).query}"
+    for shape, action in shapes:
+        if re.search(shape, target, re.IGNORECASE):
+            return BookingLink(action, url, tool)
+    query = " ".join(f"{k}={v}" for k, vs in parse_qs(urlsplit(url).query).items() for v in vs)
+    path_words = re.sub(r"[/_\-.=&?]+", " ", f"{urlsplit(url).path} {query}")
+    for text in (words, path_words):
+        for verdict, pattern in _WORDS:
+            if text and pattern.search(text):
+                return BookingLink(verdict, url, tool)
+    return None
+
+
+def _clean(url: str) -> str:
+    while url and url[-1] in _TRAILING:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+def in_text(text: str) -> Iterator[BookingLink]:
+    """Links in plain text (a DESCRIPTION or a text/plain body): each URL is judged by the
+    words on its line and the line before ("Need to cancel?\\n<url>")."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    for number, line in enumerate(lines):
+        for match in _URL.finditer(line):
+            url = _clean(match.group(0))
+            before = lines[number - 1] if number else ""
+            words = f"{before} {line[: match.start()]} {line[match.end() :]}"
+            if (found := classify(url, words)) is not None:
+                yield found
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[str, str]] = []  # (href, text)
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = next((v for k, v in attrs if k == "href" and v), None)
+            self._text = []
+        elif tag == "img" and self._href is not None:
+            self._text += [v for k, v in attrs if k in {"alt", "title"} and v]
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.anchors.append((self._href.strip(), " ".join(" ".join(self._text).split())))
+            self._href = None
+
+
+def in_html(html: str) -> Iterator[BookingLink]:
+    """Links in an HTML body: each <a href> judged by its text (or its image's alt text)."""
+    parser = _Anchors()
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, ValueError):  # html.parser's few hard failures on junk
+        pass
+    for href, text in parser.anchors:
+        if _URL.fullmatch(href) and (found := classify(href, text)) is not None:
+            yield found
+
+
+def in_calendar(properties: Iterable[tuple[str, str]]) -> Iterator[BookingLink]:
+    """Links in a VEVENT's (name, value) properties: DESCRIPTION as text, URL and X- values
+    judged by the property's name too ("X-CALENDLY-CANCEL-URL")."""
+    for name, value in properties:
+        upper = name.upper()
+        if upper == "DESCRIPTION":
+            yield from in_text(value)
+        elif upper == "URL" or upper.startswith("X-"):
+            label = upper.removeprefix("X-").replace("-", " ").lower()
+            for match in _URL.finditer(value):
+                url = _clean(match.group(0))
+                if (found := classify(url, label)) is not None:
+                    yield found
+
+
+def unique(links: Iterable[BookingLink]) -> tuple[BookingLink, ...]:
+    """Each URL once (its first classification), at most MAX_LINKS."""
+    seen: dict[str, BookingLink] = {}
+    for link in links:
+        seen.setdefault(link.url, link)
+    return tuple(seen.values())[:MAX_LINKS]

@@ -1,0 +1,50 @@
+"""A quiet pass loads none of the heavy machinery it does not use (start-up stays fast)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_maildir import Tree, invite
+
+HEAVY = ("babel", "holidays", "py3langid", "numpy", "caldav", "niquests", "lxml")
+
+PROBE = """
+import json, sys
+from decliner.cli.main import main
+sys.argv = ["decliner", "--config", sys.argv[1], "run", "--once"]
+try:
+    main()
+except SystemExit as stop:
+    assert not stop.code, stop.code
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
+"""
+
+
+def loaded_by_a_pass(config: Path) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return found
+
+
+def test_a_quiet_pass_imports_no_language_calendar_or_holiday_machinery(tmp_path: Path) -> None:
+    """With language "auto" and an invitation in the mailbox but nothing to send, `run
+    --once` never imports Babel, the language detector, holidays or the CalDAV client (they
+    are loaded the first time a letter is written or the calendar is used); with
+    followup.holidays set, only the holidays package, which checks the code at load."""
+    tree = Tree(tmp_path)
+    tree.add(invite("quiet@example.com")[0])
+    config = tree.config()
+    text = config.source.read_text().replace('timezone = "', 'language = "auto"\ntimezone = "')
+    config.source.write_text(text)
+    assert loaded_by_a_pass(config.source) == []
+    config.source.write_text(text + '\n[followup]\nholidays = "DE"\n')
+    assert loaded_by_a_pass(config.source) == ["holidays"]
