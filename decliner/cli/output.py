@@ -91,7 +91,7 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
         table.add_column("calendar", no_wrap=True)
     with_links = any(v.event.booking_links or v.event.kind == "static" for v in views)
     if with_links:
-        table.add_column("booking", no_wrap=True)  # static kind, and the links' actions
+        table.add_column("booking", no_wrap=True, min_width=9)  # static kind, links to open
     width = short_id_width([v.event.id for v in views])
     for view in views:
         event = view.event
@@ -119,9 +119,11 @@ def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
 
 
 def booking_marker(event: EventRecord) -> str:
-    """'static', and the actions of the event's booking links ('↗ cancel reschedule')."""
-    actions = " ".join(dict.fromkeys(link.action for link in event.booking_links))
-    parts = (["static"] if event.kind == "static" else []) + ([f"↗ {actions}"] if actions else [])
+    """'static' for a calendar nobody can answer, and '↗N' for N booking links to open
+    (`invites --json` and `preview` show them)."""
+    parts = (["static"] if event.kind == "static" else []) + (
+        [f"↗{len(event.booking_links)}"] if event.booking_links else []
+    )
     return " ".join(parts)
 
 

@@ -99,12 +99,24 @@ _WORDS: tuple[tuple[Action, re.Pattern[str]], ...] = (
         ),
     ),
 )
-# Links that are never booking links whatever their words say.
+# URL shapes that name their action whatever the tool (a path segment, cal.com's flags).
+_EXPLICIT: tuple[tuple[re.Pattern[str], Action], ...] = (
+    (re.compile(r"[?&]cancel=true|/cancel(?:lations?)?(?:/|$|\?)", re.IGNORECASE), "cancel"),
+    (re.compile(r"/re-?schedul(?:e|ings?)(?:/|$|\?)", re.IGNORECASE), "reschedule"),
+    (re.compile(r"[?&]changes=true", re.IGNORECASE), "manage"),
+)
+# Links that are never booking links whatever their words say: joining a call, answering
+# an invitation in Google Calendar, unsubscribing, policies.
 _NEVER = re.compile(
     r"unsubscribe|abmelden|désabonner|desuscrib|privacy|datenschutz|confidentialit|"
-    r"/j/\d|meet\.google\.com|teams\.microsoft\.com/l/meetup|webex\.com|/help|support\.",
+    r"/j/\d|meet\.google\.com|teams\.microsoft\.com/l/meetup|webex\.com|/help|support\.|"
+    r"calendar\.google\.com/calendar/event\?action=|/calendar/r/eventedit|/video/",
     re.IGNORECASE,
 )
+# Redirectors that wrap a link (Google Calendar's descriptions, Outlook's Safe Links):
+# the link shown is the one they wrap.
+_REDIRECTS = (("www.google.com", "/url", "q"), ("google.com", "/url", "q"))
+_SAFELINKS = "safelinks.protection.outlook.com"
 
 
 def tool_of(url: str) -> tuple[str, tuple[tuple[str, Action], ...]]:
@@ -116,13 +128,31 @@ def tool_of(url: str) -> tuple[str, tuple[tuple[str, Action], ...]]:
     return host.removeprefix("www."), ()
 
 
+def unwrap(url: str) -> str:
+    """The link a redirector wraps (google.com/url?q=..., Outlook Safe Links), else `url`."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    query = parse_qs(parts.query)
+    for domain, path, key in _REDIRECTS:
+        if host == domain and parts.path == path and query.get(key):
+            return query[key][0]
+    if host.endswith(_SAFELINKS) and query.get("url"):
+        return query["url"][0]
+    return url
+
+
 def classify(url: str, words: str = "") -> BookingLink | None:
-    """The link's action by its tool's URL shape, else by its words (the link text, or the
-    line it stands in), else by the words in its path; None when it is no booking link."""
+    """The link's action by an explicit URL shape or its tool's, else by its words (the
+    link text, or the line it stands in), else by the words in its path; None when it is
+    no booking link. Redirect wrappers are removed first."""
+    url = unwrap(url)
     if _NEVER.search(url) or _NEVER.search(words):
         return None
     tool, shapes = tool_of(url)
     target = f"{urlsplit(url).path}?{urlsplit(url).query}"
+    for pattern, verdict in _EXPLICIT:
+        if pattern.search(target):
+            return BookingLink(verdict, url, tool)
     for shape, action in shapes:
         if re.search(shape, target, re.IGNORECASE):
             return BookingLink(action, url, tool)

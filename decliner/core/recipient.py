@@ -60,12 +60,28 @@ def resolve(event: EventRecord, me: Collection[str], override: str = "") -> Addr
     mine = {m.lower() for m in me}
     people = (event.invite.reply_to, event.invite.from_)
     candidates = people if event.kind == "static" else (event.organizer, *people)
+    mailboxes = scheduling_mailboxes(event)
     for candidate in candidates:
         if (
             candidate
             and candidate.email
             and candidate.email not in mine
+            and candidate.email not in mailboxes
             and not is_robot(candidate.email, candidate.name)
         ):
             return candidate
     return None
+
+
+_BOOKINGS_MAILBOX = re.compile(r"/owa/calendar/([^/?#]+@[^/?#]+)/bookings", re.IGNORECASE)
+
+
+def scheduling_mailboxes(event: EventRecord) -> frozenset[str]:
+    """Microsoft Bookings mailboxes named in the event's booking links
+    (`/owa/calendar/<mailbox>/bookings/...`): the organizer of such an invitation is the
+    booking page, not a person."""
+    return frozenset(
+        match.group(1).lower()
+        for link in event.booking_links
+        if (match := _BOOKINGS_MAILBOX.search(link.url))
+    )
