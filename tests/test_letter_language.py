@@ -83,3 +83,18 @@ def test_a_cancel_entry_chooses_the_language_of_its_letter(world: World) -> None
     result = world.cli("preview", event_id(world))
     day = format_date(SOON.astimezone(BERLIN).date(), "full", locale="it_IT")
     assert day in " ".join(result.stdout.split())
+
+
+def test_a_custom_template_gets_the_language_and_its_dates(world: World) -> None:
+    """A template of the user's own gets `language`, and its date filter writes in it."""
+    template = world.tmp / "mine.j2"
+    template.write_text("Hallo,\n\n[{{ language }}] {{ event.start | date }}\n\n{{ me.name }}\n")
+    configure(
+        world,
+        account='language = "de"',
+        extra=f'\n[withdrawal]\ntemplate = "{template}"\n',
+    )
+    world.invite("lang-custom@example.com", start=SOON)
+    result = world.cli("preview", event_id(world))
+    day = format_date(SOON.astimezone(BERLIN).date(), "full", locale="de_DE")
+    assert f"[de] {day}" in " ".join(result.stdout.split())

@@ -54,7 +54,10 @@ _INTERVIEW = re.compile(
     r"interview|\bscreen|on-?site|\bhiring|recruit|\btechnical\b|\bloop\b|chat with|call with"
     r"|coffee chat|meet the team|take-home|\bcoding|assessment|\bpanel\b|\btalent\b"
     r"|vorstellungsgespr|bewerbungsgespr|kennenlerngespr|entretien|entrevista|colloquio"
-    r"|sollicitatiegesprek|rozmowa kwalifikacyjna|面接|面试",
+    r"|sollicitatiegesprek|rozmowa kwalifikacyjna|面接|面试"
+    # what scheduling tools write in their confirmations (SPEC 15)
+    r"|\bcandidate\b|bewerbung|candidature|candidatura|sollicitatie|entrevue"
+    r"|kennismakingsgesprek|sondeo telef|telefoongesprek met",
     re.IGNORECASE,
 )
 
