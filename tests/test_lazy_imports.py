@@ -9,7 +9,22 @@ from pathlib import Path
 
 from tests.test_maildir import Tree, invite
 
-HEAVY = ("babel", "holidays", "py3langid", "numpy", "caldav", "niquests", "lxml")
+HEAVY = (
+    "babel",
+    "holidays",
+    "py3langid",
+    "numpy",
+    "caldav",
+    "niquests",
+    "lxml",
+    "icalendar",
+    "recurring_ical_events",
+    "jinja2",
+    "aiosmtplib",
+    "asyncio",
+    "apscheduler",
+    "rich.progress",
+)
 
 PROBE = """
 import json, sys
@@ -36,15 +51,17 @@ def loaded_by_a_pass(config: Path) -> list[str]:
 
 
 def test_a_quiet_pass_imports_no_language_calendar_or_holiday_machinery(tmp_path: Path) -> None:
-    """With language "auto" and an invitation in the mailbox but nothing to send, `run
-    --once` never imports Babel, the language detector, holidays or the CalDAV client (they
-    are loaded the first time a letter is written or the calendar is used); with
-    followup.holidays set, only the holidays package, which checks the code at load."""
+    """With language "auto" and an invitation already read but nothing new and nothing to
+    send, `run --once` imports none of the heavy machinery: no calendar parser, template
+    engine, SMTP client or event loop, Babel, language detector, holidays or CalDAV client
+    (each is loaded the first time it is needed); with followup.holidays set, only the
+    holidays package, which checks the code at load."""
     tree = Tree(tmp_path)
     tree.add(invite("quiet@example.com")[0])
     config = tree.config()
     text = config.source.read_text().replace('timezone = "', 'language = "auto"\ntimezone = "')
     config.source.write_text(text)
+    assert "icalendar" in loaded_by_a_pass(config.source)  # the first pass reads the invite
     assert loaded_by_a_pass(config.source) == []
     config.source.write_text(text + '\n[followup]\nholidays = "DE"\n')
     assert loaded_by_a_pass(config.source) == ["holidays"]

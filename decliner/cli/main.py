@@ -7,7 +7,6 @@ mistakes, 1 for runtime failures; `--debug` adds the traceback.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import traceback
 from dataclasses import dataclass
@@ -112,6 +111,8 @@ def check(opts: Options, offline: bool) -> None:
         else:
             results.append(checks.check_maildir(config))
         _print_check(results[-1])
+        import asyncio
+
         results.append(asyncio.run(checks.check_smtp(config)))
         _print_check(results[-1])
         if config.calendar is not None:

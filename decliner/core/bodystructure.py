@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from email.utils import collapse_rfc2231_value, decode_rfc2231
 from typing import Any
 
-from decliner.core.invites import MAX_CALENDAR_BYTES, MIB
-from decliner.core.model import Rejected
+from decliner.core.model import MAX_CALENDAR_BYTES, MIB, Rejected
 
 # A part is downloaded only below this encoded size: base64 and quoted-printable are
 # larger than what they decode to, and the decoded bytes are checked exactly after.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from decliner.core.booking import BookingLink, unique
-from decliner.core.invites import looks_like_interview
+from decliner.core.interview import looks_like_interview
 from decliner.core.model import Address, InviteEvent, InviteMessage, Kind
 
 CALENDAR_FOLDER = "calendar"  # the `folder` of an invitation known only from the CalDAV calendar

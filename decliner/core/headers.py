@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from email import policy
+from typing import TYPE_CHECKING
 
 from decliner.core.model import Address, one_line
+
+if TYPE_CHECKING:
+    from decliner.core.events import EventRecord
 
 # RFC 5322 dot-atom local part and an LDH host name: one plain `local@domain`, ASCII
 # only, since we send without SMTPUTF8.
@@ -87,3 +91,24 @@ def reply_subject(subject: str) -> str:
             break
         text = stripped
     return f"Re: {text.strip()}" if text.strip() else ""
+
+
+class TemplateProblem(Exception):
+    """A template that does not compile or render, with the file and line to fix."""
+
+    def __init__(self, name: str, line: int | None, message: str) -> None:
+        self.name = name
+        self.line = line
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.name}:{self.line}" if self.line else self.name
+        return f"{where}: {self.message}"
+
+
+def withdrawal_subject(event: EventRecord) -> str:
+    """`Re: <invite subject>`; an invitation known only from the calendar starts a thread."""
+    if event.invite.from_calendar:
+        return clean_text(event.summary) or "Interview"
+    return reply_subject(event.invite.subject or event.summary)

@@ -21,8 +21,11 @@ from icalendar.parser.content_line import NEWLINE, UFOLD
 from icalendar.prop import vBroken, vRecur, vText
 
 from decliner.core import booking
+from decliner.core.interview import NOT_AN_INTERVIEW, looks_like_interview
 from decliner.core.mime import find_calendar_parts, parse_headers, text_bodies
 from decliner.core.model import (
+    MAX_CALENDAR_BYTES,
+    MIB,
     Address,
     InviteEvent,
     InviteMessage,
@@ -38,8 +41,6 @@ from decliner.core.timezones import Zones
 INVITE_METHODS = frozenset({"REQUEST", "CANCEL"})
 STATIC_METHOD = "PUBLISH"
 _DESCRIPTION_LIMIT = 2000
-MIB = 1024 * 1024
-MAX_CALENDAR_BYTES = 4 * MIB  # a decoded calendar part; real invitations are a few KiB
 MAX_COMPONENTS = 500  # BEGIN: lines (VEVENT, VTIMEZONE, VALARM, ...); a series with a few
 # dozen exceptions stays far below, while parsing time stays bounded
 _BEGIN = re.compile(rb"^[ \t]*BEGIN:", re.IGNORECASE | re.MULTILINE)
@@ -50,24 +51,6 @@ _USED = frozenset(
     {"UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "RRULE"}
     | {"ORGANIZER", "ATTENDEE", "SUMMARY", "LOCATION", "DESCRIPTION", "STATUS"}
 )
-_INTERVIEW = re.compile(
-    r"interview|\bscreen|on-?site|\bhiring|recruit|\btechnical\b|\bloop\b|chat with|call with"
-    r"|coffee chat|meet the team|take-home|\bcoding|assessment|\bpanel\b|\btalent\b"
-    r"|vorstellungsgespr|bewerbungsgespr|kennenlerngespr|entretien|entrevista|colloquio"
-    r"|sollicitatiegesprek|rozmowa kwalifikacyjna|面接|面试"
-    # what scheduling tools write in their confirmations (SPEC 15)
-    r"|\bcandidate\b|bewerbung|candidature|candidatura|sollicitatie|entrevue"
-    r"|kennismakingsgesprek|sondeo telef|telefoongesprek met",
-    re.IGNORECASE,
-)
-
-# Events for many people that mention hiring: never a static invitation to one candidate.
-_NOT_AN_INTERVIEW = re.compile(
-    r"webinar|newsletter|info(rmation)? session|career(s)? (fair|night|day)|meetup|open house"
-    r"|workshop|conference|karrieretag|jobmesse|salon|séminaire|seminario|journée portes",
-    re.IGNORECASE,
-)
-
 # Folding may split a UTF-8 sequence (RFC 5545 3.1), so lines are unfolded as bytes.
 _UFOLD_BYTES = re.compile(UFOLD.pattern.encode("ascii"))
 # Exchange writes TZID=tzone://Microsoft/Custom and Outlook TZID=(UTC-08:00) ... unquoted,
@@ -84,44 +67,6 @@ Instant = tuple[datetime, date | None, str]
 
 
 # Applicant-tracking and interview-scheduling services: mail from them is about hiring.
-RECRUITING_DOMAINS = (
-    "greenhouse.io",
-    "greenhouse-mail.io",
-    "lever.co",
-    "hire.lever.co",
-    "goodtime.io",
-    "ashbyhq.com",
-    "smartrecruiters.com",
-    "workablemail.com",
-    "workable.com",
-    "myworkday.com",
-    "icims.com",
-    "jobvite.com",
-    "recruitee.com",
-    "teamtailor.com",
-    "personio.de",
-    "bamboohr.com",
-    "paradox.ai",
-    "modernloop.io",
-    "prelude.co",
-    "gem.com",
-    "hirevue.com",
-    "codility.com",
-    "hackerrank.com",
-    "coderpad.io",
-    "karat.io",
-)
-
-
-def looks_like_interview(summary: str, description: str = "", senders: Iterable[str] = ()) -> bool:
-    """A guess whether an event is a job interview: hiring words in several languages in
-    its title or description, or an organizer/sender at a recruiting tool's domain."""
-    if _INTERVIEW.search(f"{summary}\n{description}"):
-        return True
-    domains = (address.rpartition("@")[2].lower() for address in senders)
-    return any(d == r or d.endswith("." + r) for d in domains for r in RECRUITING_DOMAINS)
-
-
 def _me(me: Iterable[str]) -> frozenset[str]:
     return frozenset(normalise_email(address) for address in me)
 
@@ -409,7 +354,7 @@ def _interviews(events: tuple[InviteEvent, ...], message: InviteMessage) -> tupl
         if e.kind == "request"
         or (
             not message.bulk
-            and not _NOT_AN_INTERVIEW.search(e.summary)
+            and not NOT_AN_INTERVIEW.search(e.summary)
             and looks_like_interview(
                 e.summary, e.description, [*senders, *([e.organizer.email] if e.organizer else [])]
             )

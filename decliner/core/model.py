@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from decliner.core.booking import BookingLink
 
+MIB = 1024 * 1024
+MAX_CALENDAR_BYTES = 4 * MIB  # a decoded calendar part; real invitations are a few KiB
+
 Kind = Literal["request", "static"]
 """`request`: an iTIP REQUEST that can be answered; `static`: a calendar file that cannot
 (METHOD:PUBLISH, as booking tools attach to confirmations)."""

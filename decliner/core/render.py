@@ -23,10 +23,10 @@ from decliner.core.headers import (
     TOKEN,
     RenderError,
     checked_address,
-    clean_text,
     message_ids,
     reply_subject,
     trimmed_references,
+    withdrawal_subject,
 )
 from decliner.core.itip import decline_reply
 from decliner.core.model import Address
@@ -261,13 +261,6 @@ def render_withdrawal(
         else None
     )
     return _compose(envelope, filled.body, calendar)
-
-
-def withdrawal_subject(event: EventRecord) -> str:
-    """`Re: <invite subject>`; an invitation known only from the calendar starts a thread."""
-    if event.invite.from_calendar:
-        return clean_text(event.summary) or "Interview"
-    return reply_subject(event.invite.subject or event.summary)
 
 
 def render_followup(

@@ -25,7 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from decliner.core.company import guess_company
 from decliner.core.events import EventRecord, Invite
-from decliner.core.headers import RenderError, checked_address, clean_text
+from decliner.core.headers import RenderError, TemplateProblem, checked_address, clean_text
 from decliner.core.model import Address
 from decliner.core.wording import (
     first_name,
@@ -38,26 +38,14 @@ from decliner.core.wording import (
     wrap,
 )
 
+__all__ = ["TemplateProblem"]  # defined with RenderError, re-exported where it is raised
+
 Kind = Literal["withdrawal", "followup"]
 BUILTIN: Mapping[Kind, str] = {"withdrawal": "withdrawal.txt.j2", "followup": "followup.txt.j2"}
 # One template per language and kind, written in that language: templates/<lang>/<file>.
 
 _HEADER = re.compile(r"^(subject|cc)[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
 _OTHER_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[ \t]*:")
-
-
-class TemplateProblem(Exception):
-    """A template that does not compile or render, with the file and line to fix."""
-
-    def __init__(self, name: str, line: int | None, message: str) -> None:
-        self.name = name
-        self.line = line
-        self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"{self.name}:{self.line}" if self.line else self.name
-        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)

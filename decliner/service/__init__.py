@@ -15,22 +15,19 @@ from typing import TYPE_CHECKING
 
 from decliner.config import Config, check_address
 from decliner.core.events import EventRecord
-from decliner.core.headers import RenderError
+from decliner.core.headers import RenderError, TemplateProblem, withdrawal_subject
 from decliner.core.languages import Choice
 
 if TYPE_CHECKING:
     from decliner.calendar.client import CalDav
     from decliner.service.own_calendar import OwnCalendar
 from decliner.core.plan import Kind
-from decliner.core.render import withdrawal_subject
 from decliner.core.status import Facts, Status, status
-from decliner.core.templating import TemplateProblem
 from decliner.errors import DeclinerError, RuntimeFailure, UserError
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
 from decliner.mail.ingest import Progress, ScanReport
 from decliner.mail.ports import MailSource, Transport
-from decliner.mail.smtp import SmtpTransport
 from decliner.service import letters
 from decliner.service.runner import PassReport, Runner
 from decliner.store import Store as Store  # the handle the commands take, re-exported
@@ -115,6 +112,8 @@ def transport(config: Config) -> Transport:
         from decliner.mail.maildir.transport import MaildirTransport
 
         return MaildirTransport(config.resolve_path(config.smtp.maildir_path))
+    from decliner.mail.smtp import SmtpTransport  # aiosmtplib and asyncio: only to send
+
     return SmtpTransport(config)
 
 

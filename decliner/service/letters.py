@@ -9,15 +9,14 @@ from decliner.config import Config
 from decliner.core import recipient as recipients
 from decliner.core.events import EventRecord
 from decliner.core.flags import matching_rule
-from decliner.core.headers import RenderError
+from decliner.core.headers import RenderError, TemplateProblem
 from decliner.core.languages import Choice, choose
 from decliner.core.model import Address
 from decliner.core.plan import Dispatch
-from decliner.core.render import Rendered, render_followup, render_withdrawal
-from decliner.core.templating import TemplateProblem
 from decliner.service.rules import cancel_rules
 
 if TYPE_CHECKING:
+    from decliner.core.render import Rendered
     from decliner.service.runner import Snapshot
 
 
@@ -30,7 +29,11 @@ def render(
     now: datetime,
     token: str,
 ) -> Rendered:
-    """The message `action` sends, not yet stored; raises RenderError or TemplateProblem."""
+    """The message `action` sends, not yet stored; raises RenderError or TemplateProblem.
+    (The renderer, Jinja2 and icalendar, is imported here: a pass that sends nothing
+    never loads it.)"""
+    from decliner.core.render import render_followup, render_withdrawal
+
     s = action.situation
     event, to = s.event, s.recipient
     if to is None:

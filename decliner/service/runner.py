@@ -21,7 +21,7 @@ from decliner.config import Config
 from decliner.core import recipient as recipients
 from decliner.core.events import EventRecord
 from decliner.core.flags import MessageFlag, flag_sources, matching_rule
-from decliner.core.headers import RenderError
+from decliner.core.headers import RenderError, TemplateProblem
 from decliner.core.model import Address
 from decliner.core.plan import (
     NEW_ROW,
@@ -35,9 +35,7 @@ from decliner.core.plan import (
     plan,
     retry_delay,
 )
-from decliner.core.render import Rendered
 from decliner.core.replies import Reply
-from decliner.core.templating import TemplateProblem
 from decliner.errors import DeclinerError
 from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import MailSource, Transport
@@ -51,8 +49,9 @@ from decliner.store import thread as thread_db
 from decliner.store.flags import Flag
 from decliner.store.outbox import OutboxRow
 
-if TYPE_CHECKING:  # imported by the pass only when [calendar] is configured
+if TYPE_CHECKING:  # imported by the pass only when needed
     from decliner.calendar.sync import CalendarReport
+    from decliner.core.render import Rendered
     from decliner.service.own_calendar import OwnCalendar
 
 log = logging.getLogger(__name__)

@@ -473,7 +473,7 @@ def test_looks_like_interview(summary: str, description: str, expected: bool) ->
 
 def test_recruiting_tool_domains_count_as_interviews() -> None:
     """A neutral title from an applicant-tracking system's domain still looks like an interview."""
-    from decliner.core.invites import looks_like_interview
+    from decliner.core.interview import looks_like_interview
 
     assert not looks_like_interview("Catch-up", "", ["friend@example.com"])
     assert looks_like_interview("Catch-up", "", ["no-reply@us.greenhouse-mail.io"])

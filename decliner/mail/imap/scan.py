@@ -21,7 +21,6 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from decliner.config import Config
 from decliner.core import bodystructure
-from decliner.core.invites import parse_parts
 from decliner.core.mime import decode_body, decode_part
 from decliner.core.model import ParsedInvite
 from decliner.core.replies import Reply
@@ -200,6 +199,8 @@ class Scanner:
         report: ScanReport,
     ) -> int:
         """Parse one calendar message and merge its events; 1 if it was an invitation."""
+        from decliner.core.invites import parse_parts  # icalendar: only for new calendar mail
+
         decoded = [
             decode_part(
                 bodies[(candidate.uid, p.section)], transfer_encoding=p.encoding, charset=p.charset

@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from decliner.config import Config
-from decliner.core.invites import parse_message
 from decliner.core.mime import may_hold_calendar, parse_headers
 from decliner.core.model import ParsedInvite, Rejected
 from decliner.errors import RuntimeFailure
@@ -91,7 +91,7 @@ class MaildirSource:
         self.progress = progress
         self.recorder = Recorder(config, now=now)
         me, zone = config.account.addresses, config.account.zone
-        self.parse: Parse = parse or (lambda raw: parse_message(raw, me=me, default_tz=zone))
+        self.parse: Parse = parse or (lambda raw: _parse_message(raw, me=me, default_tz=zone))
 
     def folders(self) -> list[str]:
         """The scanned folders and the flag folder, each once, in config order."""
@@ -307,3 +307,13 @@ def _read_head(handle: _Lines) -> bytes:
         lines.append(line)
         size += len(line)
     return b"".join(lines)
+
+
+def _parse_message(
+    raw: bytes, *, me: Sequence[str], default_tz: ZoneInfo
+) -> ParsedInvite | Rejected | None:
+    """`parse_message`, imported on first use: a quiet pass reads no message and never
+    loads icalendar."""
+    from decliner.core.invites import parse_message
+
+    return parse_message(raw, me=me, default_tz=default_tz)
