@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from decliner.config import Config
 from tests.mailfactory import calendar, google_invite
 from tests.testbed.radicale import Radicale
-from tests.world import World
+from tests.world import SOON, World
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -102,6 +102,24 @@ class CalendarWorld:
             organizer_name="Sam",
             me=self.world.jane.address,
         )
+
+    def series_and_one_instance(self, uid: str, name: str, week: int) -> tuple[str, datetime]:
+        """A weekly series in Jane's calendar (Berlin time, from SOON + 1 day at 09:00) and
+        Sam's flagged invitation by mail for its instance `week` weeks in, the RECURRENCE-ID
+        in UTC; the series' URL and that instance's start."""
+        first = (SOON + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        url = self.put(
+            name,
+            weekly_series(
+                uid=uid, first=first, organizer=self.world.sam.address, me=self.world.jane.address
+            ),
+        )
+        instance = first + timedelta(weeks=week)
+        ics = self.invite_ics(uid, instance).replace(
+            f"UID:{uid}\r\n", f"UID:{uid}\r\nRECURRENCE-ID:{instance:%Y%m%dT%H%M%SZ}\r\n"
+        )
+        self.mail_invite(ics, uid, instance)
+        return url, instance
 
     def mail_invite(self, ics: str, uid: str, start: datetime) -> None:
         """Sam's invitation carrying `ics`, flagged, in Jane's INBOX."""

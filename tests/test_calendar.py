@@ -14,7 +14,7 @@ from decliner import service
 from decliner.calendar.client import CalDav, WriteOutcome
 from decliner.service.own_calendar import OwnCalendar
 from decliner.service.runner import Runner
-from tests.calendar_world import BERLIN, CalendarWorld, changed_lines, weekly_series
+from tests.calendar_world import BERLIN, CalendarWorld, changed_lines
 from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
 from tests.world import SOON, Clock, World, run_pass
@@ -67,19 +67,7 @@ def test_one_instance_of_a_weekly_series_gets_its_own_declined_override(
 ) -> None:
     """An invitation for one instance (RECURRENCE-ID in UTC) declines only that instance in a
     series written in Europe/Berlin time; the master and the other instances stay."""
-    uid = "loop-1@example.com"
-    first = (SOON + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-    url = cal.put(
-        "loop.ics",
-        weekly_series(
-            uid=uid, first=first, organizer=cal.world.sam.address, me=cal.world.jane.address
-        ),
-    )
-    second = first + timedelta(weeks=1)
-    instance = cal.invite_ics(uid, second).replace(
-        f"UID:{uid}\r\n", f"UID:{uid}\r\nRECURRENCE-ID:{second:%Y%m%dT%H%M%SZ}\r\n"
-    )
-    cal.mail_invite(instance, uid, second)
+    url, second = cal.series_and_one_instance("loop-1@example.com", "loop.ics", week=1)
     before = cal.get(url)
     run_pass(cal.config(), Clock(datetime.now(UTC)))
 
@@ -242,19 +230,7 @@ def test_a_refusal_fails_the_row_with_the_servers_reason(own_cal: CalendarWorld)
 
 def test_delete_one_instance_puts_an_exdate_on_the_series(cal: CalendarWorld) -> None:
     """Deleting one instance of a series keeps the series and excludes that day."""
-    uid = "loop-2@example.com"
-    first = (SOON + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-    url = cal.put(
-        "loop2.ics",
-        weekly_series(
-            uid=uid, first=first, organizer=cal.world.sam.address, me=cal.world.jane.address
-        ),
-    )
-    third = first + timedelta(weeks=2)
-    instance = cal.invite_ics(uid, third).replace(
-        f"UID:{uid}\r\n", f"UID:{uid}\r\nRECURRENCE-ID:{third:%Y%m%dT%H%M%SZ}\r\n"
-    )
-    cal.mail_invite(instance, uid, third)
+    url, third = cal.series_and_one_instance("loop-2@example.com", "loop2.ics", week=2)
     run_pass(cal.config('on_withdraw = "delete"'), Clock(datetime.now(UTC)))
     after = cal.get(url)
     local = third.astimezone(BERLIN)

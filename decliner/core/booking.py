@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Literal
@@ -213,11 +214,10 @@ class _Anchors(HTMLParser):
 def in_html(html: str) -> Iterator[BookingLink]:
     """Links in an HTML body: each <a href> judged by its text (or its image's alt text)."""
     parser = _Anchors()
-    try:
+    # html.parser's few hard failures on junk end the reading; the anchors so far count.
+    with suppress(AssertionError, ValueError):
         parser.feed(html)
         parser.close()
-    except (AssertionError, ValueError):  # html.parser's few hard failures on junk
-        pass
     for href, text in parser.anchors:
         if _URL.fullmatch(href) and (found := classify(href, text)) is not None:
             yield found
