@@ -53,6 +53,8 @@ clean:
 bench: $(STAMP) servers
 	$(BIN)/python -m bench.bench_scan
 	$(BIN)/python -m bench.bench_calendar
+	$(BIN)/python -m bench.bench_wire 10000 100000
+	$(BIN)/python -m bench.bench_latency 100
 
 # docs/letters/: the built-in letters of every language as the code renders them.
 letters: $(STAMP)

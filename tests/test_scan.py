@@ -15,6 +15,8 @@ from decliner import service
 from decliner.cli.main import cli
 from decliner.config import Config
 from decliner.core.events import EventRecord
+from decliner.mail import imap
+from decliner.mail.imap.scan import Scanner
 from decliner.store import events as event_db
 from tests.helpers import (
     CORPUS,
@@ -120,8 +122,11 @@ def test_quiet_pass_costs_the_same_for_200_and_5000_messages(
     tmp_path: Path, dovecot: Dovecot
 ) -> None:
     """An unchanged mailbox costs a constant number of IMAP commands, whatever its size;
-    the first scan of 5,000 messages downloads no body part but the invites' calendars."""
+    the first scan of 5,000 messages downloads no body part but the invites' calendars; and
+    the daemon's quiet poll over its kept connection is one EXAMINE per folder, under 1 KB
+    each way, the same at 5,000 as at 200 (counts, not time: issue 16's regression guard)."""
     counts = []
+    polls = []
     for size in (200, 5000):
         account = dovecot.new_account("bulk")
         messages = [
@@ -147,7 +152,14 @@ def test_quiet_pass_costs_the_same_for_200_and_5000_messages(
                 proxy.reset()
                 service.scan(config, store)
                 counts.append(list(proxy.commands))
+                with imap.session(config) as client:
+                    scanner = Scanner(config, store, now=service.utcnow)
+                    proxy.reset()
+                    scanner.scan(client)
+                    polls.append((list(proxy.commands), proxy.bytes_up, proxy.bytes_down))
     assert counts[0] == counts[1]
+    assert polls[0][0] == polls[1][0] == ["EXAMINE", "EXAMINE"]  # INBOX and the flag folder
+    assert all(up < 1024 and down < 1024 for _, up, down in polls), polls
     assert len(counts[0]) <= 6, counts[0]
     assert "UID FETCH" not in counts[0]
 

@@ -44,6 +44,7 @@ from decliner.service.session import Session
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STOP_GRACE = 8.0
+SETTLE_SECONDS = 0.05
 MAX_SAME_CRASHES = 5  # then exit 1 and let systemd restart us (its limit: 5 starts in 10 min)
 
 
@@ -215,7 +216,9 @@ class Daemon:
         for task in pending:
             task.cancel()
         if self.wake.is_set() and not self.stopping.is_set():
-            await asyncio.sleep(0.5)  # let a burst of IDLE notices settle into one pass
+            # A burst of IDLE notices (a client flagging several messages) settles into one
+            # pass; short, since a flag set by the user is waiting on it.
+            await asyncio.sleep(SETTLE_SECONDS)
 
     # -- wake-ups --------------------------------------------------------------
 

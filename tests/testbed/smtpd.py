@@ -8,6 +8,7 @@ import json
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
@@ -40,6 +41,7 @@ class Received:
     auth_mechanism: str | None
     tls: bool
     delivered_to: tuple[str, ...]
+    at: float = 0.0  # time.monotonic() when the message was accepted (for latency benches)
 
 
 @dataclass
@@ -110,6 +112,7 @@ class _Handler:
             auth_mechanism=identity.mechanism if identity else None,
             tls=_is_tls(server),
             delivered_to=local,
+            at=time.monotonic(),
         )
         with self._record.lock:
             self._record.messages.append(received)
