@@ -357,3 +357,14 @@ def test_check_offline_reports_the_state_db(tmp_path: Path) -> None:
     line = next(x for x in result.output.splitlines() if " state " in x)
     assert line.startswith("ok") and "not created yet" in line
     assert not (tmp_path / "s.db").exists()
+
+
+def test_check_warns_when_others_may_read_the_config(tmp_path: Path) -> None:
+    """`check --offline` warns about a config other users may read, and not about 0600."""
+    path = write(tmp_path, GOOD)
+    path.chmod(0o644)
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
+    assert "readable by other users (mode 0644)" in " ".join(result.stdout.split())
+    path.chmod(0o600)
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
+    assert "readable by other users" not in result.stdout

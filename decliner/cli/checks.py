@@ -38,7 +38,27 @@ def check_config(config: Config) -> Check:
     except (OSError, UnicodeDecodeError):
         text = ""
     todo = tuple(f"line {n} still marked TODO: {what}" for n, what in starter.todo_lines(text))
-    return Check("config", True, f"{config.source} ({source} source, time zone {zone})", todo)
+    return Check(
+        "config",
+        True,
+        f"{config.source} ({source} source, time zone {zone})",
+        (*todo, *_readable_by_others(config)),
+    )
+
+
+def _readable_by_others(config: Config) -> tuple[str, ...]:
+    """A warning when other users may read the config (it may hold a password or name
+    the command that prints one)."""
+    try:
+        mode = config.source.stat().st_mode & 0o777
+    except OSError:
+        return ()
+    if not mode & 0o077:
+        return ()
+    return (
+        f"{config.source} is readable by other users (mode {mode:04o}); it may hold a"
+        f" secret: chmod 600 {config.source}",
+    )
 
 
 def check_templates(config: Config) -> Check:
