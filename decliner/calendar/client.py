@@ -288,7 +288,7 @@ class CalDav:
         except (CalendarRefused, SyncTokenInvalid, SyncUnsupported, ConnectionFailure):
             raise
         except error.AuthorizationError as exc:
-            if write and getattr(exc, "status", None) == 403:  # logged in, may not write here
+            if write and _status(exc) == 403:  # logged in, but may not write here
                 raise CalendarRefused(f"CalDAV {self.server}: 403 Forbidden ({what})") from None
             self.close()
             raise AuthFailure(f"CalDAV {self.server}: login refused ({what})") from None
@@ -308,9 +308,9 @@ class CalDav:
         except error.NotFoundError as exc:
             raise CalendarRefused(f"CalDAV {self.server}: not found ({what}): {exc}") from None
         except error.DAVError as exc:
-            if _status(exc) >= 500:
-                raise ConnectionFailure(f"CalDAV {self.server}: {_short(exc)} ({what})") from None
-            raise CalendarRefused(f"CalDAV {self.server}: {_short(exc)} ({what})") from None
+            if 400 <= _status(exc) < 500:  # a refusal; a 5xx or an unknown status may pass
+                raise CalendarRefused(f"CalDAV {self.server}: {_short(exc)} ({what})") from None
+            raise ConnectionFailure(f"CalDAV {self.server}: {_short(exc)} ({what})") from None
 
 
 def _now(value: T | Coroutine[Any, Any, T]) -> T:
@@ -336,9 +336,9 @@ def _outcome(response: Any, what: str) -> WriteOutcome:
 
 
 def _status(exc: error.DAVError) -> int:
-    reason = str(getattr(exc, "reason", "") or exc)
-    digits = [int(w) for w in reason.replace(",", " ").split() if w.isdigit() and len(w) == 3]
-    return digits[0] if digits else 0
+    """The HTTP status python-caldav kept with the error (0 when it has none)."""
+    status = getattr(exc, "status", None)
+    return status if isinstance(status, int) else 0
 
 
 def _short(exc: BaseException) -> str:
