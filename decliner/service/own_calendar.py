@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from decliner import failpoints
 from decliner.calendar.client import CalDav, CalendarRefused, Collection
 from decliner.calendar.sync import CalendarReader, CalendarReport
 from decliner.calendar.update import Action, apply
@@ -105,6 +106,7 @@ class OwnCalendar:
             outbox_db.start_update(conn, row.id)
             if event is None or not outbox_db.begin_attempt(conn, row.id, self.now()):
                 return "skipped", ""
+        failpoints.hit("calendar-begun")
         action: Action = "delete" if row.action == "delete" else "decline"
         label = f"calendar {action} of {event.uid}"
         try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from decliner import failpoints
 from decliner.config import Config
 from decliner.core import recipient as recipients
 from decliner.core.events import EventRecord
@@ -123,6 +124,8 @@ class Runner:
                 report.calendar_problem = str(exc)
                 log.warning("cannot read the calendar: %s", exc)
         snapshot, dispatches = self.settle()
+        if dispatches:
+            failpoints.hit("scheduled")
         for action in dispatches:
             self._dispatch(source, transport, action, snapshot, report)
         if calendar is not None:
@@ -293,6 +296,7 @@ class Runner:
                 )
             if not stored:
                 return  # another process took the row meanwhile
+            failpoints.hit("rendered")
             raw, message_id, to, attempts, outcome = (
                 rendered.raw,
                 rendered.message_id,
@@ -322,7 +326,10 @@ class Runner:
         with self.store.transaction():
             if not outbox_db.begin_attempt(conn, action.row_id, self.now()):
                 return
+        failpoints.hit("attempt-begun")
         result = transport.send(raw, self.me.email, list(to))
+        if result.outcome == "sent":
+            failpoints.hit("smtp-accepted")
         now = self.now()
         with self.store.transaction():
             outbox_db.finish_attempt(
@@ -336,6 +343,7 @@ class Runner:
             if result.outcome == "sent":
                 self._queue_followup(action, now)
         if result.outcome == "sent":
+            failpoints.hit("marked-sent")
             log.info("sent %s", label)
             self._sent(action, label, report)
         elif result.outcome == "permanent":
@@ -405,6 +413,7 @@ class Runner:
                     "cannot file the sent copy of %s in %s: %s", row.message_id, folder, exc
                 )
                 return
+            failpoints.hit("copy-filed")
             if row.kind == "withdrawal":
                 self._mark_answered(source, events.get(row.event_id))
             with self.store.transaction():

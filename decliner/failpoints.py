@@ -1,0 +1,27 @@
+"""Named moments where a test may have decliner killed (issue 17's crash matrix).
+
+`DECLINER_FAILPOINT=<name>` makes the process SIGKILL itself when it reaches that moment,
+exactly as an OOM killer or a power cut would: no cleanup, no flush beyond what is
+already committed. Unset (always, outside tests), `hit` is one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+POINTS = (
+    "scheduled",  # the withdrawal's outbox row exists, nothing rendered
+    "rendered",  # its bytes and Message-ID are stored as pending, no attempt counted
+    "attempt-begun",  # the attempt is counted, nothing sent to the SMTP server yet
+    "smtp-accepted",  # the server said 250, the outcome not yet recorded
+    "marked-sent",  # recorded as sent (and the follow-up and calendar row queued), no sent copy
+    "copy-filed",  # the sent copy is appended, not yet recorded as filed
+    "calendar-begun",  # the calendar row's attempt is counted, nothing asked of the server
+)
+
+
+def hit(name: str) -> None:
+    """Die here if the environment names this moment."""
+    if os.environ.get("DECLINER_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
