@@ -113,12 +113,31 @@ def zone_for_name(tzid: str) -> tzinfo | None:
     return None
 
 
+_BUILT: dict[bytes, tzinfo | None] = {}
+_BUILT_LIMIT = 256  # distinct VTIMEZONE texts kept; a mailbox has a handful
+
+
 def _from_vtimezone(component: Timezone) -> tzinfo | None:
+    """The zone a VTIMEZONE describes, built once per distinct VTIMEZONE text: building one
+    expands its RRULEs over decades (most of a first scan's CPU before this cache), and the
+    same Outlook and Google blocks come with every invitation. Keyed by the whole text, not
+    the TZID, so two different "Customized Time Zone" blocks never share rules."""
+    try:
+        key = component.to_ical()
+    except Exception:  # noqa: BLE001 -- a block that cannot be written back is not kept
+        key = b""
+    if key and key in _BUILT:
+        return _BUILT[key]
     try:
         # create_timezone builds a fresh tzinfo and does not touch icalendar's cache.
-        return tzp.create_timezone(component)
+        zone = tzp.create_timezone(component)
     except Exception:  # noqa: BLE001 -- any broken VTIMEZONE falls back to its name
-        return None
+        zone = None
+    if key:
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        _BUILT[key] = zone
+    return zone
 
 
 def resolve_tzid(tzid: str, vtimezones: Mapping[str, Timezone]) -> tzinfo | None:

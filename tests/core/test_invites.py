@@ -480,3 +480,24 @@ def test_recruiting_tool_domains_count_as_interviews() -> None:
     assert looks_like_interview("Catch-up", "", ["scheduling@hire.lever.co"])
     assert looks_like_interview("Entretien avec Acme")
     assert not looks_like_interview("Dentist")
+
+
+def test_a_vtimezone_is_built_once_per_distinct_text() -> None:
+    """The same VTIMEZONE block in two calendars gives the very same zone (built once, as
+    building expands its rules over decades); a different block under the same TZID does not."""
+    from icalendar import Timezone
+
+    from decliner.core.timezones import resolve_tzid
+
+    tzid = "Customized Time Zone 9"
+    blocks = [
+        OUTLOOK_CUSTOM_VTIMEZONE.format(tzid=tzid, std=std, dst=dst)
+        for std, dst in (("+0100", "+0200"), ("+0100", "+0200"), ("-0500", "-0400"))
+    ]
+    zones = []
+    for block in blocks:
+        calendar = read_calendar(ics(f"DTSTART;TZID={tzid}:20260708T140000", before=block))
+        assert isinstance(calendar, Calendar)
+        [component] = [c for c in calendar.walk("VTIMEZONE") if isinstance(c, Timezone)]
+        zones.append(resolve_tzid(tzid, {tzid: component}))
+    assert zones[0] is zones[1] and zones[2] is not zones[0]
