@@ -252,6 +252,20 @@ def decliner_found(state: Path) -> list[int]:
         return sorted(r[0] for r in rows)
 
 
+def daemon_peak_rss(config: Path, work: Path) -> float:
+    """`decliner run` on a fresh state db of the same folder: its peak RSS (VmHWM) once
+    its first pass (the whole first scan) is done."""
+    from tests.daemon_harness import running
+
+    for path in config.parent.glob("state.db*"):
+        path.unlink()
+    with running(config, work) as (decliner, _listener):
+        status = Path(f"/proc/{decliner.process.pid}/status").read_text()
+    return next(
+        int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")
+    )
+
+
 def report(runs: list[Run]) -> None:
     print(
         f"{'client':<28}{'wall':>9}{'cpu':>9}{'RSS MB':>9}{'bytes in':>14}{'bytes out':>11}{'cmds':>7}{'found':>7}"
@@ -315,6 +329,7 @@ def bench(size: int) -> dict[str, Any]:
                     lambda: decliner_found(work / "state.db"),
                 ),
             ]
+            daemon_rss = daemon_peak_rss(config.source, root)
         raw, naive, ours = runs
         assert raw.found == naive.found == ours.found, "the clients disagree on the invitations"
         print(
@@ -326,6 +341,7 @@ def bench(size: int) -> dict[str, Any]:
             f" than naive, {100 * ours.bytes_down / naive.bytes_down:.2f} % of naive's bytes"
         )
         print(f"quiet pass: decliner = {quiet[1].wall / quiet[0].wall:.2f}x the raw quiet pass")
+        print(f"the daemon after its first pass over this folder: peak RSS {daemon_rss:.1f} MB")
         return {"size": size, "mb": size_mb, "runs": [r.__dict__ for r in runs + quiet]}
     finally:
         dovecot.stop()
