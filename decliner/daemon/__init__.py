@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -94,6 +95,9 @@ class Daemon:
         self.worker = Worker()
         self.session = Session(config)
         self.idle: IdleWatcher | None = None
+        # Whether the IDLE folder may have changed since the last pass (True until a full pass
+        # has read it): a timer pass skips a folder that IDLE watches and that reported nothing.
+        self.idle_news = True
         self.loop: asyncio.AbstractEventLoop | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self._config_mtime = self._mtime()
@@ -145,7 +149,8 @@ class Daemon:
                     log.info("logged in; watching for invitations")
                     self._start_idle()
                 self._reload_cancel_rules()
-                report = await self._in_worker(self.session.run_pass)
+                skip = self._quiet_idle_folder()
+                report = await self._in_worker(partial(self.session.run_pass, skip))
             except _Abandoned:
                 log.warning(
                     "a pass was still running at stop; its outbox state is saved step by step"
@@ -157,6 +162,7 @@ class Daemon:
                 self.exit_status = 1
                 return
             except DeclinerError as exc:
+                self.idle_news = True  # the next pass reads every folder
                 delay = backoff.next()
                 if not getattr(exc, "timed_out", False):
                     self._progress()  # the server answered, with an error: the loop is alive
@@ -165,6 +171,7 @@ class Daemon:
                 await self._sleep(delay)
                 continue
             except Exception as exc:  # a bug in one pass must not stop the mail loop at once
+                self.idle_news = True
                 crashes = [*crashes, type(exc).__name__][-MAX_SAME_CRASHES:]
                 if len(crashes) == MAX_SAME_CRASHES and len(set(crashes)) == 1:
                     log.critical(
@@ -233,11 +240,24 @@ class Daemon:
             self.config,
             imap_cfg.folders[0],
             heartbeat=heartbeat,
-            on_change=lambda: self._threadsafe(self.wake.set),
+            on_change=lambda: self._threadsafe(self._idle_changed),
             on_alive=lambda: self._threadsafe(self._progress),
             on_error=lambda exc, timed_out: None if timed_out else self._threadsafe(self._progress),
         )
         self.idle.start()
+
+    def _idle_changed(self) -> None:
+        self.idle_news = True
+        self.wake.set()
+
+    def _quiet_idle_folder(self) -> tuple[str, ...]:
+        """The folders this pass may skip: the IDLE folder, while IDLE watches it and has
+        reported nothing since the last pass read it (SPEC 12: poll_interval is for the
+        other folders). Reading the flag clears it: a report during the pass wakes the next."""
+        news, self.idle_news = self.idle_news, False
+        if news or self.idle is None or not self.idle.watching:
+            return ()
+        return (self.idle.folder,)
 
     def _threadsafe(self, call: Callable[[], None]) -> None:
         if self.loop is not None and not self.loop.is_closed():

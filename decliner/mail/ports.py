@@ -6,7 +6,7 @@ tree, SMTP and the Maildir "transport" for dry runs are interchangeable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -31,8 +31,9 @@ class SendResult:
 class MailSource(Protocol):
     """A mailbox decliner reads invitations and replies from, and files sent copies in."""
 
-    def scan(self) -> ScanReport:
-        """Read what is new since the last pass into the state db."""
+    def scan(self, skip: Collection[str] = ()) -> ScanReport:
+        """Read what is new since the last pass into the state db, except in the folders of
+        `skip` (watched by IDLE, which has reported nothing since)."""
 
     def sent_folder(self) -> str | None:
         """Where sent copies go; None when no copy is kept."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -111,12 +111,17 @@ class Runner:
         self.me = Address(config.account.email, config.account.name)
 
     def run_once(
-        self, source: MailSource, transport: Transport, calendar: OwnCalendar | None = None
+        self,
+        source: MailSource,
+        transport: Transport,
+        calendar: OwnCalendar | None = None,
+        *,
+        skip: Collection[str] = (),
     ) -> PassReport:
-        """Scan mail (and the calendar), then bookkeep and plan once, then act; one attempt
-        per due message and calendar update."""
+        """Scan mail but the folders of `skip` (and the calendar), then bookkeep and plan once,
+        then act; one attempt per due message and calendar update."""
         report = PassReport()
-        report.scan = source.scan()
+        report.scan = source.scan(skip)
         if calendar is not None:
             try:
                 report.calendar = calendar.read()

@@ -7,6 +7,7 @@ opened; the daemon drives it from its worker thread.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -52,15 +53,16 @@ class Session:
             self._source = stack
         return self.source
 
-    def run_pass(self) -> PassReport:
-        """One pass over the kept-open connection; a broken connection is dropped and re-raised."""
+    def run_pass(self, skip: Collection[str] = ()) -> PassReport:
+        """One pass over the kept-open connection, but the folders of `skip`; a broken
+        connection is dropped and re-raised."""
         assert self.store is not None  # noqa: S101 -- open() always runs first
         source = self.connect()
         try:
             if self.calendar is None:
                 self.calendar = service.open_calendar(self.config, self.store)
             return Runner(self.config, self.store, now=service.utcnow).run_once(
-                source, service.transport(self.config), self.calendar
+                source, service.transport(self.config), self.calendar, skip=skip
             )
         except ConnectionFailure:
             self.disconnect()

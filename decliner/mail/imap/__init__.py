@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import imaplib
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -188,10 +188,10 @@ class ImapSource:
             self._server = describe_server(self.client)
         return self._server
 
-    def scan(self) -> ScanReport:
-        """An incremental pass over the configured folders."""
+    def scan(self, skip: Collection[str] = ()) -> ScanReport:
+        """An incremental pass over the configured folders but `skip`."""
         with errors_named(self.config.need_imap()):
-            return self.scanner.scan(self.client)
+            return self.scanner.scan(self.client, skip)
 
     def sent_folder(self) -> str | None:
         """`[imap].sent_folder`, else the server's `\\Sent`; None for "none"."""

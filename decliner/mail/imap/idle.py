@@ -47,6 +47,7 @@ class IdleWatcher:
         self.on_error = on_error
         self._stop = threading.Event()
         self._client: IMAPClient | None = None
+        self.watching = False  # in IDLE on the folder now: a change would be reported
         self._thread = threading.Thread(target=self._run, name=f"idle {folder}", daemon=True)
 
     def start(self) -> None:
@@ -91,6 +92,7 @@ class IdleWatcher:
                     self._stop.set()
                     return
                 client.select_folder(self.folder, readonly=True)
+                self.watching = True
                 self.on_alive()
                 self.on_change()  # catch up on anything missed while disconnected
                 while not self._stop.is_set():
@@ -106,6 +108,7 @@ class IdleWatcher:
                     if changed:
                         self.on_change()
         finally:
+            self.watching = False
             self._client = None
             try:
                 client.shutdown()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,12 +73,15 @@ class Scanner:
         names = [*self.imap.folders, self.imap.flag_folder]
         return list(dict.fromkeys(n for n in names if n))
 
-    def scan(self, client: IMAPClient) -> ScanReport:
-        """One pass over every folder; a folder that cannot be opened is skipped with a warning."""
+    def scan(self, client: IMAPClient, skip: Collection[str] = ()) -> ScanReport:
+        """One pass over every folder but `skip` (one IDLE watches and has reported nothing);
+        a folder that cannot be opened is skipped with a warning."""
         condstore = client.has_capability("CONDSTORE")  # enabled by imap.connect
         report = ScanReport()
         self.recorder.load_ours(self.store.connection)
         for name in self.folders():
+            if name in skip:
+                continue
             try:
                 info = client.select_folder(name, readonly=True)
             except IMAPClientAbortError:

@@ -21,7 +21,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -104,8 +104,10 @@ class MaildirSource:
 
     # -- reading ---------------------------------------------------------------
 
-    def scan(self) -> ScanReport:
-        """One incremental pass; a folder that cannot be read is skipped with a warning."""
+    def scan(self, skip: Collection[str] = ()) -> ScanReport:
+        """One incremental pass (a Maildir has no IDLE, so `skip` is never given); a folder
+        that cannot be read is skipped with a warning."""
+        del skip
         self.check_root()
         report = ScanReport()
         self.recorder.load_ours(self.store.connection)
