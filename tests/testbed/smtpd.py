@@ -50,6 +50,9 @@ class _Faults:
     fail_text: str = ""
     fail_count: int = 0
     cut_count: int = 0
+    rcpt_code: int = 0
+    rcpt_text: str = ""
+    rcpt_count: int = 0
 
 
 @dataclass
@@ -83,6 +86,24 @@ class _Handler:
         self._tokens = tokens
         self._is_local = is_local
         self._deliver = deliver
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        with self._record.lock:
+            faults = self._record.faults
+            if faults.rcpt_count > 0:
+                faults.rcpt_count -= 1
+                self._record.rejected.append((f"RCPT {faults.rcpt_code}", address.encode()))
+                return f"{faults.rcpt_code} {faults.rcpt_text}"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
@@ -228,6 +249,13 @@ class SmtpServer:
             self._record.faults.fail_code = code
             self._record.faults.fail_text = text
             self._record.faults.fail_count = count
+
+    def fail_rcpt_next(self, code: int, text: str = "Try again later", count: int = 1) -> None:
+        """Answer the next `count` RCPT commands with `code` (the message is never taken)."""
+        with self._record.lock:
+            self._record.faults.rcpt_code = code
+            self._record.faults.rcpt_text = text
+            self._record.faults.rcpt_count = count
 
     def cut_after_data_next(self, count: int = 1) -> None:
         """Drop the connection after the next `count` messages' data, without replying."""
