@@ -154,6 +154,7 @@ def build(directory: Path, *, now: datetime, followup_delay: timedelta, zone: st
             box.add(message.raw)
         config_path = directory / "config.toml"
         config_path.write_text(_config_text(followup_delay, zone), encoding="utf-8")
+        config_path.chmod(0o600)  # as `init` writes one: it could hold a secret
     except OSError as exc:
         raise RuntimeFailure(f"cannot build the demo sandbox in {directory}: {exc}") from None
     return Sandbox(directory, config_path, mail, outbox)
