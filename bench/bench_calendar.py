@@ -8,14 +8,13 @@ PROPFIND of the calendar's ETag (the least any client can ask a server).
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from bench.bench_scan import timed
 from decliner import config as cfg
 from decliner.calendar.client import CalDav
 from decliner.calendar.sync import CalendarReader
@@ -27,17 +26,7 @@ from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
 
 SIZE = 1000
-ROUNDS = 5
-
-
-def timed(action: Callable[[], object], rounds: int = ROUNDS) -> float:
-    """The median wall time of `rounds` runs of `action`, in seconds."""
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+ROUNDS = 5  # as bench_scan's `timed`
 
 
 def fill(radicale: Radicale, calendar_url: str, me: str) -> Path:

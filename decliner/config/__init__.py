@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -282,12 +283,11 @@ class FollowupConfig(_Section):
 
 
 def _check_calendar_url(value: str) -> str:
-    scheme, _, rest = value.partition("://")
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if scheme.lower() not in {"https", "http"} or not host:
+    parts = urlsplit(value)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if scheme not in {"https", "http"} or not host:
         raise ValueError(f'"{value}" is not an http(s) URL')
-    if scheme.lower() == "http" and not is_loopback(host):
+    if scheme == "http" and not is_loopback(host):
         raise ValueError(
             f"http:// sends the password unencrypted; allowed only for a loopback host, not {host}"
         )

@@ -90,12 +90,7 @@ class OwnCalendar:
 
     def due_rows(self) -> list[OutboxRow]:
         """Calendar rows whose time has come."""
-        now = self.now()
-        return [
-            row
-            for row in outbox_db.rows(self.store.connection)
-            if row.kind == "calendar" and row.state in ("scheduled", "pending") and row.due <= now
-        ]
+        return outbox_db.due(self.store.connection, "calendar", self.now())
 
     def update(self, row: OutboxRow) -> tuple[str, str]:
         """One attempt at a calendar row: (outcome, what to say), outcome being sent,

@@ -251,6 +251,15 @@ def mark_copied(conn: sqlite3.Connection, row_id: int) -> None:
     conn.execute("UPDATE outbox SET copied = 1 WHERE id = ?", (row_id,))
 
 
+def due(conn: sqlite3.Connection, kind: Kind, now: datetime) -> list[OutboxRow]:
+    """Rows of this kind waiting (scheduled or pending) whose time has come, oldest first."""
+    query = (
+        f"SELECT {_COLUMNS} FROM outbox WHERE kind = ? AND state IN ('scheduled', 'pending')"  # noqa: S608 -- constant column list
+        " AND due <= ? ORDER BY due, id"
+    )
+    return [_row(r) for r in conn.execute(query, (kind, iso_utc(now)))]
+
+
 def uncopied(conn: sqlite3.Connection) -> list[OutboxRow]:
     """Sent messages whose copy in the sent folder is not yet made."""
     query = f"SELECT {_COLUMNS} FROM outbox WHERE state = 'sent' AND copied = 0 ORDER BY id"  # noqa: S608
