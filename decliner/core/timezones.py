@@ -113,6 +113,69 @@ def zone_for_name(tzid: str) -> tzinfo | None:
     return None
 
 
+# RFC 5545 3.3.10 ranges of the BY* parts a zone rule may use; signed ones exclude 0.
+_BY_RANGES = {
+    "BYMONTH": (1, 12),
+    "BYMONTHDAY": (-31, 31),
+    "BYYEARDAY": (-366, 366),
+    "BYWEEKNO": (-53, 53),
+    "BYSETPOS": (-366, 366),
+    "BYHOUR": (0, 23),
+    "BYMINUTE": (0, 59),
+    "BYSECOND": (0, 60),
+}
+_BYDAY = re.compile(r"([+-]?\d{1,2})?(?:MO|TU|WE|TH|FR|SA|SU)")
+_MAX_ZONE_INTERVAL = 10
+
+
+def _in_range(item: str, low: int, high: int) -> bool:
+    try:
+        number = int(item)
+    except ValueError:
+        return False
+    return low <= number <= high and (low >= 0 or number != 0)
+
+
+def _plausible_rule(text: str) -> bool:
+    """Whether a VTIMEZONE's RRULE is one dateutil expands in bounded time.
+
+    Zone transitions recur yearly; a rule with INTERVAL=0, a finer FREQ, or a BY value
+    out of range keeps dateutil looping for minutes or for ever (BYMONTH=0 did), so such
+    a block is treated as broken and the TZID resolved by its name instead."""
+    fields = dict(part.partition("=")[::2] for part in text.upper().split(";") if part)
+    interval = fields.pop("INTERVAL", "1")
+    if fields.pop("FREQ", "") != "YEARLY" or not _in_range(interval, 1, _MAX_ZONE_INTERVAL):
+        return False
+    by_month = "BYMONTH" in fields
+    for key, value in fields.items():
+        items = value.split(",")
+        if key == "BYDAY":
+            found = [_BYDAY.fullmatch(item) for item in items]
+            limit = 5 if by_month else 53
+            if not all(m and (m[1] is None or _in_range(m[1], -limit, limit)) for m in found):
+                return False
+        elif key in _BY_RANGES:
+            if not all(_in_range(item, *_BY_RANGES[key]) for item in items):
+                return False
+        elif key == "COUNT":
+            if not _in_range(value, 1, 10_000):
+                return False
+        elif key not in {"UNTIL", "WKST"}:
+            return False
+    return True
+
+
+def _plausible(component: Timezone) -> bool:
+    """Whether every RRULE of a VTIMEZONE's STANDARD and DAYLIGHT parts is plausible."""
+    for part in component.subcomponents:
+        rules = part.get("RRULE", [])
+        for rule in rules if isinstance(rules, list) else [rules]:
+            text = rule.to_ical() if hasattr(rule, "to_ical") else str(rule)
+            if not _plausible_rule(text.decode() if isinstance(text, bytes) else text):
+                return False
+    return True
+
+
 _BUILT: dict[bytes, tzinfo | None] = {}
 _BUILT_LIMIT = 256  # distinct VTIMEZONE texts kept; a mailbox has a handful
 
@@ -130,7 +193,7 @@ def _from_vtimezone(component: Timezone) -> tzinfo | None:
         return _BUILT[key]
     try:
         # create_timezone builds a fresh tzinfo and does not touch icalendar's cache.
-        zone = tzp.create_timezone(component)
+        zone = tzp.create_timezone(component) if _plausible(component) else None
     except Exception:  # noqa: BLE001 -- any broken VTIMEZONE falls back to its name
         zone = None
     if key:

@@ -225,6 +225,48 @@ def test_vtimezone_after_the_event() -> None:
     assert event.start == datetime(2026, 12, 8, 11, tzinfo=UTC)
 
 
+# Rules seen to keep dateutil looping for minutes or for ever (found by the fuzzer).
+RUNAWAY_RULES = [
+    "FREQ=YEARLY;BYMONTH=0;BYDAY=-1SU",
+    "FREQ=YEARLY;BYMONTH=30;BYDAY=-1SU",
+    "FREQ=YEARLY;INTERVAL=0;BYDAY=-1SU;BYMONTH=3",
+    "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=MINUTELY;BYMONTH=3",
+    "FREQ=YEARLY;BYDAY=-9SU;BYMONTH=3",
+    "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU;X-NOISE=1",
+]
+
+
+@pytest.mark.parametrize("rule", RUNAWAY_RULES)
+def test_a_runaway_zone_rule_falls_back_to_the_name(rule: str) -> None:
+    """A VTIMEZONE whose RRULE dateutil cannot expand in bounded time is not used: a known
+    TZID is resolved by its name, an unknown one is rejected, and neither hangs."""
+    block = OUTLOOK_CUSTOM_VTIMEZONE.format(tzid="Europe/Berlin", std="+0530", dst="+0630")
+    block = block.replace("FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3", rule)
+    event = one_event(ics("DTSTART;TZID=Europe/Berlin:20260708T140000", before=block))
+    assert event.start == utc("Europe/Berlin", 2026, 7, 8, 14, 0)
+    custom = block.replace("TZID:Europe/Berlin", "TZID:Customized Time Zone 9")
+    result = rejected(ics('DTSTART;TZID="Customized Time Zone 9":20260708T140000', before=custom))
+    assert result.reason == "timezone"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=YEARLY;BYDAY=1SU;BYMONTH=4",
+        "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=8,9,10,11,12,13,14;BYDAY=SU",
+        "FREQ=YEARLY;UNTIL=20370329T010000Z;BYMONTH=3;BYDAY=-1SU",
+        "FREQ=YEARLY;COUNT=30;BYMONTH=3;BYDAY=-1SU;WKST=MO",
+    ],
+)
+def test_the_rule_shapes_real_zones_use_are_kept(rule: str) -> None:
+    """Yearly rules as Outlook, Apple, Google and old US zones write them keep their VTIMEZONE."""
+    block = OUTLOOK_CUSTOM_VTIMEZONE.format(tzid="Customized Time Zone 8", std="+0530", dst="+0630")
+    block = block.replace("FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3", rule)
+    event = one_event(ics('DTSTART;TZID="Customized Time Zone 8":20261208T140000', before=block))
+    assert event.start == datetime(2026, 12, 8, 8, 30, tzinfo=UTC)
+
+
 def test_unknown_tzid_is_rejected() -> None:
     """An unknown TZID without VTIMEZONE is a "timezone" rejection naming it."""
     result = rejected(ics("DTSTART;TZID=Mars/Olympus_Mons:20261203T150000"))
