@@ -40,6 +40,7 @@ class Proxy:
         self._replies.set()
         self.hold_replies_after_data = False
         self.hold_replies_after_request = ""  # an HTTP method: its answer (and all after) held
+        self.hold_replies_after_command = ""  # an IMAP command ("UID FETCH"): held once
         self.refuse: dict[str, bytes] = {}  # HTTP method -> an answer given instead, once
         self._closing = False
         self._sockets: list[socket.socket] = []
@@ -122,6 +123,10 @@ class Proxy:
                             self.heads.append(data.split(b"\r\n\r\n", 1)[0])
                     method = self.hold_replies_after_request.encode()
                     if method and data.startswith(method + b" "):
+                        self._replies.clear()
+                    command = self.hold_replies_after_command.encode()
+                    if command and b" " + command + b" " in data:
+                        self.hold_replies_after_command = ""  # until resume(), not again
                         self._replies.clear()
                     if self.hold_replies_after_data and b"\r\n.\r\n" in data:
                         # The server gets the whole message; its answer is held back.

@@ -24,6 +24,7 @@ from decliner.core import bodystructure
 from decliner.core.mime import decode_body, decode_part
 from decliner.core.model import ParsedInvite
 from decliner.core.replies import Reply
+from decliner.mail.imap.pipeline import fetch_chunks
 from decliner.mail.ingest import Progress, Recorder, ScanReport, chunked, repoint_orphans
 from decliner.store import Store, mailbox
 from decliner.store.mailbox import FolderState, StoredMessage
@@ -151,8 +152,9 @@ class Scanner:
         candidates: list[_Candidate] = []
         replies: list[tuple[int, Reply]] = []
         items = ["FLAGS", "BODYSTRUCTURE", f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"]
-        for done, chunk in enumerate(chunked(uids, UID_CHUNK), start=1):
-            for uid, data in sorted(client.fetch(chunk, items).items()):
+        fetched = fetch_chunks(client, chunked(uids, UID_CHUNK), items)
+        for done, (_, response) in enumerate(fetched, start=1):
+            for uid, data in sorted(response.items()):
                 parts = bodystructure.calendar_parts(data.get(b"BODYSTRUCTURE") or ())
                 if reply := self.recorder.reply_in(_headers(data)):
                     replies.append((uid, reply))
@@ -186,8 +188,10 @@ class Scanner:
         bodies: dict[tuple[int, str], bytes] = {}
         for section, uids in wanted.items():
             key = f"BODY[{section}]".encode()
-            for chunk in chunked(uids, UID_CHUNK):
-                for uid, data in client.fetch(chunk, [f"BODY.PEEK[{section}]"]).items():
+            for _, response in fetch_chunks(
+                client, chunked(uids, UID_CHUNK), [f"BODY.PEEK[{section}]"]
+            ):
+                for uid, data in response.items():
                     body = data.get(key)
                     if isinstance(body, bytes):
                         bodies[(uid, section)] = body
