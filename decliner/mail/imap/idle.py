@@ -71,12 +71,13 @@ class IdleWatcher:
             try:
                 self._watch()
                 backoff.reset()
-            except DeclinerError as exc:
+            except Exception as exc:  # noqa: BLE001 -- a dead watcher would stop IDLE silently
                 if self._stop.is_set():
-                    return
+                    return  # stop() closed the connection under our read: not a failure
+                failure = exc if isinstance(exc, DeclinerError) else _unexpected(exc)
                 delay = backoff.next()
-                self.on_error(exc, getattr(exc, "timed_out", False))
-                log.warning("IDLE on %s: %s; reconnecting in %.0fs", self.folder, exc, delay)
+                self.on_error(failure, getattr(failure, "timed_out", False))
+                log.warning("IDLE on %s: %s; reconnecting in %.0fs", self.folder, failure, delay)
                 self._stop.wait(delay)
 
     def _watch(self) -> None:
@@ -128,6 +129,11 @@ class IdleWatcher:
         ):
             raise ConnectionFailure("the server closed the connection")
         return any(_is_change(r) for r in responses)
+
+
+def _unexpected(exc: Exception) -> ConnectionFailure:
+    """A library error errors_named does not map (imaplib's ValueError on a closed file)."""
+    return ConnectionFailure(f"the connection failed: {type(exc).__name__}: {exc}")
 
 
 def _is_bye(response: object) -> bool:
