@@ -45,7 +45,9 @@ from decliner.service.session import Session
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STOP_GRACE = 8.0
-SETTLE_SECONDS = 0.05
+# Servers already coalesce a burst of changes into one IDLE notice (Dovecot waits 500 ms:
+# NOTIFY_DELAY_MSECS in its mailbox-watch.c), so ours is only a yield, not a second wait.
+SETTLE_SECONDS = 0.005
 MAX_SAME_CRASHES = 5  # then exit 1 and let systemd restart us (its limit: 5 starts in 10 min)
 
 
@@ -223,8 +225,8 @@ class Daemon:
         for task in pending:
             task.cancel()
         if self.wake.is_set() and not self.stopping.is_set():
-            # A burst of IDLE notices (a client flagging several messages) settles into one
-            # pass; short, since a flag set by the user is waiting on it.
+            # Notices arriving together (EXISTS then FETCH) settle into one pass; short,
+            # since a flag set by the user is waiting on it.
             await asyncio.sleep(SETTLE_SECONDS)
 
     # -- wake-ups --------------------------------------------------------------
