@@ -42,6 +42,7 @@ class Proxy:
         self.hold_replies_after_request = ""  # an HTTP method: its answer (and all after) held
         self.hold_replies_after_command = ""  # an IMAP command ("UID FETCH"): held once
         self.refuse: dict[str, bytes] = {}  # HTTP method -> an answer given instead, once
+        self.bursts: dict[str, tuple[bytes, int, int]] = {}  # method -> (answer, skip, count)
         self._closing = False
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -91,7 +92,11 @@ class Proxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(self.target)
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:  # the server is down: the client sees its connection closed
+                client.close()
+                continue
             self._sockets += [client, upstream]
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
@@ -141,11 +146,27 @@ class Proxy:
                 except OSError:
                     continue
 
+    def burst(self, method: str, answer: bytes, count: int, skip: int = 0) -> None:
+        """Let `skip` requests of `method` through, then answer the next `count` with `answer`
+        for the server (a front end's burst of 503s in the middle of a run)."""
+        with self._lock:
+            self.bursts[method] = (answer, skip, count)
+
     def _refusal(self, data: bytes) -> bytes | None:
         with self._lock:
             for method, answer in list(self.refuse.items()):
                 if data.startswith(method.encode() + b" "):
                     del self.refuse[method]
+                    return answer
+            for method, (answer, skip, count) in list(self.bursts.items()):
+                if data.startswith(method.encode() + b" "):
+                    if skip:
+                        self.bursts[method] = (answer, skip - 1, count)
+                        return None
+                    if count > 1:
+                        self.bursts[method] = (answer, 0, count - 1)
+                    else:
+                        del self.bursts[method]
                     return answer
         return None
 
