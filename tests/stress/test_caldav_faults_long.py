@@ -10,7 +10,7 @@ from tests.calendar_world import CalendarWorld
 from tests.testbed.radicale import Radicale
 from tests.world import World
 
-pytestmark = [pytest.mark.servers, pytest.mark.stress]
+pytestmark = [pytest.mark.servers, pytest.mark.stress, pytest.mark.timeout(1800)]
 
 
 @pytest.mark.parametrize("seed", range(3))

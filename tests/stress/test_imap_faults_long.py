@@ -15,7 +15,7 @@ from tests.imap_faults import bump_uidvalidity, filed, restart, storm
 from tests.testbed.dovecot import Dovecot
 from tests.testbed.smtpd import SmtpServers
 
-pytestmark = [pytest.mark.servers, pytest.mark.stress]
+pytestmark = [pytest.mark.servers, pytest.mark.stress, pytest.mark.timeout(1800)]
 
 INVITATIONS = 50
 

@@ -27,7 +27,7 @@ from tests.testbed.dovecot import Dovecot
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers
 
-pytestmark = [pytest.mark.servers, pytest.mark.stress]
+pytestmark = [pytest.mark.servers, pytest.mark.stress, pytest.mark.timeout(900)]
 ROUNDS = 30
 INVITES = 3
 

@@ -43,6 +43,10 @@ class Proxy:
         self.hold_replies_after_command = ""  # an IMAP command ("UID FETCH"): held once
         self.refuse: dict[str, bytes] = {}  # HTTP method -> an answer given instead, once
         self.bursts: dict[str, tuple[bytes, int, int]] = {}  # method -> (answer, skip, count)
+        # (pattern, nth, cut): when the client's nth chunk holding pattern arrives, forward only
+        # its first `cut` bytes (all when None), stop forwarding, and set `tripped`.
+        self.trip: tuple[bytes, int, int | None] | None = None
+        self.tripped = threading.Event()
         self._closing = False
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -121,6 +125,11 @@ class Proxy:
                     # A front end (load balancer) answers for the server, which never sees it.
                     source.sendall(answer)
                     break
+                if from_client and (cut := self._tripwire(data)) is not None:
+                    sink.sendall(data[:cut])
+                    self._flowing.clear()  # silent from now on: the test kills the client
+                    self.tripped.set()
+                    continue
                 if from_client:
                     pending = self._count(pending + data)
                     if _HTTP_REQUEST.match(data.split(b"\r\n", 1)[0]):
@@ -151,6 +160,18 @@ class Proxy:
         for the server (a front end's burst of 503s in the middle of a run)."""
         with self._lock:
             self.bursts[method] = (answer, skip, count)
+
+    def _tripwire(self, data: bytes) -> int | None:
+        """How much of `data` to forward if it trips the wire, else None."""
+        with self._lock:
+            if self.trip is None or self.trip[0] not in data:
+                return None
+            pattern, nth, cut = self.trip
+            if nth > 1:
+                self.trip = (pattern, nth - 1, cut)
+                return None
+            self.trip = None
+        return len(data) if cut is None else cut
 
     def _refusal(self, data: bytes) -> bytes | None:
         with self._lock:
