@@ -93,6 +93,11 @@ def test_the_reason_goes_in_once_without_doubled_punctuation(language: str) -> N
         text = flat(withdrawal(language, reason=given))
         assert text.count(reason) == 1
         assert reason + "." in text and reason + ".." not in text
+    exclaimed = withdrawal(language, reason=reason + "!")
+    assert reason + ("\u00a0!" if language == "fr" else "!") in exclaimed.replace("\n", " ")
+    assert (
+        "!." not in exclaimed
+    )  # French sets the mark off with a no-break space, as its letters do
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -91,7 +91,7 @@ def environment(zone: ZoneInfo, language: str = "en") -> ImmutableSandboxedEnvir
         "date": lambda value: format_date(value, zone, language),
         "time": lambda value: format_time(value, zone, language),
         "datetime": lambda value: format_datetime(value, zone, language),
-        "sentence": sentence,
+        "sentence": lambda value: sentence(value, language),
         "first_name": _first_name,
         "person_name": _person_name,
     }

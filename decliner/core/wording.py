@@ -85,8 +85,9 @@ def format_datetime(value: datetime | date, zone: tzinfo, language: str = "en") 
     )
 
 
-def sentence(text: object) -> str:
-    """`text` on one line ending in exactly one terminal mark: '.' unless it asked or exclaimed."""
+def sentence(text: object, language: str = "en") -> str:
+    """`text` on one line ending in exactly one terminal mark: '.' unless it asked or exclaimed.
+    French sets '?' and '!' off with a no-break space, as its built-in letters do."""
     words = " ".join(one_line(str(text)).split())
     body = words.rstrip(_TERMINAL + " ")
     if not body:
@@ -95,7 +96,7 @@ def sentence(text: object) -> str:
         return body  # 'as they said "no."' already ends inside the quote
     tail = words[len(body) :]
     mark = "?" if "?" in tail else "!" if "!" in tail else "."
-    return body + mark
+    return body + ("\u00a0" if language == "fr" and mark != "." else "") + mark
 
 
 def person_name(name: object) -> str:

@@ -110,6 +110,21 @@ def test_sentence_ends_with_exactly_one_mark(given: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("j’ai accepté une autre offre !", "j’ai accepté une autre offre\u00a0!"),
+        ("j’ai accepté une autre offre!", "j’ai accepté une autre offre\u00a0!"),
+        ("pourrions-nous en reparler ?.", "pourrions-nous en reparler\u00a0?"),
+        ("pour des raisons personnelles.", "pour des raisons personnelles."),
+        ("pour des raisons personnelles", "pour des raisons personnelles."),
+    ],
+)
+def test_a_french_sentence_keeps_the_space_before_its_mark(given: str, expected: str) -> None:
+    """French typography: a no-break space before '!' and '?', none before '.'."""
+    assert sentence(given, "fr") == expected
+
+
+@pytest.mark.parametrize(
     ("name", "expected"),
     [
         ("Sam Recruiter", "Sam"),
