@@ -63,12 +63,17 @@ def zone_label(moment: datetime, language: str = "en") -> str:
     return str(get_timezone_name(moment, "long", locale=_locale(language)))
 
 
+# German business letters write a time as "15:00 Uhr" (DIN 5008); CLDR's short time has
+# only the digits, which reads as curt there.
+_CLOCK_WORD = {"de": " Uhr"}
+
+
 def format_time(value: datetime, zone: tzinfo, language: str = "en") -> str:
     """'15:00 (CET)': CLDR's short time in `zone`, with the zone named so nobody guesses."""
     from babel.dates import format_time as cldr_time
 
     local = _aware(value).astimezone(zone)
-    clock = cldr_time(local, "short", locale=_locale(language))
+    clock = cldr_time(local, "short", locale=_locale(language)) + _CLOCK_WORD.get(language, "")
     return f"{clock} ({zone_label(local, language)})"
 
 
