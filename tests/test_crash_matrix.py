@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ from decliner.config import Config
 from decliner.failpoints import POINTS
 from decliner.store import outbox as outbox_db
 from tests.calendar_world import CalendarWorld
+from tests.daemon_harness import running
 from tests.testbed.radicale import Radicale
+from tests.testbed.wait import wait_until
 from tests.world import World
 
 pytestmark = pytest.mark.servers
@@ -46,14 +49,25 @@ def test_killed_at_each_moment_then_finished(world: World, radicale: Radicale, p
     """SIGKILL at `point`, then passes to the end: exactly one withdrawal by Message-ID (two
     copies of it only after a kill between the 250 and its record), one sent copy, the
     follow-up queued, the calendar declined once, no row stuck."""
+    killed_then_finished(world, radicale, point, daemon=False)
+
+
+def killed_then_finished(world: World, radicale: Radicale, point: str, *, daemon: bool) -> None:
+    """The crash-matrix case at `point`, with `run --once` or with the real daemon (`run`),
+    which `make stress` repeats 25 times per moment."""
     radicale.add_account(world.jane)
     cal = CalendarWorld(world, radicale, radicale.make_calendar(world.jane, "Work"))
     url = cal.invite_both(f"matrix-{point}@example.com", datetime.now(UTC) + timedelta(days=5))
     config = cal.config()
 
-    assert run_once(config, point) == -signal.SIGKILL, f"{point} was never reached"
-    for _ in range(2):
-        assert run_once(config) == 0
+    if daemon:
+        assert run_daemon(config, point) == -signal.SIGKILL, f"{point} was never reached"
+        with running(config.source, world.tmp) as (decliner, _listener):
+            decliner.wait(partial(_finished, config), "every row done")
+    else:
+        assert run_once(config, point) == -signal.SIGKILL, f"{point} was never reached"
+        for _ in range(2):
+            assert run_once(config) == 0
 
     received = world.received(world.sam)
     ids = {str(m["Message-ID"]) for m in received}
@@ -71,6 +85,31 @@ def test_killed_at_each_moment_then_finished(world: World, radicale: Radicale, p
     ]
     assert [str(m["Message-ID"]) for m in sent_folder] == [rows["withdrawal"].message_id]
     assert cal.get(url).count("PARTSTAT=DECLINED") == 1
+
+
+def run_daemon(config: Config, point: str) -> int:
+    """`decliner run` with the failpoint set, until it kills itself there (its first pass)."""
+    env = {**os.environ, "DECLINER_FAILPOINT": point}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "decliner", "--config", str(config.source), "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: process.poll() is not None, f"the daemon to reach {point}")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    return process.returncode
+
+
+def _finished(config: Config) -> bool:
+    with service.open_store(config) as store:
+        rows = {r.kind: r for r in outbox_db.rows(store.connection)}
+    withdrawal, calendar = rows.get("withdrawal"), rows.get("calendar")
+    return bool(withdrawal and withdrawal.copied and calendar and calendar.state == "sent")
 
 
 def test_every_named_moment_is_documented() -> None:

@@ -19,6 +19,7 @@ import pytest
 from decliner import service
 from decliner.config import Config
 from decliner.store import outbox as outbox_db
+from tests.daemon_harness import running
 from tests.helpers import config_text, load_config
 from tests.testbed.proxy import Proxy
 from tests.testbed.wait import wait_until
@@ -38,9 +39,11 @@ MOMENTS = {
 }
 
 
-def run_once(config: Config) -> subprocess.Popen[bytes]:
+def start(config: Config, *, daemon: bool) -> subprocess.Popen[bytes]:
+    """`decliner run --once`, or the daemon (`run`)."""
+    command = ["run"] if daemon else ["run", "--once"]
     return subprocess.Popen(
-        [sys.executable, "-m", "decliner", "--config", str(config.source), "run", "--once"],
+        [sys.executable, "-m", "decliner", "--config", str(config.source), *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -66,21 +69,27 @@ def configure(world: World, smtp_port: int) -> Config:
 def test_killed_inside_the_smtp_conversation(world: World, moment: str) -> None:
     """Killed at `moment`, then two passes: each message delivered once by Message-ID (twice,
     the same bytes, only when the server had taken all of it), filed once, nothing stuck."""
+    killed_in_conversation(world, moment, daemon=False)
+
+
+def killed_in_conversation(world: World, moment: str, *, daemon: bool) -> None:
+    """The case at `moment` with `run --once` or with the real daemon (`run`, then started
+    again and left to finish), which `make stress` repeats 25 times per moment."""
     pattern, nth, cut, copies = MOMENTS[moment]
     world.invite(f"smtp-{moment}@example.com")
     with Proxy(world.smtp.plain.port) as proxy:
         proxy.trip = (pattern, nth, cut)
         config = configure(world, proxy.port)
-        process = run_once(config)
+        process = start(config, daemon=daemon)
         try:
-            for _ in range(nth):  # the follow-up goes in the pass after the withdrawal's
+            for _ in range(nth):  # with --once, the follow-up goes in the next pass
                 wait_until(
                     partial(_tripped_or_ended, proxy, process),
                     f"the SMTP conversation to reach {moment}",
                 )
                 if proxy.tripped.is_set():
                     break
-                process = run_once(config)
+                process = start(config, daemon=daemon)
             assert proxy.tripped.is_set(), f"no pass reached {moment}"
             if cut is None:  # the server has the whole message; its 250 is held at the proxy
                 wait_until(lambda: len(world.smtp.plain.messages) >= nth, "the server's copy")
@@ -89,15 +98,12 @@ def test_killed_inside_the_smtp_conversation(world: World, moment: str) -> None:
             process.wait()
         assert process.returncode == -signal.SIGKILL  # killed at the moment, not ended
     config = configure(world, world.smtp.plain.port)
-    for _ in range(2):
-        assert (
-            subprocess.run(
-                [sys.executable, "-m", "decliner", "--config", str(config.source), "run", "--once"],
-                check=False,
-                capture_output=True,
-            ).returncode
-            == 0
-        )
+    if daemon:
+        with running(config.source, world.tmp) as (decliner, _listener):
+            decliner.wait(partial(_both_filed, config), "both messages sent and filed")
+    else:
+        for _ in range(2):
+            assert start(config, daemon=False).wait() == 0
     with service.open_store(config) as store:
         rows: dict[str, outbox_db.OutboxRow] = {r.kind: r for r in outbox_db.rows(store.connection)}
     assert rows["withdrawal"].state == rows["followup"].state == "sent"
@@ -114,6 +120,12 @@ def test_killed_inside_the_smtp_conversation(world: World, moment: str) -> None:
         for raw in world.dovecot.fetch_all(world.jane, "Sent")
     )
     assert filed == Counter({rows["withdrawal"].message_id: 1, rows["followup"].message_id: 1})
+
+
+def _both_filed(config: Config) -> bool:
+    with service.open_store(config) as store:
+        rows = outbox_db.rows(store.connection)
+    return len(rows) == 2 and all(r.state == "sent" and r.copied for r in rows)
 
 
 def test_sent_is_never_recorded_without_its_followup_queued(world: World) -> None:

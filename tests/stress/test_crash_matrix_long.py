@@ -1,11 +1,12 @@
-"""The crash matrix at full count (`make stress`): each named moment, 25 times."""
+"""The crash matrix at full count (`make stress`): the real daemon killed at each named
+moment, 25 times each, then started again and left to finish."""
 
 from __future__ import annotations
 
 import pytest
 
 from decliner.failpoints import POINTS
-from tests.test_crash_matrix import test_killed_at_each_moment_then_finished as one_kill
+from tests.test_crash_matrix import killed_then_finished
 from tests.testbed.radicale import Radicale
 from tests.world import World
 
@@ -17,6 +18,6 @@ pytestmark = [pytest.mark.servers, pytest.mark.stress]
 def test_killed_at_each_moment_25_times(
     world: World, radicale: Radicale, point: str, round_: int
 ) -> None:
-    """The quick crash-matrix check, repeated: 25 kills at each moment, each then finished."""
+    """The quick crash-matrix check with the daemon, repeated: 25 kills at each moment."""
     del round_  # the rounds only repeat the case
-    one_kill(world, radicale, point)
+    killed_then_finished(world, radicale, point, daemon=True)
