@@ -25,6 +25,7 @@ from decliner.core.interview import NOT_AN_INTERVIEW, looks_like_interview
 from decliner.core.mime import find_calendar_parts, parse_headers, text_bodies
 from decliner.core.model import (
     MAX_CALENDAR_BYTES,
+    MAX_MESSAGE_LINES,
     MIB,
     Address,
     InviteEvent,
@@ -44,6 +45,7 @@ _DESCRIPTION_LIMIT = 2000
 MAX_COMPONENTS = 500  # BEGIN: lines (VEVENT, VTIMEZONE, VALARM, ...); a series with a few
 # dozen exceptions stays far below, while parsing time stays bounded
 _BEGIN = re.compile(rb"^[ \t]*BEGIN:", re.IGNORECASE | re.MULTILINE)
+_FOLD = re.compile(rb"\r?\n[ \t]")
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # A broken value of one of these would make the event silently wrong; others
 # (DTSTAMP, X- properties) do not matter to us.
@@ -274,7 +276,8 @@ def over_limits(ical: bytes) -> Rejected | None:
             f"calendar part of {len(ical) / MIB:.1f} MiB is over the"
             f" {MAX_CALENDAR_BYTES // MIB} MiB limit",
         )
-    components = len(_BEGIN.findall(ical))
+    # Counted after unfolding (RFC 5545 3.1), so "B" CRLF " EGIN:" counts as the BEGIN it is.
+    components = len(_BEGIN.findall(_FOLD.sub(b"", ical)))
     if components > MAX_COMPONENTS:
         return Rejected(
             "too-large",
@@ -407,6 +410,10 @@ def parse_message(
     raw: bytes, *, me: Iterable[str], default_tz: ZoneInfo
 ) -> ParsedInvite | Rejected | None:
     """The invitation in a whole RFC 5322 message, a rejection, or None if it is no invite."""
+    if (lines := raw.count(b"\n")) > MAX_MESSAGE_LINES:
+        return Rejected(
+            "too-large", f"message of {lines:,} lines is over the limit of {MAX_MESSAGE_LINES:,}"
+        )
     try:
         msg = email.message_from_bytes(raw, policy=policy.default)
         parts = find_calendar_parts(msg)

@@ -31,13 +31,13 @@ def _to_utf8(data: bytes, charset: str) -> bytes:
         return data
     try:
         codec = codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or a name with a NUL in it
         return data
     if codec == "utf-8":
         return data
     try:
         return data.decode(codec).encode("utf-8")
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, LookupError):  # LookupError: "base64", "rot13"
         return data
 
 

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 MIB = 1024 * 1024
 MAX_CALENDAR_BYTES = 4 * MIB  # a decoded calendar part; real invitations are a few KiB
+# The email package keeps each line of a message as a str, ~70 bytes apiece whatever its
+# length: a whole message with more lines than this is refused before parsing, so one
+# message costs at most ~70 MB of lines (a 32 MiB file of 76-byte lines has 440,000).
+MAX_MESSAGE_LINES = 1_000_000
 
 Kind = Literal["request", "static"]
 """`request`: an iTIP REQUEST that can be answered; `static`: a calendar file that cannot
