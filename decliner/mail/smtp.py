@@ -90,6 +90,8 @@ def _connect_reason(exc: aiosmtplib.SMTPConnectError) -> str:
     cause = exc.__cause__ or exc.__context__
     if isinstance(cause, ssl.SSLError):
         return tls.describe(cause)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):  # e.g. a 421 instead of the greeting
+        return f"{exc.code} {_text(exc)}"
     return _text(exc)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -53,6 +54,10 @@ class _Faults:
     rcpt_code: int = 0
     rcpt_text: str = ""
     rcpt_count: int = 0
+    greeting_code: int = 0
+    greeting_text: str = ""
+    greeting_count: int = 0
+    hold_count: int = 0
 
 
 @dataclass
@@ -61,6 +66,11 @@ class _Record:
     messages: list[Received] = field(default_factory=list)
     rejected: list[tuple[str, bytes]] = field(default_factory=list)
     faults: _Faults = field(default_factory=_Faults)
+    # (verb, over TLS) of every command a client sent, never its arguments (AUTH carries secrets)
+    commands: list[tuple[str, bool]] = field(default_factory=list)
+    greetings_refused: int = 0
+    holding: threading.Event = field(default_factory=threading.Event)  # a 250 is held back
+    release: threading.Event = field(default_factory=threading.Event)  # let held 250s go
 
 
 PasswordLookup = Callable[[str], str | None]
@@ -137,6 +147,14 @@ class _Handler:
         )
         with self._record.lock:
             self._record.messages.append(received)
+            hold = self._record.faults.hold_count > 0
+            if hold:
+                self._record.faults.hold_count -= 1
+        if hold:
+            # Taken and delivered; the 250 waits for the test (or the client gives up first,
+            # aiosmtpd then cancels this task and the answer is never written).
+            self._record.holding.set()
+            await asyncio.to_thread(self._record.release.wait, CEILING)
         return "250 2.0.0 OK queued"
 
     async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
@@ -164,6 +182,55 @@ class _Handler:
         error = json.dumps({"status": "401", "schemes": "Bearer", "scope": "mail"})
         await server.challenge_auth(error)
         return AuthResult(success=False, handled=False, message="535 5.7.8 Invalid OAuth2 token")
+
+
+class _Server(SMTP):
+    """aiosmtpd's SMTP session with the test bed's connection faults and a record of commands."""
+
+    def __init__(self, handler: _Handler, record: _Record, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._bed_record = record
+        self._smtp_methods = {
+            verb: self._recorded(verb, method) for verb, method in self._smtp_methods.items()
+        }
+
+    def _recorded(
+        self, verb: str, method: Callable[[str | None], Awaitable[None]]
+    ) -> Callable[[str | None], Awaitable[None]]:
+        @functools.wraps(method)  # keeps aiosmtpd's syntax attributes (HELP)
+        async def command(arg: str | None) -> None:
+            with self._bed_record.lock:
+                self._bed_record.commands.append((verb, _is_tls(self)))
+            await method(arg)
+
+        return command
+
+    async def _handle_client(self) -> None:
+        with self._bed_record.lock:
+            faults = self._bed_record.faults
+            refuse = faults.greeting_count > 0
+            if refuse:
+                faults.greeting_count -= 1
+                self._bed_record.greetings_refused += 1
+            reply = f"{faults.greeting_code} {faults.greeting_text}"
+        if not refuse:
+            await super()._handle_client()
+            return
+        # Like a busy or throttling server: 421 instead of the 220 greeting, then hang up.
+        await self.push(reply)
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _Controller(Controller):
+    """A Controller whose sessions are `_Server`s sharing one record."""
+
+    def __init__(self, handler: _Handler, record: _Record, **kwargs: Any) -> None:
+        self._bed_record = record
+        super().__init__(handler, **kwargs)
+
+    def factory(self) -> SMTP:
+        return _Server(self.handler, self._bed_record, **self.SMTP_kwargs)
 
 
 class SmtpServer:
@@ -203,7 +270,9 @@ class SmtpServer:
             # aiosmtpd only counts STARTTLS as TLS for auth_require_tls.
             kwargs["ssl_context"] = server_ctx
             kwargs["auth_require_tls"] = False
-        self._controller = Controller(handler, hostname=self.host, port=self.port, **kwargs)
+        self._controller = _Controller(
+            handler, self._record, hostname=self.host, port=self.port, **kwargs
+        )
 
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
@@ -236,11 +305,27 @@ class SmtpServer:
         with self._record.lock:
             return list(self._record.rejected)
 
+    @property
+    def commands(self) -> list[tuple[str, bool]]:
+        """(verb, over TLS) of each command clients sent, oldest first: ("AUTH", False) is a
+        login attempt in clear. Arguments are never kept."""
+        with self._record.lock:
+            return list(self._record.commands)
+
+    @property
+    def greetings_refused(self) -> int:
+        """How many connections got `refuse_greeting_next`'s answer instead of a 220."""
+        with self._record.lock:
+            return self._record.greetings_refused
+
     def clear(self) -> None:
-        """Forget received messages and pending faults."""
+        """Forget received messages, commands and pending faults; let any held 250 go."""
+        self.release_held()
         with self._record.lock:
             self._record.messages.clear()
             self._record.rejected.clear()
+            self._record.commands.clear()
+            self._record.greetings_refused = 0
             self._record.faults = _Faults()
 
     def fail_next(self, code: int, text: str = "Try again later", count: int = 1) -> None:
@@ -261,6 +346,33 @@ class SmtpServer:
         """Drop the connection after the next `count` messages' data, without replying."""
         with self._record.lock:
             self._record.faults.cut_count = count
+
+    def refuse_greeting_next(
+        self, code: int = 421, text: str = "Service not available", count: int = 1
+    ) -> None:
+        """Greet the next `count` connections with `code text` instead of 220, then close."""
+        with self._record.lock:
+            self._record.faults.greeting_code = code
+            self._record.faults.greeting_text = text
+            self._record.faults.greeting_count = count
+
+    def hold_reply_after_data_next(self, count: int = 1) -> None:
+        """Take (record and deliver) the next `count` messages but hold back each one's 250
+        until `release_held()`: the server has the message, the client waits for the answer.
+        `holding` is set once a 250 is being held."""
+        with self._record.lock:
+            self._record.release.clear()
+            self._record.holding.clear()
+            self._record.faults.hold_count = count
+
+    @property
+    def holding(self) -> threading.Event:
+        """Set while (or once) a 250 after the data is held back by `hold_reply_after_data_next`."""
+        return self._record.holding
+
+    def release_held(self) -> None:
+        """Let every held 250 go (to a client that may have given up and gone)."""
+        self._record.release.set()
 
 
 @dataclass
