@@ -25,7 +25,9 @@ _REPLY_PREFIX = re.compile(
     re.IGNORECASE,
 )
 # Any encoded word, so nested ones ('=?..?q?=3D=3F..?=') are decoded until none is left.
-_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bqBQ]\?[^?\s]*\?=")
+# Looser than RFC 2047 (spaces allowed inside), as the email package is when it reads a
+# header back: a word it would decode must be decoded here, or it could hide a CR or LF.
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bqBQ]\?[^?]*\?=")
 _MAX_DECODES = 4
 _MAX_REFERENCES = 20
 

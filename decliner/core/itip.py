@@ -139,8 +139,10 @@ def decline_reply(
     for name in _COPIED:
         if name in vevent:
             declined[name] = _single(vevent[name])
-    if "SUMMARY" in vevent:
-        declined["SUMMARY"] = _single(vevent["SUMMARY"])
+    # The summary as one clean line: a control byte must not reach the 7bit calendar part.
+    original = _single(vevent["SUMMARY"]) if "SUMMARY" in vevent else None
+    if original is not None and (summary := one_line(str(original))):
+        declined.add("SUMMARY", summary, parameters=dict(original.params))
     declined.add("DTSTAMP", now.astimezone(UTC))
     declined.add("ATTENDEE", _attendee(vevent, event, me))
     comment = " ".join(one_line(reason).split())
