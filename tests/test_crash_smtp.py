@@ -148,3 +148,23 @@ def test_sent_is_never_recorded_without_its_followup_queued(world: World) -> Non
     assert seen["smtp-accepted"] == [("withdrawal", "pending")]
     assert ("withdrawal", "sent") in seen["marked-sent"]
     assert any(kind == "followup" for kind, _ in seen["marked-sent"])
+
+
+def test_a_connection_dropped_after_the_250_counts_as_sent(world: World) -> None:
+    """The server said 250 and the connection then dropped (at QUIT): the message is sent,
+    recorded once, never resent, and its copy filed."""
+    world.invite("dropped-after-250@example.com")
+    with Proxy(world.smtp.plain.port) as proxy:
+        proxy.trip, proxy.trip_drops = (b"QUIT", 1, 0), True
+        config = configure(world, proxy.port)
+        assert start(config, daemon=False).wait() == 0
+        assert proxy.tripped.is_set()
+    with service.open_store(config) as store:
+        rows = {r.kind: r for r in outbox_db.rows(store.connection)}
+    assert (rows["withdrawal"].state, rows["withdrawal"].attempts) == ("sent", 1)
+    assert start(configure(world, world.smtp.plain.port), daemon=False).wait() == 0
+    received = [
+        str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"])
+        for raw in world.dovecot.fetch_all(world.sam, "INBOX")
+    ]
+    assert received.count(str(rows["withdrawal"].message_id)) == 1

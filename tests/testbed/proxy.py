@@ -47,6 +47,7 @@ class Proxy:
         # its first `cut` bytes (all when None), stop forwarding, and set `tripped`.
         self.trip: tuple[bytes, int, int | None] | None = None
         self.tripped = threading.Event()
+        self.trip_drops = False  # at the wire, drop the connection instead of going silent
         self._closing = False
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -127,8 +128,10 @@ class Proxy:
                     break
                 if from_client and (cut := self._tripwire(data)) is not None:
                     sink.sendall(data[:cut])
-                    self._flowing.clear()  # silent from now on: the test kills the client
                     self.tripped.set()
+                    if self.trip_drops:
+                        break  # both ends closed below: a connection cut at that moment
+                    self._flowing.clear()  # silent from now on: the test kills the client
                     continue
                 if from_client:
                     pending = self._count(pending + data)
