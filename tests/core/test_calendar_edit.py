@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
 from decliner.core.calendar_edit import Edit, decline, remove
 from decliner.core.contentlines import split_lines
+from tests.core.test_invites_fuzz import LONG, examples
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = ("jane@example.com", "j.doe@alias.example")
@@ -359,6 +360,8 @@ _CN = st.text(
 )
 
 
+@LONG
+@settings(max_examples=examples(100))
 @given(
     cn=_CN,
     address=st.sampled_from(["jane@example.com", "MAILTO:JANE@example.com", "j.doe@alias.example"]),
@@ -386,6 +389,8 @@ def test_decline_output_reparses_and_is_idempotent(
     assert again == Edit("unchanged")
 
 
+@LONG
+@settings(max_examples=examples(100))
 @given(data=st.data())
 def test_damaged_resource_raises_only_value_error(data: st.DataObject) -> None:
     """A resource damaged anywhere gives an Edit or a ValueError, never another exception."""

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from decliner.core import ParsedInvite, Rejected, parse_calendar, parse_message
 
 ME = ("jane.doe@example.com",)
+# `make stress` runs 10,000 examples of each property (issue 17); `make test` a quick count.
+STRESS = os.environ.get("HYPOTHESIS_PROFILE") == "stress"
+LONG = pytest.mark.timeout(1800 if STRESS else 120)
+
+
+def examples(quick: int) -> int:
+    """How many examples a property runs: `quick` in `make test`, 10,000 in `make stress`."""
+    return 10_000 if STRESS else quick
+
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 CALENDAR = """BEGIN:VCALENDAR
@@ -91,14 +103,16 @@ def mutated(draw: st.DrawFn, original: bytes) -> bytes:
     return bytes(data)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@LONG
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SEEDS).flatmap(mutated))
 def test_mutated_message_never_raises(raw: bytes) -> None:
     """A mutated invitation (ours or a corpus one) gives an invite, rejection or None."""
     assert isinstance(parse_message(raw, me=ME, default_tz=BERLIN), RESULT_TYPES)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@LONG
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(CALENDAR.encode()))
 def test_mutated_calendar_never_raises(raw: bytes) -> None:
     """A mutated Outlook calendar parses to events, a rejection or None, never raising."""
@@ -106,7 +120,8 @@ def test_mutated_calendar_never_raises(raw: bytes) -> None:
     assert result is None or isinstance(result, (tuple, Rejected))
 
 
-@settings(max_examples=200, deadline=None)
+@LONG
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=2000))
 def test_random_bytes_never_raise(raw: bytes) -> None:
     """Arbitrary bytes are never an exception."""
