@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.utils import collapse_rfc2231_value, decode_rfc2231
+from email.utils import decode_rfc2231
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
+from decliner.core.mime import decode_body
 from decliner.core.model import MAX_CALENDAR_BYTES, MIB, Rejected
 
 # A part is downloaded only below this encoded size: base64 and quoted-printable are
@@ -56,6 +58,14 @@ def _pairs(value: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in zip(items[::2], items[1::2], strict=False)}
 
 
+def _rfc2231(raw: str) -> str:
+    """A `name*` parameter's value (RFC 2231: charset'language'percent-encoded) as text."""
+    charset, _, text = decode_rfc2231(raw)
+    if charset is None:  # no charset'language' prefix: the value as it stands
+        return text
+    return decode_body(unquote_to_bytes(text), charset=charset)
+
+
 def _filename(params: dict[str, str], disposition: Any) -> str:
     disp = (
         _pairs(disposition[1])
@@ -65,7 +75,7 @@ def _filename(params: dict[str, str], disposition: Any) -> str:
     for source in (disp, params):
         if "filename*" in source or "name*" in source:
             raw = source.get("filename*") or source.get("name*", "")
-            return str(collapse_rfc2231_value(decode_rfc2231(raw)))
+            return _rfc2231(raw)
         if source.get("filename") or source.get("name"):
             return source.get("filename") or source.get("name", "")
     return ""

@@ -17,6 +17,22 @@ from decliner.core.model import Address, InviteMessage, is_valid_email, one_line
 _CALENDAR_TYPES = frozenset({"text/calendar"})
 _MSG_ID = re.compile(r"<[^<>\s]+>")
 _UTF8_ALIASES = frozenset({"", "utf-8", "utf8", "us-ascii", "ascii"})
+# Python codecs that decode text but are no MIME charset: a mail naming one is
+# junk, and unicode_escape would even interpret backslashes in it.
+_NOT_CHARSETS = frozenset({"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"})
+
+
+def _charset_codec(charset: str) -> str | None:
+    """The Python codec for a MIME charset, or None for UTF-8, ASCII, unknown names
+    and codecs that are not charsets."""
+    name = charset.strip().strip('"').lower()
+    if name in _UTF8_ALIASES:
+        return None
+    try:
+        codec = codecs.lookup(name).name
+    except (LookupError, ValueError):  # unknown, or a name with a NUL in it
+        return None
+    return None if codec == "utf-8" or codec in _NOT_CHARSETS else codec
 
 
 def _to_utf8(data: bytes, charset: str) -> bytes:
@@ -26,14 +42,8 @@ def _to_utf8(data: bytes, charset: str) -> bytes:
     unchanged: the calendar parser checks them as strict UTF-8 and rejects them
     rather than guessing.
     """
-    name = charset.strip().strip('"').lower()
-    if name in _UTF8_ALIASES:
-        return data
-    try:
-        codec = codecs.lookup(name).name
-    except (LookupError, ValueError):  # unknown, or a name with a NUL in it
-        return data
-    if codec == "utf-8":
+    codec = _charset_codec(charset)
+    if codec is None:
         return data
     try:
         return data.decode(codec).encode("utf-8")
@@ -128,7 +138,11 @@ def text_bodies(msg: Message) -> list[tuple[str, str]]:
             part = msg.get_body((subtype,)) if isinstance(msg, EmailMessage) else None
             if part is None or part.get_content_type() != f"text/{subtype}":
                 continue
-            text = part.get_content()
+            text = (
+                part.get_content()
+                if _charset_codec(part.get_content_charset() or "") is not None
+                else (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+            )
         except Exception:  # noqa: BLE001,S112 -- a body that cannot be decoded has no links to offer
             continue
         if isinstance(text, str):

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from decliner.core import ParsedInvite, Rejected, parse_message
 from decliner.core.bodystructure import calendar_parts, text_parts
+from decliner.core.bodystructure import leaves as part_leaves
 from decliner.core.booking import BookingLink, in_html, in_text
 from decliner.core.mime import TEXT_LIMIT, decode_body, decode_part, text_bodies
 from tests.core.test_invites_fuzz import CALENDAR, mutated
@@ -736,12 +737,55 @@ def test_confusable_host_never_raises(where: str) -> None:
         assert isinstance(parse_message(raw, me=ME, default_tz=BERLIN), RESULT_TYPES)
 
 
-@pytest.mark.parametrize("charset", ["base64", "rot13", "utf-8\x00"])
+NOT_CHARSETS = ["unicode_escape", "raw-unicode-escape", "idna", "punycode", "undefined"]
+
+
+@pytest.mark.parametrize("charset", ["base64", "rot13", "utf-8\x00", *NOT_CHARSETS])
 @pytest.mark.parametrize("decode", [decode_part, decode_body])
 def test_non_text_charsets_never_raise(charset: str, decode: Any) -> None:
     """A part declaring `charset=base64` decodes like one with an unknown charset (the codec's
-    LookupError, and a NUL's ValueError, escaped)."""
-    decode(b"<a href='https://calendly.com/cancellations/A1'>Cancel</a>", charset=charset)
+    LookupError, and a NUL's ValueError, escaped); so does a Python codec that is no MIME
+    charset (stress found `unicode_escape` reading backslashes as escapes, and warning)."""
+    body = b"<a href='https://calendly.com/cancellations/A1'>Cancel \\ \\x41</a>"
+    decoded = decode(body, charset=charset)
+    assert decoded == (body if decode is decode_part else body.decode())
+
+
+@pytest.mark.parametrize("charset", NOT_CHARSETS)
+def test_a_body_in_a_codec_that_is_no_charset_is_read_as_utf8(charset: str) -> None:
+    """A text body declaring `charset=unicode_escape` gives its bytes as UTF-8 text, its
+    backslashes kept, so its links are still found."""
+    raw = (
+        f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset={charset}\r\n\r\n".encode()
+        + "Cancel \\x41 https://calendly.com/cancellations/A1 \u20ac\r\n".encode()
+    )
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert text_bodies(msg) == [
+        ("plain", "Cancel \\x41 https://calendly.com/cancellations/A1 \u20ac\r\n")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (b"utf-8''%E2%82%AC-invite.ics", "\u20ac-invite.ics"),
+        (b"iso-8859-1'fr'%E9t%E9.ics", "\u00e9t\u00e9.ics"),
+        (b"UTF-8'en'invite.ics", "invite.ics"),
+        (b"unknown''%41.ics", "A.ics"),
+        (b"plain.ics", "plain.ics"),
+        (b"''", ""),
+    ],
+)
+def test_rfc2231_file_names_are_decoded(value: bytes, name: str) -> None:
+    """A `filename*` parameter as Dovecot sends it (charset'language'percent-encoded) names the
+    part; stress found that any such name raised AttributeError and stopped the folder's scan."""
+    for where in ("disposition", "type"):
+        params = (b"name*", value) if where == "type" else None
+        disposition = (b"attachment", (b"filename*", value)) if where == "disposition" else None
+        body = (b"application", b"octet-stream", params, None, None, b"base64", 100)
+        body += (None, disposition, None)
+        assert part_leaves(body)[0].filename == name
+        assert len(calendar_parts(body)) == (1 if name.endswith(".ics") else 0)
 
 
 def test_html_parser_is_not_what_reads_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
