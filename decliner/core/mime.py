@@ -138,11 +138,11 @@ def text_bodies(msg: Message) -> list[tuple[str, str]]:
             part = msg.get_body((subtype,)) if isinstance(msg, EmailMessage) else None
             if part is None or part.get_content_type() != f"text/{subtype}":
                 continue
-            text = (
-                part.get_content()
-                if _charset_codec(part.get_content_charset() or "") is not None
-                else (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-            )
+            if _charset_codec(part.get_content_charset() or "") is not None:
+                text = part.get_content()
+            else:  # UTF-8, ASCII, or a name that is no charset: read as UTF-8
+                payload = part.get_payload(decode=True)
+                text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
         except Exception:  # noqa: BLE001,S112 -- a body that cannot be decoded has no links to offer
             continue
         if isinstance(text, str):
