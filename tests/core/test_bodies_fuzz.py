@@ -782,8 +782,8 @@ def test_rfc2231_file_names_are_decoded(value: bytes, name: str) -> None:
     for where in ("disposition", "type"):
         params = (b"name*", value) if where == "type" else None
         disposition = (b"attachment", (b"filename*", value)) if where == "disposition" else None
-        body = (b"application", b"octet-stream", params, None, None, b"base64", 100)
-        body += (None, disposition, None)
+        basic = (b"application", b"octet-stream", params, None, None, b"base64", 100)
+        body = (*basic, None, disposition, None)
         assert part_leaves(body)[0].filename == name
         assert len(calendar_parts(body)) == (1 if name.endswith(".ics") else 0)
 
