@@ -266,3 +266,33 @@ def test_wrong_calendar_password(world: World, radicale: Radicale, tmp_path: Pat
         assert listener.status_with("login refused")
         assert decliner.logged("login refused")
     assert "CANARY" not in decliner.output
+
+
+def test_the_daemon_reads_the_calendar_at_its_poll_interval(
+    world: World, radicale: Radicale, tmp_path: Path
+) -> None:
+    """No mail arrives: an invitation that appears only in the calendar while the daemon runs
+    is found by a timer pass, withdrawn once in a new thread and declined there."""
+    radicale.add_account(world.jane)
+    cal = CalendarWorld(world, radicale, radicale.make_calendar(world.jane, "Work"))
+    text = config_text(
+        world.dovecot,
+        world.jane,
+        tmp_path,
+        smtp_port=world.smtp.plain.port,
+        imap_extra='poll_interval = "1s"\n',
+        extra=(
+            '\n[withdrawal]\ngrace = "0"\n[[cancel]]\nuid = "polled-1@example.com"\n'
+            f'[calendar]\nurl = "{radicale.url}"\n'
+        ),
+    )
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with running(path, tmp_path) as (decliner, listener):
+        passes = listener.passes()
+        url = only_in_calendar(cal, "polled-1@example.com")
+        decliner.wait(lambda: len(world.received(world.sam)) == 1, "the withdrawal")
+        decliner.wait(lambda: "PARTSTAT=DECLINED" in cal.get(url), "the decline in the calendar")
+        decliner.wait(lambda: listener.passes() > passes + 1, "one more pass")
+    [letter] = world.received(world.sam)
+    assert letter["Subject"] == "Interview with Acme" and letter["In-Reply-To"] is None
