@@ -414,7 +414,10 @@ def test_reply_is_logged_and_the_followup_answers_it(tree: Tree) -> None:
     thanks them, and lands in the same thread."""
     key = tree.add(invite()[0])
     tree.copy(key)
-    config = tree.config('\n[followup]\ndelay = "1d"\nbusiness_hours = ""\n')
+    config = tree.config(
+        '\n[followup]\ndelay = "1d"\nbusiness_hours = ""\n'
+        'business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+    )
     clock = Clock(datetime.now(UTC))
     run_pass(config, clock)
     [withdrawal] = tree.received()
