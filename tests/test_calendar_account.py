@@ -16,6 +16,7 @@ from decliner.errors import AuthFailure, DeclinerError
 from decliner.service.runner import Runner
 from tests.calendar_world import CalendarWorld, stored_copy
 from tests.helpers import load_config
+from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
 from tests.world import SOON, Clock, World, run_pass
 
@@ -97,13 +98,18 @@ def test_the_imap_secret_is_the_default_and_a_token_command_is_a_bearer_token(
 def test_a_bearer_token_is_sent_and_refused_cleanly(world: World, radicale: Radicale) -> None:
     """A bearer token reaches the server; Radicale only knows Basic, so it is a login error
     naming the server, never the token."""
-    config = world.config(
-        f'[calendar]\nurl = "{radicale.url}"\noauth2_token_command = "echo tok-CANARY"\n'
-    )
-    caldav = service.calendar_account(config)
-    with pytest.raises(AuthFailure, match="login refused") as failed:
-        caldav.collections()
+    with Proxy(radicale.port) as proxy:
+        config = world.config(
+            f'[calendar]\nurl = "http://127.0.0.1:{proxy.port}/"\n'
+            'oauth2_token_command = "echo tok-CANARY"\n'
+        )
+        caldav = service.calendar_account(config)
+        with pytest.raises(AuthFailure, match="login refused") as failed:
+            caldav.collections()
     assert "CANARY" not in str(failed.value)
+    sent = [h for head in proxy.heads for h in head.split(b"\r\n")]
+    assert b"Authorization: Bearer tok-CANARY" in sent
+    assert not any(h.lower().startswith(b"authorization: basic") for h in sent)
 
 
 class WithoutSyncCollection(CalDav):
