@@ -183,3 +183,16 @@ def test_plain_http_is_refused_for_a_remote_host(tmp_path: Path) -> None:
     with pytest.raises(DeclinerError, match=r"\[calendar\]\.url: .*loopback"):
         load_config(base + '[calendar]\nurl = "http://dav.example.com/"\n', tmp_path)
     assert load_config(base + '[calendar]\nurl = "http://[::1]:5232/"\n', tmp_path).calendar
+
+
+def test_a_silent_calendar_server_is_given_up_after_its_timeout(cal: CalendarWorld) -> None:
+    """[calendar].timeout bounds a server that takes the connection and then says nothing:
+    `invites` gives up on the calendar, says so in one line and lists what it knew."""
+    with Proxy(cal.radicale.port) as proxy:
+        proxy.stall()
+        cal.config('timeout = "1s"', url=f"http://127.0.0.1:{proxy.port}/")
+        listed = cal.world.cli("invites", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert "showing what was known of your calendar" in listed.stderr
+    assert "CalDAV 127.0.0.1: no answer" in listed.stderr
+    assert listed.stdout.strip() == "[]"
