@@ -10,6 +10,7 @@ drives its imaplib connection with the same calls its own `fetch` makes.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 from collections import deque
 from collections.abc import Generator, Iterable, Sequence
@@ -67,9 +68,7 @@ def fetch_chunks(
 def _drain(imap: Any, in_flight: deque[tuple[str, Sequence[int]]]) -> None:
     """Read the answers of commands a stopped caller left in flight, so the connection
     stays in step for its next command; a broken connection is left to its owner."""
-    try:
+    with contextlib.suppress(imaplib.IMAP4.error, OSError):
         for tag, _ in in_flight:
             imap._command_complete("FETCH", tag)
         imap.untagged_responses.pop("FETCH", None)
-    except (imaplib.IMAP4.error, OSError):
-        pass
