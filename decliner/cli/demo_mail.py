@@ -259,13 +259,16 @@ def reply_to(withdrawal: bytes, now: datetime) -> bytes:
 
 
 def sandbox_inbox(now: datetime, zone: ZoneInfo) -> list[Mail]:
-    """The sandbox INBOX: three invitations a few days ahead, and one plain mail."""
+    """The sandbox INBOX: three invitations a few working days ahead, and one plain mail."""
 
-    def day(days: int, hour: int) -> datetime:
-        local = (now.astimezone(zone) + timedelta(days=days)).replace(
-            hour=hour, minute=0, second=0, microsecond=0
-        )
-        return local.astimezone(UTC)
+    def day(weekdays: int, hour: int) -> datetime:
+        """The `weekdays`-th Monday-to-Friday after today, at `hour` (nobody interviews on a
+        Saturday)."""
+        local = now.astimezone(zone)
+        while weekdays:
+            local += timedelta(days=1)
+            weekdays -= local.weekday() < 5
+        return local.replace(hour=hour, minute=0, second=0, microsecond=0).astimezone(UTC)
 
     return [
         google_invite(day(2, 10), now),
