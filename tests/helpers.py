@@ -70,6 +70,15 @@ path = "{tmp_path / "state.db"}"
 """
 
 
+def followup_at_any_time(delay: str = "1d") -> str:
+    """A [followup] due `delay` after the withdrawal, at any hour of any day: the tests start
+    from the real clock, and on a Friday night a day's delay would move to Monday."""
+    return (
+        f'\n[followup]\ndelay = "{delay}"\nbusiness_hours = ""\n'
+        'business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+    )
+
+
 def load_config(text: str, tmp_path: Path) -> cfg.Config:
     """Write `text` as config.toml in tmp_path and load it."""
     path = tmp_path / "config.toml"

@@ -20,7 +20,7 @@ from decliner import service
 from decliner.config import Config
 from decliner.store import outbox as outbox_db
 from tests.daemon_harness import running
-from tests.helpers import config_text, load_config
+from tests.helpers import config_text, followup_at_any_time, load_config
 from tests.testbed.proxy import Proxy
 from tests.testbed.wait import wait_until
 from tests.world import World
@@ -55,10 +55,7 @@ def _tripped_or_ended(proxy: Proxy, process: subprocess.Popen[bytes]) -> bool:
 
 def configure(world: World, smtp_port: int) -> Config:
     """Jane's config through `smtp_port`; the follow-up due at once, at any hour and day."""
-    extra = (
-        '\n[withdrawal]\ngrace = "0"\n[followup]\ndelay = "0s"\nbusiness_hours = ""\n'
-        'business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-    )
+    extra = '\n[withdrawal]\ngrace = "0"\n' + followup_at_any_time("0s")
     text = config_text(
         world.dovecot, world.jane, world.tmp, smtp_port=smtp_port, smtp_timeout="10m", extra=extra
     )

@@ -17,6 +17,7 @@ import pytest
 
 from decliner import service
 from decliner.store import outbox as outbox_db
+from tests.helpers import followup_at_any_time
 from tests.world import Clock, World, outbox, run_pass
 
 pytestmark = pytest.mark.servers
@@ -24,14 +25,6 @@ pytestmark = pytest.mark.servers
 
 def parse(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)
-
-
-# A follow-up due a day after the withdrawal, at any hour of any day: the tests start from
-# the real clock, and a Friday night in Berlin would otherwise move it to Monday.
-ANY_HOUR = (
-    '\n[followup]\ndelay = "1d"\nbusiness_hours = ""\n'
-    'business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-)
 
 
 def flagged_invite(world: World, uid: str = "fu@g") -> str:
@@ -56,7 +49,7 @@ def reply_from_sam(world: World, to_message: EmailMessage) -> bytes:
 def test_followup_after_the_delay_exactly_once(world: World) -> None:
     """After the delay, one follow-up to the same recipient, threaded under the withdrawal."""
     invite_id = flagged_invite(world)
-    config = world.config(extra=ANY_HOUR)
+    config = world.config(extra=followup_at_any_time())
     clock = Clock(datetime.now(UTC))
     run_pass(config, clock)
     run_pass(config, clock)  # schedules the follow-up
@@ -80,9 +73,7 @@ def test_followup_after_the_delay_exactly_once(world: World) -> None:
 def test_followup_due_while_down_is_sent_at_next_start(world: World) -> None:
     """The daemon down across the due time: a new process sends the follow-up once."""
     flagged_invite(world, "down@g")
-    config = world.config(
-        extra='\n[followup]\ndelay = "1d"\nbusiness_hours = ""\nbusiness_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-    )
+    config = world.config(extra=followup_at_any_time())
     # The last passes before going down ran two days ago: the follow-up fell due yesterday.
     clock = Clock(datetime.now(UTC) - timedelta(days=2))
     run_pass(config, clock)
@@ -108,7 +99,7 @@ def test_reply_is_logged_and_answered(world: World) -> None:
     """A reply before the follow-up: logged as `in`; the follow-up answers it and thanks them;
     the recruiter's mailbox threads all three; `log --json` matches what the server received."""
     flagged_invite(world, "rep@g")
-    config = world.config(extra=ANY_HOUR)
+    config = world.config(extra=followup_at_any_time())
     clock = Clock(datetime.now(UTC))
     run_pass(config, clock)
     [withdrawal] = world.received(world.sam)
@@ -161,7 +152,7 @@ def _flatten(thread: tuple[object, ...]) -> list[int]:
 def test_skip_if_replied_cancels_the_followup(world: World) -> None:
     """With skip_if_replied, a reply cancels the follow-up and the log says why."""
     flagged_invite(world, "skip@g")
-    config = world.config(extra=ANY_HOUR + "skip_if_replied = true\n")
+    config = world.config(extra=followup_at_any_time() + "skip_if_replied = true\n")
     clock = Clock(datetime.now(UTC))
     run_pass(config, clock)
     run_pass(config, clock)

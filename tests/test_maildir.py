@@ -31,7 +31,12 @@ from decliner.mail.maildir import MaildirSource, folder_path
 from decliner.store import events as event_db
 from decliner.store import mailbox as mailbox_db
 from decliner.store import outbox as outbox_db
-from tests.helpers import assert_corpus_events, corpus_files, corpus_rejected_files
+from tests.helpers import (
+    assert_corpus_events,
+    corpus_files,
+    corpus_rejected_files,
+    followup_at_any_time,
+)
 from tests.mailfactory import google_invite, outlook_invite, robot_invite
 from tests.world import Clock
 
@@ -414,10 +419,7 @@ def test_reply_is_logged_and_the_followup_answers_it(tree: Tree) -> None:
     thanks them, and lands in the same thread."""
     key = tree.add(invite()[0])
     tree.copy(key)
-    config = tree.config(
-        '\n[followup]\ndelay = "1d"\nbusiness_hours = ""\n'
-        'business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-    )
+    config = tree.config(followup_at_any_time())
     clock = Clock(datetime.now(UTC))
     run_pass(config, clock)
     [withdrawal] = tree.received()
