@@ -239,21 +239,30 @@ def test_an_expired_sync_token_means_one_full_listing_and_nothing_sent_twice(
     assert len(cal.invites()) == 2
 
 
+def daemon_config(world: World, tmp_path: Path, extra: str, imap_extra: str = "") -> Path:
+    """Jane's config file for the real daemon: no grace, then `extra` (its [calendar])."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        config_text(
+            world.dovecot,
+            world.jane,
+            tmp_path,
+            smtp_port=world.smtp.plain.port,
+            imap_extra=imap_extra,
+            extra=f'\n[withdrawal]\ngrace = "0"\n{extra}',
+        )
+    )
+    return path
+
+
 def test_wrong_calendar_password(world: World, radicale: Radicale, tmp_path: Path) -> None:
     """`check` exits 1 naming the calendar; the daemon keeps sending mail and says what is
     wrong with the calendar in its STATUS and its log, without the password."""
     radicale.add_account(world.jane)
     cal = CalendarWorld(world, radicale, radicale.make_calendar(world.jane, "Work"))
-    calendar = f'[calendar]\nurl = "{radicale.url}"\npassword = "wrong-CANARY-password"\n'
-    text = config_text(
-        world.dovecot,
-        world.jane,
-        tmp_path,
-        smtp_port=world.smtp.plain.port,
-        extra=f'\n[withdrawal]\ngrace = "0"\n{calendar}',
+    path = daemon_config(
+        world, tmp_path, f'[calendar]\nurl = "{radicale.url}"\npassword = "wrong-CANARY-password"\n'
     )
-    path = tmp_path / "config.toml"
-    path.write_text(text)
     checked = world.cli("check")
     assert checked.exit_code == 1
     assert "calendar" in checked.stdout and "login refused" in checked.stdout
@@ -275,19 +284,12 @@ def test_the_daemon_reads_the_calendar_at_its_poll_interval(
     is found by a timer pass, withdrawn once in a new thread and declined there."""
     radicale.add_account(world.jane)
     cal = CalendarWorld(world, radicale, radicale.make_calendar(world.jane, "Work"))
-    text = config_text(
-        world.dovecot,
-        world.jane,
+    path = daemon_config(
+        world,
         tmp_path,
-        smtp_port=world.smtp.plain.port,
+        f'[[cancel]]\nuid = "polled-1@example.com"\n[calendar]\nurl = "{radicale.url}"\n',
         imap_extra='poll_interval = "1s"\n',
-        extra=(
-            '\n[withdrawal]\ngrace = "0"\n[[cancel]]\nuid = "polled-1@example.com"\n'
-            f'[calendar]\nurl = "{radicale.url}"\n'
-        ),
     )
-    path = tmp_path / "config.toml"
-    path.write_text(text)
     with running(path, tmp_path) as (decliner, listener):
         passes = listener.passes()
         url = only_in_calendar(cal, "polled-1@example.com")
