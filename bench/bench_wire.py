@@ -129,7 +129,7 @@ def cold(maildir: Path) -> None:
 
 
 def _judge() -> Any:
-    from decliner.core.invites import parse_parts
+    from decliner.core.parse.invites import parse_parts
 
     return parse_parts
 
@@ -138,8 +138,8 @@ def raw_client(port: int, user: str, password: str, *, quiet: bool) -> list[int]
     """imaplib, BODYSTRUCTURE pipelined IN_FLIGHT deep, then only the calendar sections."""
     from imapclient.response_parser import parse_fetch_response
 
-    from decliner.core import bodystructure
-    from decliner.core.mime import decode_part
+    from decliner.core.parse import bodystructure
+    from decliner.core.parse.mime import decode_part
 
     imap = imaplib.IMAP4("127.0.0.1", port)
     imap.login(user, password)
@@ -186,7 +186,7 @@ def naive_client(port: int, user: str, password: str) -> list[int]:
     """imapclient, every message whole, parsed with `email`."""
     from imapclient import IMAPClient
 
-    from decliner.core.invites import parse_message
+    from decliner.core.parse.invites import parse_message
 
     found = []
     with IMAPClient("127.0.0.1", port, ssl=False) as client:

@@ -14,10 +14,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from decliner.core.events import EventRecord, Invite
-from decliner.core.languages import LANGUAGES
-from decliner.core.model import Address
-from decliner.core.render import render_followup, render_withdrawal
+from decliner.core.letters.languages import LANGUAGES
+from decliner.core.letters.render import render_followup, render_withdrawal
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, Invite
 
 DOCS = Path(__file__).parent.parent / "docs" / "letters"
 BERLIN = ZoneInfo("Europe/Berlin")

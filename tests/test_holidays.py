@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner.core.plan import Policy, followup_due
+from decliner.core.plan.plan import Policy, followup_due
 from decliner.service.rules import PublicHolidays
 
 BERLIN = ZoneInfo("Europe/Berlin")

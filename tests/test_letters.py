@@ -9,9 +9,9 @@ from datetime import datetime, time, timedelta
 import pytest
 from babel.dates import format_date, format_time
 
-from decliner.core.languages import LANGUAGES, LOCALES
-from decliner.core.model import Address
-from decliner.core.templating import builtin_template, check_template
+from decliner.core.letters.languages import LANGUAGES, LOCALES
+from decliner.core.letters.templating import builtin_template, check_template
+from decliner.core.parse.model import Address
 from tests import letters
 from tests.letters import BERLIN, START, followup, interview, withdrawal
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from decliner.cli.main import cli
-from decliner.core.invites import MAX_COMPONENTS, over_limits
-from decliner.core.model import MAX_CALENDAR_BYTES
+from decliner.core.parse.invites import MAX_COMPONENTS, over_limits
+from decliner.core.parse.model import MAX_CALENDAR_BYTES
 from tests.test_maildir import Tree
 from tests.test_maildir import invite as maildir_invite
 from tests.test_scan import ME, corpus_config
@@ -143,7 +143,7 @@ def test_parse_refuses_too_many_components(events: int) -> None:
     """parse_message returns the typed rejection, not a half-read invitation."""
     from zoneinfo import ZoneInfo
 
-    from decliner.core.invites import parse_message
+    from decliner.core.parse.invites import parse_message
 
     result = parse_message(
         mail("m", calendar("m", events=events)), me=[ME], default_tz=ZoneInfo("UTC")

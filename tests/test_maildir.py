@@ -23,9 +23,9 @@ from click.testing import CliRunner, Result
 from decliner import config as cfg
 from decliner import service
 from decliner.cli.main import cli
-from decliner.core.invites import parse_message
-from decliner.core.mime import may_hold_calendar
-from decliner.core.model import ParsedInvite, Rejected
+from decliner.core.parse.invites import parse_message
+from decliner.core.parse.mime import may_hold_calendar
+from decliner.core.parse.model import ParsedInvite, Rejected
 from decliner.errors import ConfigError
 from decliner.mail.maildir import MaildirSource, folder_path
 from decliner.store import events as event_db

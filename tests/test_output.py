@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from decliner.cli import output
-from decliner.core.events import EventRecord, Invite
-from decliner.core.model import Address
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, Invite
 from decliner.service import InviteView, LogEntry
 
 SAM = Address("sam@acme.example", "Sam")

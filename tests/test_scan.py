@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from decliner import service
 from decliner.cli.main import cli
 from decliner.config import Config
-from decliner.core.events import EventRecord
+from decliner.core.plan.events import EventRecord
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
 from decliner.store import events as event_db

@@ -32,12 +32,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from decliner.core.events import EventRecord, Invite
-from decliner.core.headers import RenderError, TemplateProblem
-from decliner.core.languages import LANGUAGES
-from decliner.core.model import Address
-from decliner.core.render import Rendered, render_followup, render_withdrawal
-from decliner.core.templating import context, fill, sample_event
+from decliner.core.letters.headers import RenderError, TemplateProblem
+from decliner.core.letters.languages import LANGUAGES
+from decliner.core.letters.render import Rendered, render_followup, render_withdrawal
+from decliner.core.letters.templating import context, fill, sample_event
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, Invite
 from tests.helpers import config_text, load_config
 from tests.test_withdrawal import INJECTIONS
 from tests.testbed.dovecot import Account

@@ -25,9 +25,9 @@ from decliner.calendar.client import (
     SyncUnsupported,
 )
 from decliner.config import Config
-from decliner.core.events import CALENDAR_FOLDER, merge, record_from, recurrence_key
-from decliner.core.invites import parse_calendar
-from decliner.core.model import InviteMessage, Rejected
+from decliner.core.parse.invites import parse_calendar
+from decliner.core.parse.model import InviteMessage, Rejected
+from decliner.core.plan.events import CALENDAR_FOLDER, merge, record_from, recurrence_key
 from decliner.mail.ingest import chunked
 from decliner.store import Store, event_id
 from decliner.store import calendars as calendar_db

@@ -17,7 +17,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from decliner.calendar.client import CalDav, Collection
-from decliner.core.calendar_edit import Edit, decline, remove
+from decliner.core.caledit.edit import Edit, decline, remove
 from decliner.errors import ConnectionFailure
 
 log = logging.getLogger(__name__)

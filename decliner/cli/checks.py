@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decliner import service
 from decliner.cli import starter
 from decliner.config import Config
-from decliner.core import templating
-from decliner.core.languages import LANGUAGES
+from decliner.core.letters import templating
+from decliner.core.letters.languages import LANGUAGES
 from decliner.errors import DeclinerError
 from decliner.mail import imap, smtp
 from decliner.service import letters

@@ -23,8 +23,8 @@ from decliner import config as cfg
 from decliner import service
 from decliner.cli import demo_calendar, demo_mail
 from decliner.cli.demo_calendar import LocalCalendar
-from decliner.core.mime import parse_headers
-from decliner.core.plan import Kind
+from decliner.core.parse.mime import parse_headers
+from decliner.core.plan.plan import Kind
 from decliner.errors import RuntimeFailure, UserError
 from decliner.mail.ingest import ScanReport
 from decliner.mail.maildir import add_flag, delivery_order, folder_path

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from decliner.cli.demo import Item as DemoItem
     from decliner.cli.providers import Provider
     from decliner.config import Config
-    from decliner.core.events import EventRecord
+    from decliner.core.plan.events import EventRecord
     from decliner.mail.ingest import Progress as ScanProgress
     from decliner.service import InviteView, LogEntry, UnflagResult
     from decliner.service.runner import PassReport

@@ -32,8 +32,8 @@ from pydantic import (
 
 from decliner.config import rules
 from decliner.config.rules import SECRET_KEYS, is_loopback
-from decliner.core.languages import AUTO, LANGUAGES
-from decliner.core.model import is_valid_email
+from decliner.core.letters.languages import AUTO, LANGUAGES
+from decliner.core.parse.model import is_valid_email
 from decliner.errors import ConfigError, UserError
 
 __all__ = ["SECRET_KEYS", "Config", "is_loopback", "load", "parse"]

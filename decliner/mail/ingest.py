@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from decliner.config import Config
-from decliner.core.events import merge, record_from, recurrence_key
-from decliner.core.model import ParsedInvite, Rejected
-from decliner.core.replies import Reply, match_reply
+from decliner.core.parse.model import ParsedInvite, Rejected
+from decliner.core.parse.replies import Reply, match_reply
+from decliner.core.plan.events import merge, record_from, recurrence_key
 from decliner.store import event_id, mailbox
 from decliner.store import events as event_db
 from decliner.store import outbox as outbox_db

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from decliner.config import Config, check_address
-from decliner.core.events import EventRecord
-from decliner.core.headers import RenderError, TemplateProblem, withdrawal_subject
-from decliner.core.languages import Choice
+from decliner.core.letters.headers import RenderError, TemplateProblem, withdrawal_subject
+from decliner.core.letters.languages import Choice
+from decliner.core.plan.events import EventRecord
 
 if TYPE_CHECKING:
     from decliner.calendar.client import CalDav
     from decliner.service.own_calendar import OwnCalendar
-from decliner.core.plan import Kind
-from decliner.core.status import Facts, Status, status
+from decliner.core.plan.plan import Kind
+from decliner.core.plan.status import Facts, Status, status
 from decliner.errors import DeclinerError, RuntimeFailure, UserError
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner

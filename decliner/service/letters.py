@@ -6,17 +6,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from decliner.config import Config
-from decliner.core import recipient as recipients
-from decliner.core.events import EventRecord
-from decliner.core.flags import matching_rule
-from decliner.core.headers import RenderError, TemplateProblem
-from decliner.core.languages import Choice, choose
-from decliner.core.model import Address
-from decliner.core.plan import Dispatch
+from decliner.core.letters.headers import RenderError, TemplateProblem
+from decliner.core.letters.languages import Choice, choose
+from decliner.core.parse.model import Address
+from decliner.core.plan import recipient as recipients
+from decliner.core.plan.events import EventRecord
+from decliner.core.plan.flags import matching_rule
+from decliner.core.plan.plan import Dispatch
 from decliner.service.rules import cancel_rules
 
 if TYPE_CHECKING:
-    from decliner.core.render import Rendered
+    from decliner.core.letters.render import Rendered
     from decliner.service.runner import Snapshot
 
 
@@ -32,7 +32,7 @@ def render(
     """The message `action` sends, not yet stored; raises RenderError or TemplateProblem.
     (The renderer, Jinja2 and icalendar, is imported here: a pass that sends nothing
     never loads it.)"""
-    from decliner.core.render import render_followup, render_withdrawal
+    from decliner.core.letters.render import render_followup, render_withdrawal
 
     s = action.situation
     event, to = s.event, s.recipient

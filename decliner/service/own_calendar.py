@@ -18,7 +18,7 @@ from decliner.calendar.sync import CalendarReader, CalendarReport
 from decliner.calendar.update import Action, apply
 from decliner.config import Config
 from decliner.config.credentials import calendar_credential
-from decliner.core.plan import retry_delay
+from decliner.core.plan.plan import retry_delay
 from decliner.errors import DeclinerError
 from decliner.store import Store
 from decliner.store import calendars as calendar_db

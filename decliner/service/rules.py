@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Container
 
 from decliner.config import WEEKDAYS, Config
-from decliner.core.flags import CancelRule
-from decliner.core.plan import Policy
+from decliner.core.plan.flags import CancelRule
+from decliner.core.plan.plan import Policy
 
 
 def policy_of(config: Config) -> Policy:

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 
 from decliner import failpoints
 from decliner.config import Config
-from decliner.core import recipient as recipients
-from decliner.core.events import EventRecord
-from decliner.core.flags import MessageFlag, flag_sources, matching_rule
-from decliner.core.headers import RenderError, TemplateProblem
-from decliner.core.model import Address
-from decliner.core.plan import (
+from decliner.core.letters.headers import RenderError, TemplateProblem
+from decliner.core.parse.model import Address
+from decliner.core.parse.replies import Reply
+from decliner.core.plan import recipient as recipients
+from decliner.core.plan.events import EventRecord
+from decliner.core.plan.flags import MessageFlag, flag_sources, matching_rule
+from decliner.core.plan.plan import (
     NEW_ROW,
     Cancel,
     Dispatch,
@@ -36,7 +37,6 @@ from decliner.core.plan import (
     plan,
     retry_delay,
 )
-from decliner.core.replies import Reply
 from decliner.errors import DeclinerError
 from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import MailSource, Transport
@@ -52,7 +52,7 @@ from decliner.store.outbox import OutboxRow
 
 if TYPE_CHECKING:  # imported by the pass only when needed
     from decliner.calendar.sync import CalendarReport
-    from decliner.core.render import Rendered
+    from decliner.core.letters.render import Rendered
     from decliner.service.own_calendar import OwnCalendar
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
-from decliner.core.booking import BookingLink
-from decliner.core.events import EventRecord, Invite
-from decliner.core.model import Address
+from decliner.core.parse.booking import BookingLink
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, Invite
 from decliner.store.db import iso_utc
 
 _COLUMNS = (

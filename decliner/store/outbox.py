@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from decliner.core.plan import Kind, OutboxEntry
+from decliner.core.plan.plan import Kind, OutboxEntry
 from decliner.store.db import iso_utc
 
 _COLUMNS = (

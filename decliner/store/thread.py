@@ -6,7 +6,7 @@ import json
 import sqlite3
 from datetime import datetime
 
-from decliner.core.replies import Reply
+from decliner.core.parse.replies import Reply
 from decliner.store.db import iso_utc
 
 

@@ -24,11 +24,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from decliner.core import ParsedInvite, Rejected, parse_message
-from decliner.core.bodystructure import calendar_parts, text_parts
-from decliner.core.bodystructure import leaves as part_leaves
-from decliner.core.booking import BookingLink, in_html, in_text
-from decliner.core.mime import TEXT_LIMIT, decode_body, decode_part, text_bodies
+from decliner.core.parse import ParsedInvite, Rejected, parse_message
+from decliner.core.parse.bodystructure import calendar_parts, text_parts
+from decliner.core.parse.bodystructure import leaves as part_leaves
+from decliner.core.parse.booking import BookingLink, in_html, in_text
+from decliner.core.parse.mime import TEXT_LIMIT, decode_body, decode_part, text_bodies
 from tests.core.test_invites_fuzz import CALENDAR, mutated
 
 ME = ("jane.doe@example.com",)

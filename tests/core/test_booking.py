@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from decliner.core import booking
-from decliner.core.booking import BookingLink, classify, in_calendar, in_html, in_text
+from decliner.core.parse import booking
+from decliner.core.parse.booking import BookingLink, classify, in_calendar, in_html, in_text
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from decliner.core.calendar_edit import Edit, decline, remove
-from decliner.core.contentlines import split_lines
+from decliner.core.caledit.contentlines import split_lines
+from decliner.core.caledit.edit import Edit, decline, remove
 from tests.core.test_invites_fuzz import LONG, examples
 
 BERLIN = ZoneInfo("Europe/Berlin")

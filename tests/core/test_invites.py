@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from decliner.core import (
+from decliner.core.parse import (
     InviteEvent,
     Rejected,
     looks_like_interview,
@@ -515,7 +515,7 @@ def test_looks_like_interview(summary: str, description: str, expected: bool) ->
 
 def test_recruiting_tool_domains_count_as_interviews() -> None:
     """A neutral title from an applicant-tracking system's domain still looks like an interview."""
-    from decliner.core.interview import looks_like_interview
+    from decliner.core.parse.interview import looks_like_interview
 
     assert not looks_like_interview("Catch-up", "", ["friend@example.com"])
     assert looks_like_interview("Catch-up", "", ["no-reply@us.greenhouse-mail.io"])
@@ -529,7 +529,7 @@ def test_a_vtimezone_is_built_once_per_distinct_text() -> None:
     building expands its rules over decades); a different block under the same TZID does not."""
     from icalendar import Timezone
 
-    from decliner.core.timezones import resolve_tzid
+    from decliner.core.parse.timezones import resolve_tzid
 
     tzid = "Customized Time Zone 9"
     blocks = [

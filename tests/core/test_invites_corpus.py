@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner.core import InviteEvent, ParsedInvite, Rejected, parse_message
+from decliner.core.parse import InviteEvent, ParsedInvite, Rejected, parse_message
 
 CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
 EXPECTED = CORPUS / "expected.toml"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from decliner.core import ParsedInvite, Rejected, parse_calendar, parse_message
+from decliner.core.parse import ParsedInvite, Rejected, parse_calendar, parse_message
 
 ME = ("jane.doe@example.com",)
 # `make stress` runs 10,000 examples of each property (issue 17); `make test` a quick count.

@@ -10,7 +10,7 @@ from email import policy
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from decliner.core import (
+from decliner.core.parse import (
     ParsedInvite,
     Rejected,
     decode_part,

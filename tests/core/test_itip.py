@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from decliner.core import ParsedInvite, parse_calendar, parse_message, read_calendar
-from decliner.core.events import EventRecord, record_from
-from decliner.core.itip import decline_reply
-from decliner.core.model import Address, normalise_email
-from decliner.core.render import RenderError, render_withdrawal
+from decliner.core.letters.itip import decline_reply
+from decliner.core.letters.render import RenderError, render_withdrawal
+from decliner.core.parse import ParsedInvite, parse_calendar, parse_message, read_calendar
+from decliner.core.parse.model import Address, normalise_email
+from decliner.core.plan.events import EventRecord, record_from
 
 CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
 BERLIN = ZoneInfo("Europe/Berlin")

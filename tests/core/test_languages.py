@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from decliner.core.languages import LANGUAGES, Choice, choose, detect
+from decliner.core.letters.languages import LANGUAGES, Choice, choose, detect
 
 SAMPLES = {
     "en": "Technical interview with the platform team, followed by a short chat with the manager.",

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner.core.events import EventRecord, Invite
-from decliner.core.model import Address
-from decliner.core.plan import (
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, Invite
+from decliner.core.plan.plan import (
     NEW_ROW,
     Cancel,
     Dispatch,

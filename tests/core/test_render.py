@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from decliner.core import ParsedInvite, parse_message
-from decliner.core.events import EventRecord, record_from
-from decliner.core.model import Address
-from decliner.core.render import Rendered, RenderError, render_followup, render_withdrawal
+from decliner.core.letters.render import Rendered, RenderError, render_followup, render_withdrawal
+from decliner.core.parse import ParsedInvite, parse_message
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, record_from
 
 CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
 BERLIN = ZoneInfo("Europe/Berlin")

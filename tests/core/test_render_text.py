@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner.core import ParsedInvite, parse_message
-from decliner.core.events import EventRecord, record_from
-from decliner.core.model import Address
-from decliner.core.render import Rendered, render_followup, render_withdrawal
+from decliner.core.letters.render import Rendered, render_followup, render_withdrawal
+from decliner.core.parse import ParsedInvite, parse_message
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, record_from
 
 CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -9,10 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner.core.company import guess_company
-from decliner.core.events import Invite
-from decliner.core.model import Address
-from decliner.core.templating import (
+from decliner.core.letters.company import guess_company
+from decliner.core.letters.templating import (
     TemplateProblem,
     builtin_template,
     check_template,
@@ -20,7 +18,7 @@ from decliner.core.templating import (
     fill,
     sample_event,
 )
-from decliner.core.wording import (
+from decliner.core.letters.wording import (
     first_name,
     format_date,
     format_datetime,
@@ -28,6 +26,8 @@ from decliner.core.wording import (
     sentence,
     wrap,
 )
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import Invite
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

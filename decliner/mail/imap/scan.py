@@ -20,10 +20,10 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from decliner.config import Config
-from decliner.core import bodystructure
-from decliner.core.mime import decode_body, decode_part
-from decliner.core.model import ParsedInvite
-from decliner.core.replies import Reply
+from decliner.core.parse import bodystructure
+from decliner.core.parse.mime import decode_body, decode_part
+from decliner.core.parse.model import ParsedInvite
+from decliner.core.parse.replies import Reply
 from decliner.mail.imap.pipeline import fetch_chunks
 from decliner.mail.ingest import Progress, Recorder, ScanReport, chunked, repoint_orphans
 from decliner.store import Store, mailbox
@@ -206,7 +206,7 @@ class Scanner:
         report: ScanReport,
     ) -> int:
         """Parse one calendar message and merge its events; 1 if it was an invitation."""
-        from decliner.core.invites import parse_parts  # icalendar: only for new calendar mail
+        from decliner.core.parse.invites import parse_parts  # icalendar: only for new calendar mail
 
         decoded = [
             decode_part(

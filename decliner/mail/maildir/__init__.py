@@ -28,8 +28,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from decliner.config import Config
-from decliner.core.mime import may_hold_calendar, parse_headers
-from decliner.core.model import ParsedInvite, Rejected
+from decliner.core.parse.mime import may_hold_calendar, parse_headers
+from decliner.core.parse.model import ParsedInvite, Rejected
 from decliner.errors import RuntimeFailure
 from decliner.mail.ingest import Progress, Recorder, ScanReport, chunked, repoint_orphans
 from decliner.store import Store
@@ -316,6 +316,6 @@ def _parse_message(
 ) -> ParsedInvite | Rejected | None:
     """`parse_message`, imported on first use: a quiet pass reads no message and never
     loads icalendar."""
-    from decliner.core.invites import parse_message
+    from decliner.core.parse.invites import parse_message
 
     return parse_message(raw, me=me, default_tz=default_tz)

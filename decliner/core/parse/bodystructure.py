@@ -13,8 +13,8 @@ from email.utils import decode_rfc2231
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from decliner.core.mime import decode_body
-from decliner.core.model import MAX_CALENDAR_BYTES, MIB, Rejected
+from decliner.core.parse.mime import decode_body
+from decliner.core.parse.model import MAX_CALENDAR_BYTES, MIB, Rejected
 
 # A part is downloaded only below this encoded size: base64 and quoted-printable are
 # larger than what they decode to, and the decoded bytes are checked exactly after.

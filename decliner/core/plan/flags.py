@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from decliner.core.events import EventRecord
+from decliner.core.plan.events import EventRecord
 
 FlagSource = str  # "config" | "keyword" | "folder" | "cli"
 SOURCE_ORDER = ("cli", "config", "keyword", "folder")

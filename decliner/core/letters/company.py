@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from decliner.core.events import EventRecord
-from decliner.core.model import Address
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord
 
 # Domains whose label names a mail provider, a scheduler or a calendar robot, not an employer.
 _NOT_EMPLOYERS = frozenset(

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from decliner.core.booking import BookingLink, unique
-from decliner.core.interview import looks_like_interview
-from decliner.core.model import Address, InviteEvent, InviteMessage, Kind
+from decliner.core.parse.booking import BookingLink, unique
+from decliner.core.parse.interview import looks_like_interview
+from decliner.core.parse.model import Address, InviteEvent, InviteMessage, Kind
 
 CALENDAR_FOLDER = "calendar"  # the `folder` of an invitation known only from the CalDAV calendar
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from decliner.core.booking import BookingLink
+    from decliner.core.parse.booking import BookingLink
 
 MIB = 1024 * 1024
 MAX_CALENDAR_BYTES = 4 * MIB  # a decoded calendar part; real invitations are a few KiB

@@ -23,11 +23,9 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedErro
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from decliner.core.company import guess_company
-from decliner.core.events import EventRecord, Invite
-from decliner.core.headers import RenderError, TemplateProblem, checked_address, clean_text
-from decliner.core.model import Address
-from decliner.core.wording import (
+from decliner.core.letters.company import guess_company
+from decliner.core.letters.headers import RenderError, TemplateProblem, checked_address, clean_text
+from decliner.core.letters.wording import (
     first_name,
     format_date,
     format_datetime,
@@ -37,6 +35,8 @@ from decliner.core.wording import (
     tidy,
     wrap,
 )
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, Invite
 
 __all__ = ["TemplateProblem"]  # defined with RenderError, re-exported where it is raised
 

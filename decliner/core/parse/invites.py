@@ -20,10 +20,10 @@ from icalendar import Calendar, Component, Timezone
 from icalendar.parser.content_line import NEWLINE, UFOLD
 from icalendar.prop import vBroken, vRecur, vText
 
-from decliner.core import booking
-from decliner.core.interview import NOT_AN_INTERVIEW, looks_like_interview
-from decliner.core.mime import find_calendar_parts, parse_headers, text_bodies
-from decliner.core.model import (
+from decliner.core.parse import booking
+from decliner.core.parse.interview import NOT_AN_INTERVIEW, looks_like_interview
+from decliner.core.parse.mime import find_calendar_parts, parse_headers, text_bodies
+from decliner.core.parse.model import (
     MAX_CALENDAR_BYTES,
     MAX_MESSAGE_LINES,
     MIB,
@@ -37,7 +37,7 @@ from decliner.core.model import (
     normalise_email,
     one_line,
 )
-from decliner.core.timezones import Zones
+from decliner.core.parse.timezones import Zones
 
 INVITE_METHODS = frozenset({"REQUEST", "CANCEL"})
 STATIC_METHOD = "PUBLISH"

@@ -15,8 +15,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from decliner.core.events import EventRecord
-from decliner.core.model import Address
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord
 
 Kind = Literal["withdrawal", "followup", "calendar"]
 CancelReason = Literal["unflagged", "missed", "cancelled_by_organizer", "replied"]

@@ -11,8 +11,8 @@ import re
 import textwrap
 from datetime import UTC, date, datetime, tzinfo
 
-from decliner.core.languages import LOCALES
-from decliner.core.model import one_line
+from decliner.core.letters.languages import LOCALES
+from decliner.core.parse.model import one_line
 
 LINE_LIMIT = 78
 

@@ -18,8 +18,7 @@ from email.utils import format_datetime, getaddresses
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from decliner.core.events import EventRecord
-from decliner.core.headers import (
+from decliner.core.letters.headers import (
     TOKEN,
     RenderError,
     checked_address,
@@ -28,9 +27,16 @@ from decliner.core.headers import (
     trimmed_references,
     withdrawal_subject,
 )
-from decliner.core.itip import decline_reply
-from decliner.core.model import Address
-from decliner.core.templating import Filled, builtin_template, context, fill, followup_variables
+from decliner.core.letters.itip import decline_reply
+from decliner.core.letters.templating import (
+    Filled,
+    builtin_template,
+    context,
+    fill,
+    followup_variables,
+)
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord
 
 __all__ = ["RenderError", "Rendered", "render_followup", "render_withdrawal", "withdrawal_subject"]
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 
-from decliner.core.mime import parse_headers
-from decliner.core.model import is_valid_email, normalise_email
+from decliner.core.parse.mime import parse_headers
+from decliner.core.parse.model import is_valid_email, normalise_email
 
 
 @dataclass(frozen=True, slots=True)

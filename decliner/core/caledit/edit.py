@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 from icalendar import Calendar, Component, Timezone
 
-from decliner.core.contentlines import (
+from decliner.core.caledit.contentlines import (
     Line,
     fold,
     line_ending,
@@ -25,9 +25,9 @@ from decliner.core.contentlines import (
     unquote,
     vevent_spans,
 )
-from decliner.core.invites import read_calendar
-from decliner.core.model import Rejected, normalise_email
-from decliner.core.timezones import Zones
+from decliner.core.parse.invites import read_calendar
+from decliner.core.parse.model import Rejected, normalise_email
+from decliner.core.parse.timezones import Zones
 
 __all__ = ["Edit", "decline", "remove"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from decliner.core.events import EventRecord
-from decliner.core.model import Address
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord
 
 # Local parts of addresses that no person reads. Schedulers (Google Calendar,
 # Outlook, Greenhouse, Lever, GoodTime, Calendly, Zoom) send from these.

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, Message
 
-from decliner.core.model import Address, InviteMessage, is_valid_email, one_line
+from decliner.core.parse.model import Address, InviteMessage, is_valid_email, one_line
 
 _CALENDAR_TYPES = frozenset({"text/calendar"})
 _MSG_ID = re.compile(r"<[^<>\s]+>")

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from email import policy
 from typing import TYPE_CHECKING
 
-from decliner.core.model import Address, one_line
+from decliner.core.parse.model import Address, one_line
 
 if TYPE_CHECKING:
-    from decliner.core.events import EventRecord
+    from decliner.core.plan.events import EventRecord
 
 # RFC 5322 dot-atom local part and an LDH host name: one plain `local@domain`, ASCII
 # only, since we send without SMTPUTF8.

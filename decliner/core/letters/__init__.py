@@ -1,0 +1,1 @@
+"""The messages decliner writes: wording, templates, headers, rendering, iTIP and languages."""
