@@ -8,7 +8,7 @@ import random
 import threading
 from datetime import UTC, datetime, timedelta
 
-from decliner.core.plan.plan import RETRY_MAX
+from decliner.core.plan.timing import RETRY_MAX
 from tests.calendar_world import CalendarWorld
 from tests.testbed.proxy import Proxy
 from tests.world import SOON, Clock, run_pass

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from decliner import service
 from decliner.config import Config
+from decliner.core.plan.outbox import OutboxRow
 from decliner.store import outbox as outbox_db
 from tests.calendar_world import CalendarWorld
 from tests.daemon_harness import running
@@ -72,7 +73,7 @@ def kill_storm(cal: CalendarWorld, *, kills: int, invitations: int, seed: int) -
     return _check(cal, config, urls, kills)
 
 
-def _rows(config: Config) -> list[outbox_db.OutboxRow]:
+def _rows(config: Config) -> list[OutboxRow]:
     with service.open_store(config) as store:
         return outbox_db.rows(store.connection)
 

@@ -11,6 +11,7 @@ import pytest
 
 from decliner import service
 from decliner.config import Config
+from decliner.core.plan.outbox import OutboxRow
 from decliner.store import outbox as outbox_db
 from tests.calendar_world import CalendarWorld
 from tests.testbed.proxy import Proxy
@@ -21,7 +22,7 @@ from tests.world import SOON, World
 pytestmark = pytest.mark.servers
 
 
-def calendar_row(config: Config) -> outbox_db.OutboxRow:
+def calendar_row(config: Config) -> OutboxRow:
     with service.open_store(config) as store:
         [row] = [r for r in outbox_db.rows(store.connection) if r.kind == "calendar"]
         return row

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from decliner import service
+from decliner.core.plan.outbox import OutboxRow
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
@@ -53,7 +54,7 @@ def setup(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> tuple[Account, Ac
     return jane, sam, tmp_path / "config.toml"
 
 
-def all_rows(config_path: Path) -> list[outbox_db.OutboxRow]:
+def all_rows(config_path: Path) -> list[OutboxRow]:
     """Every row of the outbox."""
     from decliner import config as cfg
 
@@ -61,7 +62,7 @@ def all_rows(config_path: Path) -> list[outbox_db.OutboxRow]:
         return outbox_db.rows(store.connection)
 
 
-def rows(config_path: Path) -> list[outbox_db.OutboxRow]:
+def rows(config_path: Path) -> list[OutboxRow]:
     """The withdrawal rows of the outbox."""
     return [r for r in all_rows(config_path) if r.kind == "withdrawal"]
 

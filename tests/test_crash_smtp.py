@@ -18,6 +18,7 @@ import pytest
 
 from decliner import service
 from decliner.config import Config
+from decliner.core.plan.outbox import OutboxRow
 from decliner.store import outbox as outbox_db
 from tests.daemon_harness import running
 from tests.helpers import config_text, followup_at_any_time, load_config
@@ -102,7 +103,7 @@ def killed_in_conversation(world: World, moment: str, *, daemon: bool) -> None:
         for _ in range(2):
             assert start(config, daemon=False).wait() == 0
     with service.open_store(config) as store:
-        rows: dict[str, outbox_db.OutboxRow] = {r.kind: r for r in outbox_db.rows(store.connection)}
+        rows: dict[str, OutboxRow] = {r.kind: r for r in outbox_db.rows(store.connection)}
     assert rows["withdrawal"].state == rows["followup"].state == "sent"
     assert rows["withdrawal"].copied and rows["followup"].copied
     received = Counter(

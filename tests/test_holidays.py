@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner.core.plan.plan import Policy, followup_due
-from decliner.service.rules import PublicHolidays
+from decliner.core.plan.timing import Policy, followup_due
+from decliner.service.policy import PublicHolidays
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

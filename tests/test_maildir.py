@@ -26,6 +26,7 @@ from decliner.cli.main import cli
 from decliner.core.parse.invites import parse_message
 from decliner.core.parse.mime import may_hold_calendar
 from decliner.core.parse.model import ParsedInvite, Rejected
+from decliner.core.plan.outbox import OutboxRow
 from decliner.errors import ConfigError
 from decliner.mail.maildir import MaildirSource, folder_path
 from decliner.store import events as event_db
@@ -145,7 +146,7 @@ def run_pass(config: cfg.Config, clock: Clock | None = None) -> None:
         service.run_once(config, store, now=clock or service.utcnow)
 
 
-def outbox(config: cfg.Config) -> list[outbox_db.OutboxRow]:
+def outbox(config: cfg.Config) -> list[OutboxRow]:
     with service.open_store(config) as store:
         return outbox_db.rows(store.connection)
 

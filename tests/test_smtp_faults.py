@@ -19,7 +19,7 @@ from typing import Protocol
 import pytest
 
 from decliner.config import Config
-from decliner.store.outbox import OutboxRow
+from decliner.core.plan.outbox import OutboxRow
 from tests.helpers import config_text, load_config
 from tests.testbed.certs import Flaw, FlawedCertFiles, make_flawed_certs
 from tests.testbed.dovecot import Dovecot

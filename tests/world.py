@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from decliner import service
 from decliner.cli.main import cli
 from decliner.config import Config
+from decliner.core.plan.outbox import OutboxRow
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
@@ -89,6 +90,6 @@ def run_pass(config: Config, clock: Callable[[], datetime]) -> None:
         service.run_once(config, store, now=clock)
 
 
-def outbox(config: Config) -> list[outbox_db.OutboxRow]:
+def outbox(config: Config) -> list[OutboxRow]:
     with service.open_store(config) as store:
         return outbox_db.rows(store.connection)

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 from decliner.calendar.client import CalDav, Collection
 from decliner.core.caledit.edit import Edit, decline, remove
+from decliner.core.plan.outbox import CalendarChange
 from decliner.errors import ConnectionFailure
 
 log = logging.getLogger(__name__)
 
 MAX_REREADS = 5
-Action = Literal["decline", "delete"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def apply(
     *,
     uid: str,
     recurrence_id: str,
-    action: Action,
+    change: CalendarChange,
     addresses: Many[str],
     zone: ZoneInfo,
 ) -> Updated:
@@ -62,7 +62,7 @@ def apply(
         result: Literal["done", "unchanged", "absent"] = "absent"
         where = searched
         for collection, resource in caldav.find(collections, uid):
-            if action == "decline":
+            if change == "decline":
                 edit = decline(
                     resource.text, uid=uid, recurrence_id=rid, addresses=addresses, zone=zone
                 )

@@ -24,11 +24,12 @@ from decliner import service
 from decliner.cli import demo_calendar, demo_mail
 from decliner.cli.demo_calendar import LocalCalendar
 from decliner.core.parse.mime import parse_headers
-from decliner.core.plan.plan import Kind
+from decliner.core.plan.actions import LetterKind
+from decliner.core.plan.outbox import OutboxRow
 from decliner.errors import RuntimeFailure, UserError
 from decliner.mail.ingest import ScanReport
 from decliner.mail.maildir import add_flag, delivery_order, folder_path
-from decliner.service import InviteView, LogEntry, OutboxRow, Store
+from decliner.service import InviteView, LogEntry, Store
 from decliner.service.runner import PassReport
 
 REASON = "I have accepted another offer"
@@ -436,7 +437,7 @@ def _seconds(delay: timedelta) -> str:
     return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
-def _outbox_row(store: Store, event_id: str, kind: Kind) -> OutboxRow:
+def _outbox_row(store: Store, event_id: str, kind: LetterKind) -> OutboxRow:
     row = service.stored_message(store, event_id, kind)
     if row is None:
         raise RuntimeFailure(f"demo: no {kind} was queued for {event_id}")

@@ -21,7 +21,8 @@ from decliner.core.plan.events import EventRecord
 if TYPE_CHECKING:
     from decliner.calendar.client import CalDav
     from decliner.service.own_calendar import OwnCalendar
-from decliner.core.plan.plan import Kind
+from decliner.core.plan.actions import LetterKind
+from decliner.core.plan.outbox import OutboxRow, RowKind
 from decliner.core.plan.status import Facts, Status, status
 from decliner.errors import DeclinerError, RuntimeFailure, UserError
 from decliner.mail import imap
@@ -37,7 +38,6 @@ from decliner.store import flags as flag_db
 from decliner.store import mailbox
 from decliner.store import outbox as outbox_db
 from decliner.store import thread as thread_db
-from decliner.store.outbox import OutboxRow as OutboxRow  # what stored_message returns
 
 
 def utcnow() -> datetime:
@@ -81,7 +81,7 @@ def state_info(config: Config) -> StateInfo:
         )
 
 
-def stored_message(store: Store, event_id: str, kind: Kind) -> OutboxRow | None:
+def stored_message(store: Store, event_id: str, kind: RowKind) -> OutboxRow | None:
     """The event's outbox row of this kind (its bytes once written), if it has one."""
     return next((r for r in outbox_db.rows(store.connection, event_id) if r.kind == kind), None)
 
@@ -244,7 +244,7 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
                 flagged_by=found[0] if found else None,
                 recipient_email=situation.recipient.email if situation.recipient else None,
                 recipient_name=situation.recipient.name if situation.recipient else "",
-                calendar=calendar_state(snapshot.rows.get((event.id, "calendar"))),
+                calendar=calendar_state(snapshot.row(event.id, "calendar")),
             )
         )
     return views
@@ -255,7 +255,7 @@ def calendar_state(row: OutboxRow | None) -> str | None:
     if row is None or row.state == "cancelled":
         return None
     if row.state == "sent":
-        return "deleted" if row.action == "delete" else "declined"
+        return "deleted" if row.change == "delete" else "declined"
     return "failed" if row.state == "failed" else "pending"
 
 
@@ -324,7 +324,7 @@ def unflag(config: Config, store: Store, key: str) -> UnflagResult:
     return UnflagResult(event, tuple(removed), remaining, withdrawal.state if withdrawal else None)
 
 
-def preview(config: Config, store: Store, key: str, *, kind: Kind) -> bytes:
+def preview(config: Config, store: Store, key: str, *, kind: LetterKind) -> bytes:
     """The bytes stored for the event's message, or the message as it would be written now."""
     event = find_event(store, key)
     stored = stored_message(store, event.id, kind)

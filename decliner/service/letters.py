@@ -1,4 +1,4 @@
-"""A pass's letters: the withdrawal or follow-up a Dispatch sends, written from what it carries."""
+"""The letters of a pass: a planned `Letter` written out with the config's wording."""
 
 from __future__ import annotations
 
@@ -10,39 +10,29 @@ from decliner.core.letters.headers import RenderError, TemplateProblem
 from decliner.core.letters.languages import Choice, choose
 from decliner.core.parse.model import Address
 from decliner.core.plan import recipient as recipients
+from decliner.core.plan.actions import Letter
 from decliner.core.plan.events import EventRecord
 from decliner.core.plan.flags import matching_rule
-from decliner.core.plan.plan import Dispatch
-from decliner.service.rules import cancel_rules
+from decliner.service.policy import cancel_rules
 
 if TYPE_CHECKING:
     from decliner.core.letters.render import Rendered
-    from decliner.service.runner import Snapshot
 
 
-def render(
-    config: Config,
-    me: Address,
-    action: Dispatch,
-    snapshot: Snapshot,
-    *,
-    now: datetime,
-    token: str,
-) -> Rendered:
-    """The message `action` sends, not yet stored; raises RenderError or TemplateProblem.
+def render(config: Config, me: Address, letter: Letter, *, now: datetime, token: str) -> Rendered:
+    """The message `letter` describes, not yet stored; raises RenderError or TemplateProblem.
     (The renderer, Jinja2 and icalendar, is imported here: a pass that sends nothing
     never loads it.)"""
     from decliner.core.letters.render import render_followup, render_withdrawal
 
-    s = action.situation
-    event, to = s.event, s.recipient
+    event, to = letter.event, letter.recipient
     if to is None:
         raise RenderError(
             "no recipient: the organizer is you or a robot and the invite names no one else"
         )
-    reason = s.reason or config.withdrawal.reason
-    language = letter_language(config, event).language
-    if action.kind == "withdrawal":
+    reason = letter.reason or config.withdrawal.reason
+    language = language_of(config, event, letter.language).language
+    if letter.kind == "withdrawal":
         return render_withdrawal(
             event=event,
             me=me,
@@ -51,7 +41,7 @@ def render(
             reason=reason,
             offer_help=config.withdrawal.offer_help,
             keep_in_touch=config.withdrawal.keep_in_touch,
-            short_notice=action.short_notice,
+            short_notice=letter.short_notice,
             now=now,
             zone=config.account.zone,
             token=token,
@@ -60,27 +50,24 @@ def render(
             template=template(config, config.withdrawal.template),
             language=language,
         )
-    withdrawal = snapshot.rows.get((event.id, "withdrawal"))
-    if withdrawal is None or withdrawal.message_id is None:
+    thread = letter.thread
+    if thread is None:
         raise RenderError("the follow-up needs the withdrawal to be sent first")
     cc = (
         [a for a in event.other_attendees if _may_copy(a, config)]
         if config.followup.cc_attendees
         else []
     )
-    # The follow-up answers the newest message of the thread: their reply, if one came.
-    replies = snapshot.replies.get(event.id, [])
-    chain = [*withdrawal.references, withdrawal.message_id, *(r.message_id for r in replies)]
     return render_followup(
         event=event,
         me=me,
         recipient=to,
         cc=cc,
-        in_reply_to=chain[-1],
-        references=chain,
-        withdrawal_date=withdrawal.sent_at or now,
-        withdrawal_subject=withdrawal.subject,
-        replied=bool(replies),
+        in_reply_to=thread.in_reply_to,
+        references=thread.references,
+        withdrawal_date=thread.withdrawal_sent,
+        withdrawal_subject=thread.withdrawal_subject,
+        replied=thread.replied,
         now=now,
         zone=config.account.zone,
         token=token,
@@ -92,17 +79,22 @@ def render(
     )
 
 
-def letter_language(config: Config, event: EventRecord) -> Choice:
-    """The language of the letters about `event` (SPEC 14): `[[cancel]].language`, else
+def language_of(config: Config, event: EventRecord, rule_language: str) -> Choice:
+    """The language of the letters about `event` (SPEC 14): the `[[cancel]]` rule's, else
     `account.language`; "auto" reads the invitation's description, then its text body, then
     its subject."""
-    rule = matching_rule(event, cancel_rules(config))
     sources = [
         ("description", event.description),
         ("message's text", event.body_text),
         ("invitation's subject", event.invite.subject or event.summary),
     ]
-    return choose(rule.language if rule else "", config.account.language, sources)
+    return choose(rule_language, config.account.language, sources)
+
+
+def letter_language(config: Config, event: EventRecord) -> Choice:
+    """`language_of` for one event outside a pass (`preview`, `check`): its rule matched here."""
+    rule = matching_rule(event, cancel_rules(config))
+    return language_of(config, event, rule.language if rule else "")
 
 
 def template(config: Config, value: str) -> tuple[str, str] | None:

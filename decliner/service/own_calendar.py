@@ -15,16 +15,15 @@ from datetime import datetime
 from decliner import failpoints
 from decliner.calendar.client import CalDav, CalendarRefused, Collection
 from decliner.calendar.sync import CalendarReader, CalendarReport
-from decliner.calendar.update import Action, apply
+from decliner.calendar.update import apply
 from decliner.config import Config
 from decliner.config.credentials import calendar_credential
-from decliner.core.plan.plan import retry_delay
+from decliner.core.plan.actions import UpdateCalendar
+from decliner.core.plan.timing import retry_delay
 from decliner.errors import DeclinerError
 from decliner.store import Store
 from decliner.store import calendars as calendar_db
-from decliner.store import events as event_db
 from decliner.store import outbox as outbox_db
-from decliner.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -88,36 +87,33 @@ class OwnCalendar:
 
     # -- updating --------------------------------------------------------------
 
-    def due_rows(self) -> list[OutboxRow]:
-        """Calendar rows whose time has come."""
-        return outbox_db.due(self.store.connection, "calendar", self.now())
-
-    def update(self, row: OutboxRow) -> tuple[str, str]:
-        """One attempt at a calendar row: (outcome, what to say), outcome being sent,
-        absent, temporary or permanent. The attempt is counted before it starts."""
+    def update(self, act: UpdateCalendar) -> tuple[str, str]:
+        """One attempt at a planned calendar update: (outcome, what to say), outcome being
+        sent, absent, temporary, permanent or skipped. The attempt is counted before it starts."""
         conn = self.store.connection
-        event = event_db.by_id(conn, row.event_id)
         with self.store.transaction():
-            outbox_db.start_update(conn, row.id)
-            if event is None or not outbox_db.begin_attempt(conn, row.id, self.now()):
+            row_id = outbox_db.row_id(conn, act.key)
+            if row_id is None:
+                return "skipped", ""
+            outbox_db.start_update(conn, row_id)
+            if not outbox_db.begin_attempt(conn, row_id, self.now()):
                 return "skipped", ""
         failpoints.hit("calendar-begun")
-        action: Action = "delete" if row.action == "delete" else "decline"
-        label = f"calendar {action} of {event.uid}"
+        label = f"calendar {act.change} of {act.uid}"
         try:
             done = apply(
                 self.caldav,
                 self.collections(),
-                uid=event.uid,
-                recurrence_id=event.recurrence_id,
-                action=action,
+                uid=act.uid,
+                recurrence_id=act.recurrence_id,
+                change=act.change,
                 addresses=self.config.account.addresses,
                 zone=self.config.account.zone,
             )
         except CalendarRefused as exc:
             with self.store.transaction():
                 outbox_db.finish_attempt(
-                    conn, row.id, outcome="permanent", now=self.now(), error=str(exc)
+                    conn, row_id, outcome="permanent", now=self.now(), error=str(exc)
                 )
             log.error("%s refused: %s", label, exc)  # noqa: TRY400 -- the server's reason, one line
             return "permanent", f"{label}: {exc}"
@@ -127,29 +123,29 @@ class OwnCalendar:
             with self.store.transaction():
                 outbox_db.finish_attempt(
                     conn,
-                    row.id,
+                    row_id,
                     outcome="temporary",
                     now=now,
                     error=str(exc),
-                    retry_at=now + retry_delay(row.attempts + 1),
+                    retry_at=now + retry_delay(act.attempts + 1),
                 )
             log.warning("%s not done yet (%s); will retry", label, exc)
             return "temporary", f"{label}: {exc}"
         result = done.result
-        if result == "absent" and action == "delete" and row.attempts and not row.last_outcome:
+        if result == "absent" and act.change == "delete" and act.cut:
             result = "done"  # our own delete, cut off before its outcome was recorded
         with self.store.transaction():
             if result == "absent":
-                outbox_db.not_found(conn, row.id, done.calendar_url)
+                outbox_db.not_found(conn, row_id, done.calendar_url)
             else:
-                outbox_db.set_target(conn, row.id, done.calendar_url)
-                outbox_db.finish_attempt(conn, row.id, outcome="sent", now=self.now())
+                outbox_db.set_target(conn, row_id, done.calendar_url)
+                outbox_db.finish_attempt(conn, row_id, outcome="sent", now=self.now())
             for href, etag in self.caldav.written.items():
                 calendar_db.note_written(conn, href, etag)
         self.caldav.written.clear()
         if result == "absent":
             log.info("%s: not found in calendar %s; nothing to change", label, done.calendar_url)
-            return "absent", f"{event.uid} not found in {done.calendar_url}: nothing to change"
-        verb = "deleted" if action == "delete" else "declined"
-        log.info("%s %s in calendar %s", event.uid, verb, done.calendar_url)
-        return "sent", f"{verb} {event.uid} in {done.calendar_url}"
+            return "absent", f"{act.uid} not found in {done.calendar_url}: nothing to change"
+        verb = "deleted" if act.change == "delete" else "declined"
+        log.info("%s %s in calendar %s", act.uid, verb, done.calendar_url)
+        return "sent", f"{verb} {act.uid} in {done.calendar_url}"

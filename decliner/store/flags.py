@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
+from decliner.core.plan.flags import Flag, derived_changes
 from decliner.store.db import iso_utc
-
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    """One reason an event is flagged."""
-
-    event_id: str
-    source: str
-    reason: str
-    to: str
-    first_seen: datetime
 
 
 def all_flags(conn: sqlite3.Connection) -> list[Flag]:
@@ -38,19 +27,6 @@ def all_flags(conn: sqlite3.Connection) -> list[Flag]:
     ]
 
 
-Key = tuple[str, str]  # (event id, source)
-
-
-def _derived_changes(
-    stored: set[Key], current: Mapping[str, list[str]]
-) -> tuple[set[Key], set[Key]]:
-    """(gone, new): the derived flags to delete and to add so the store matches `current`."""
-    wanted = {
-        (eid, source) for eid, sources in current.items() for source in sources if source != "cli"
-    }
-    return stored - wanted, wanted - stored
-
-
 def sync_derived(conn: sqlite3.Connection, current: Mapping[str, list[str]], now: datetime) -> None:
     """Make the config/keyword/folder flags match `current` (event id -> sources).
 
@@ -61,22 +37,12 @@ def sync_derived(conn: sqlite3.Connection, current: Mapping[str, list[str]], now
         (r["event_id"], r["source"])
         for r in conn.execute("SELECT event_id, source FROM flags WHERE source != 'cli'")
     }
-    gone, new = _derived_changes(stored, current)
+    gone, new = derived_changes(stored, current)
     conn.executemany("DELETE FROM flags WHERE event_id = ? AND source = ?", sorted(gone))
     conn.executemany(
         "INSERT INTO flags (event_id, source, first_seen) VALUES (?, ?, ?)",
         [(eid, source, iso_utc(now)) for eid, source in sorted(new)],
     )
-
-
-def with_derived(flags: list[Flag], current: Mapping[str, list[str]], now: datetime) -> list[Flag]:
-    """The flags as `sync_derived` would leave them, computed without writing (SPEC 16:
-    listings and previews never change the state db; only a pass starts a grace period)."""
-    gone, new = _derived_changes(
-        {(f.event_id, f.source) for f in flags if f.source != "cli"}, current
-    )
-    kept = [f for f in flags if (f.event_id, f.source) not in gone]
-    return kept + [Flag(eid, source, "", "", now) for eid, source in sorted(new)]
 
 
 def set_cli_flag(

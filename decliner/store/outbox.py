@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
-from decliner.core.plan.plan import Kind, OutboxEntry
+from decliner.core.plan.outbox import CalendarChange, OutboxRow, RowKey, RowKind
 from decliner.store.db import iso_utc
 
 _COLUMNS = (
@@ -19,45 +18,6 @@ _COLUMNS = (
     " subject, raw, attempts, last_error, last_attempt, last_outcome, sent_at,"
     " cancel_reason, copied, created, action"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """One of our messages, as stored."""
-
-    id: int
-    event_id: str
-    kind: Kind
-    state: str
-    due: datetime
-    message_id: str | None
-    in_reply_to: str | None
-    references: tuple[str, ...]
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
-    subject: str
-    raw: bytes | None
-    attempts: int
-    last_error: str | None
-    last_attempt: datetime | None
-    last_outcome: str | None
-    sent_at: datetime | None
-    cancel_reason: str | None
-    copied: bool
-    created: datetime
-    action: str | None = None  # a calendar row's: decline or delete
-
-    def entry(self) -> OutboxEntry:
-        """The part of this row that planning looks at."""
-        return OutboxEntry(
-            self.id,
-            self.kind,
-            self.state,
-            self.due,
-            self.attempts,
-            self.sent_at,
-            self.cancel_reason,
-        )
 
 
 def _when(value: str | None) -> datetime | None:
@@ -86,7 +46,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         cancel_reason=r["cancel_reason"],
         copied=bool(r["copied"]),
         created=datetime.fromisoformat(r["created"]),
-        action=r["action"],
+        change=r["action"],
     )
 
 
@@ -101,6 +61,14 @@ def rows(conn: sqlite3.Connection, event_id: str | None = None) -> list[OutboxRo
     ]
 
 
+def row_id(conn: sqlite3.Connection, key: RowKey) -> int | None:
+    """The id of the row `key` addresses, if it exists."""
+    found = conn.execute(
+        "SELECT id FROM outbox WHERE event_id = ? AND kind = ?", (key.event_id, key.kind)
+    ).fetchone()
+    return None if found is None else int(found["id"])
+
+
 def get(conn: sqlite3.Connection, row_id: int) -> OutboxRow:
     """One row by id."""
     found = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (row_id,)).fetchone()  # noqa: S608
@@ -112,20 +80,20 @@ def get(conn: sqlite3.Connection, row_id: int) -> OutboxRow:
 def schedule(
     conn: sqlite3.Connection,
     event_id: str,
-    kind: Kind,
+    kind: RowKind,
     due: datetime,
     now: datetime,
     *,
-    action: str | None = None,
+    change: CalendarChange | None = None,
     to: tuple[str, ...] = (),
 ) -> int | None:
     """A new row waiting for `due`, or None when the event has one of this kind already
     (UNIQUE(event_id, kind)): a pass and a CLI command planning at once make one row.
-    A calendar row names its `action` (decline or delete) and the calendar in `to`."""
+    A calendar row names its `change` (decline or delete) and the calendar in `to`."""
     cursor = conn.execute(
         "INSERT INTO outbox (event_id, kind, state, due, created, action, to_addrs)"
         " VALUES (?, ?, 'scheduled', ?, ?, ?, ?) ON CONFLICT (event_id, kind) DO NOTHING",
-        (event_id, kind, iso_utc(due), iso_utc(now), action, json.dumps(list(to))),
+        (event_id, kind, iso_utc(due), iso_utc(now), change, json.dumps(list(to))),
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -251,7 +219,7 @@ def mark_copied(conn: sqlite3.Connection, row_id: int) -> None:
     conn.execute("UPDATE outbox SET copied = 1 WHERE id = ?", (row_id,))
 
 
-def due(conn: sqlite3.Connection, kind: Kind, now: datetime) -> list[OutboxRow]:
+def due(conn: sqlite3.Connection, kind: RowKind, now: datetime) -> list[OutboxRow]:
     """Rows of this kind waiting (scheduled or pending) whose time has come, oldest first."""
     query = (
         f"SELECT {_COLUMNS} FROM outbox WHERE kind = ? AND state IN ('scheduled', 'pending')"  # noqa: S608 -- constant column list

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from fnmatch import fnmatchcase
 
 from decliner.core.plan.events import EventRecord
@@ -50,19 +51,19 @@ def _glob(value: str, pattern: str) -> bool:
 
 def flag_sources(
     events: Iterable[EventRecord],
-    rules: Iterable[CancelRule],
+    rule_of: Mapping[str, CancelRule],
     messages: Iterable[MessageFlag],
     cli_flags: Iterable[str],
     *,
     flag_folder: str,
 ) -> dict[str, list[FlagSource]]:
-    """For each flagged event id, its flag sources in `SOURCE_ORDER`."""
+    """For each flagged event id, its flag sources in `SOURCE_ORDER` (`rule_of`: the events
+    a `[[cancel]]` rule names, from `rules_by_event`)."""
     found: dict[str, set[str]] = {}
-    known = {e.id: e for e in events}
-    rules = list(rules)
-    for event in known.values():
-        if any(rule.matches(event) for rule in rules):
-            found.setdefault(event.id, set()).add("config")
+    known = {e.id for e in events}
+    for eid in rule_of:
+        if eid in known:
+            found.setdefault(eid, set()).add("config")
     for message in messages:
         for eid in message.event_ids:
             if eid not in known:
@@ -80,3 +81,74 @@ def flag_sources(
 def matching_rule(event: EventRecord, rules: Iterable[CancelRule]) -> CancelRule | None:
     """The first `[[cancel]]` rule naming `event` (its reason and `to` override the defaults)."""
     return next((rule for rule in rules if rule.matches(event)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One reason an event is flagged, as stored (a derived one from when it was first seen)."""
+
+    event_id: str
+    source: str
+    reason: str
+    to: str
+    first_seen: datetime
+
+
+FlagKey = tuple[str, str]  # (event id, source)
+
+
+def derived_changes(
+    stored: set[FlagKey], current: Mapping[str, list[str]]
+) -> tuple[set[FlagKey], set[FlagKey]]:
+    """(gone, new): the derived flags to delete and to add so the store matches `current`."""
+    wanted = {
+        (eid, source) for eid, sources in current.items() for source in sources if source != "cli"
+    }
+    return stored - wanted, wanted - stored
+
+
+def with_derived(flags: list[Flag], current: Mapping[str, list[str]], now: datetime) -> list[Flag]:
+    """The flags as storing `current` would leave them, computed without writing (SPEC 16:
+    listings and previews never change the state db; only a pass starts a grace period)."""
+    gone, new = derived_changes(
+        {(f.event_id, f.source) for f in flags if f.source != "cli"}, current
+    )
+    kept = [f for f in flags if (f.event_id, f.source) not in gone]
+    return kept + [Flag(eid, source, "", "", now) for eid, source in sorted(new)]
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What the user asked for one flagged event: since when, why, to whom, in which language."""
+
+    since: datetime
+    reason: str
+    to: str
+    language: str = ""
+
+
+def intents(
+    events: Iterable[EventRecord], flags: Iterable[Flag], rule_of: Mapping[str, CancelRule]
+) -> dict[str, Intent]:
+    """Each flagged event's intent: the earliest flag's time; the CLI's reason and `--to`,
+    else the `[[cancel]]` rule's (`rule_of`: event id -> the first rule naming it)."""
+    known = {e.id for e in events}
+    found: dict[str, Intent] = {}
+    for flag in flags:
+        if flag.event_id not in known:
+            continue
+        rule = rule_of.get(flag.event_id)
+        had = found.get(flag.event_id)
+        reason = flag.reason or (had.reason if had else "") or (rule.reason if rule else "")
+        to = flag.to or (had.to if had else "") or (rule.to if rule else "")
+        since = min(flag.first_seen, had.since) if had else flag.first_seen
+        found[flag.event_id] = Intent(since, reason, to, rule.language if rule else "")
+    return found
+
+
+def rules_by_event(
+    events: Iterable[EventRecord], rules: Iterable[CancelRule]
+) -> dict[str, CancelRule]:
+    """The first `[[cancel]]` rule naming each event, matched once per pass."""
+    rules = list(rules)
+    return {e.id: rule for e in events if (rule := matching_rule(e, rules)) is not None}

@@ -1,225 +1,199 @@
-"""Plan, then act: from what is known about each interview, the outbox actions due now.
+"""Plan, then act: from what is known about each interview, the actions due now.
 
-`plan` is pure and runs once per pass. The shell applies its bookkeeping
-(Schedule, Reschedule, Cancel) in one transaction, then acts on each Dispatch
-through the outbox (store the rendered bytes as pending, send, mark sent, each
-step committed). A row scheduled and already due is dispatched in the same
-plan: its Dispatch names `NEW_ROW`, the row the Schedule before it creates.
+`plan` is pure and runs once per pass, over a snapshot read in the transaction that
+then applies its bookkeeping. Every action carries what its execution needs (the
+letter to write, the bytes to send again, the calendar change), so the executor
+decides nothing that a test of `plan` cannot see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
-from typing import Literal
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 
-from decliner.core.parse.model import Address
-from decliner.core.plan.events import EventRecord
+from decliner.core.plan.actions import (
+    Action,
+    AfterSent,
+    Cancel,
+    FileCopy,
+    FollowupThread,
+    Letter,
+    LetterKind,
+    MailRef,
+    Reschedule,
+    Resend,
+    Schedule,
+    Send,
+    UpdateCalendar,
+)
+from decliner.core.plan.outbox import OutboxRow, RowKey
+from decliner.core.plan.situation import Situation
+from decliner.core.plan.timing import Policy, followup_due, short_notice
 
-Kind = Literal["withdrawal", "followup", "calendar"]
-CancelReason = Literal["unflagged", "missed", "cancelled_by_organizer", "replied"]
-UTC_ZONE = ZoneInfo("UTC")
-RETRY_FIRST = timedelta(seconds=30)
-RETRY_MAX = timedelta(minutes=30)
-NEW_ROW = 0  # in an action: the row made by the Schedule just before it in the plan
-SLOT_SEARCH_DAYS = 31  # weekends and public holidays in a row never come close
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """The part of an outbox row that planning needs."""
-
-    id: int
-    kind: Kind
-    state: str
-    due: datetime
-    attempts: int = 0
-    sent_at: datetime | None = None
-    cancel_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Situation:
-    """Everything known about one interview: flags, recipient, outbox, replies."""
-
-    event: EventRecord
-    flagged_since: datetime | None
-    recipient: Address | None
-    withdrawal: OutboxEntry | None = None
-    followup: OutboxEntry | None = None
-    replied: bool = False
-    reason: str = ""  # the flag's own reason ([[cancel]].reason, flag --reason), if any
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """The config values that planning obeys."""
-
-    grace: timedelta
-    min_notice: timedelta
-    followup_enabled: bool = True
-    followup_delay: timedelta = timedelta(days=1)
-    business_hours: tuple[time, time] | None = (time(9), time(17))
-    business_days: frozenset[int] = frozenset(range(5))
-    skip_if_replied: bool = False
-    zone: ZoneInfo = UTC_ZONE
-    holidays: Container[date] = frozenset()  # public holidays: no business days either
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """Create the event's outbox row of this kind, waiting until `due`."""
-
-    event_id: str
-    kind: Kind
-    due: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Reschedule:
-    """Bring a cancelled row back (the flag was set again), waiting until `due`."""
-
-    row_id: int
-    due: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    """Cancel a row that has not been sent, saying why."""
-
-    row_id: int
-    reason: CancelReason
-
-
-@dataclass(frozen=True, slots=True)
-class Dispatch:
-    """Render the row if it is not yet, from what `situation` carries, then make one attempt."""
-
-    row_id: int
-    kind: Kind
-    situation: Situation
-    short_notice: bool = False
-
-    @property
-    def event_id(self) -> str:
-        """The event the message is about."""
-        return self.situation.event.id
-
-
-Action = Schedule | Reschedule | Cancel | Dispatch
+WAITING = ("scheduled", "pending")
 
 
 def plan(situations: Iterable[Situation], now: datetime, policy: Policy) -> list[Action]:
-    """Every action due now, for all interviews."""
-    return [action for s in situations for action in _withdrawal(s, now, policy)] + [
-        action for s in situations for action in _followup(s, now, policy)
+    """Every action due now, for all interviews: withdrawals, follow-ups, calendar updates,
+    then the sent copies still to file."""
+    situations = list(situations)
+    return [
+        *(a for s in situations for a in _withdrawal(s, now, policy)),
+        *(a for s in situations for a in _followup(s, now, policy)),
+        *(a for s in situations for a in _calendar(s, now)),
+        *(a for s in situations for a in _copies(s)),
     ]
+
+
+def letter_for(s: Situation, kind: LetterKind, now: datetime, policy: Policy) -> Letter:
+    """The letter of this kind about `s`'s interview, as it would be written at `now`."""
+    return Letter(
+        kind=kind,
+        event=s.event,
+        recipient=s.recipient,
+        reason=s.reason,
+        language=s.language,
+        short_notice=kind == "withdrawal" and short_notice(s.event, now, policy),
+        thread=_thread(s, now) if kind == "followup" else None,
+    )
+
+
+def _thread(s: Situation, now: datetime) -> FollowupThread | None:
+    """The follow-up answers the newest message of the thread: their reply, if one came."""
+    sent = s.withdrawal
+    if sent is None or sent.message_id is None:
+        return None
+    chain = (*sent.references, sent.message_id, *(r.message_id for r in s.replies))
+    return FollowupThread(
+        in_reply_to=chain[-1],
+        references=chain,
+        withdrawal_sent=sent.sent_at or now,
+        withdrawal_subject=sent.subject,
+        replied=bool(s.replies),
+    )
 
 
 def _withdrawal(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]:
     row, event = s.withdrawal, s.event
+    key = RowKey(event.id, "withdrawal")
     wanted = s.flagged_since is not None and not event.cancelled_by_organizer
     if row is None:
         if wanted and s.recipient is not None and s.flagged_since is not None:
             due = s.flagged_since + policy.grace
-            yield Schedule(event.id, "withdrawal", due)
-            new = OutboxEntry(NEW_ROW, "withdrawal", "scheduled", due)
-            yield from _scheduled_withdrawal(s, new, now, policy)
+            yield Schedule(key, due)
+            yield from _waiting_withdrawal(s, due, now, policy)
         return
     if row.state == "scheduled":
-        yield from _scheduled_withdrawal(s, row, now, policy)
+        yield from _waiting_withdrawal(s, row.due, now, policy)
     elif row.state == "cancelled":
         if wanted and row.cancel_reason == "unflagged" and s.flagged_since is not None:
             due = s.flagged_since + policy.grace
-            yield Reschedule(row.id, due)
-            revived = replace(row, state="scheduled", due=due, cancel_reason=None)
-            yield from _scheduled_withdrawal(s, revived, now, policy)
+            yield Reschedule(key, due)
+            yield from _waiting_withdrawal(s, due, now, policy)
     elif row.state == "pending" and now >= row.due:
         if event.cancelled_by_organizer and row.attempts == 0:
-            yield Cancel(row.id, "cancelled_by_organizer")
+            yield Cancel(key, "cancelled_by_organizer")
         else:
-            yield Dispatch(row.id, "withdrawal", s, event.start - now < policy.min_notice)
+            yield from _resend(row, _after_withdrawal(s, policy))
 
 
-def _scheduled_withdrawal(
-    s: Situation, row: OutboxEntry, now: datetime, policy: Policy
+def _waiting_withdrawal(
+    s: Situation, due: datetime, now: datetime, policy: Policy
 ) -> Iterator[Action]:
-    event = s.event
+    """A row not written yet: cancelled, missed, or written and sent once its grace is over."""
+    key, event = RowKey(s.event.id, "withdrawal"), s.event
     if s.flagged_since is None:
-        yield Cancel(row.id, "unflagged")
+        yield Cancel(key, "unflagged")
     elif event.cancelled_by_organizer:
-        yield Cancel(row.id, "cancelled_by_organizer")
-    elif now >= row.due and s.recipient is not None:
+        yield Cancel(key, "cancelled_by_organizer")
+    elif now >= due and s.recipient is not None:
         if event.start <= now:
-            yield Cancel(row.id, "missed")
+            yield Cancel(key, "missed")
         else:
-            yield Dispatch(row.id, "withdrawal", s, event.start - now < policy.min_notice)
+            yield Send(key, letter_for(s, "withdrawal", now, policy), _after_withdrawal(s, policy))
+
+
+def _after_withdrawal(s: Situation, policy: Policy) -> AfterSent:
+    event, change = s.event, policy.calendar_change
+    return AfterSent(
+        timing=policy if policy.followup_enabled else None,
+        calendar=UpdateCalendar(
+            RowKey(event.id, "calendar"), event.uid, event.recurrence_id, change
+        )
+        if change is not None
+        else None,
+        calendar_url=policy.calendar_url,
+        booking=tuple(link for link in event.booking_links if link.action in ("cancel", "manage")),
+        summary=event.summary,
+        answered=_answered(s),
+    )
+
+
+def _answered(s: Situation) -> MailRef | None:
+    invite = s.event.invite
+    if not invite.folder or invite.from_calendar:
+        return None
+    return MailRef(invite.folder, invite.uid)
+
+
+def _resend(row: OutboxRow, after: AfterSent) -> Iterator[Action]:
+    if row.raw is None or row.message_id is None:
+        return
+    yield Resend(
+        row.key,
+        row.message_id,
+        row.raw,
+        row.to + row.cc,
+        row.attempts,
+        look_in_sent=row.attempts > 0 and row.last_outcome in (None, "cut"),
+        after=after,
+    )
 
 
 def _followup(s: Situation, now: datetime, policy: Policy) -> Iterator[Action]:
     sent, row = s.withdrawal, s.followup
     if sent is None or sent.state != "sent" or sent.sent_at is None:
         return
+    key = RowKey(s.event.id, "followup")
     if row is None:
-        # Normally queued with the withdrawal's "sent" (runner); this catches a
-        # db from before that, or follow-ups enabled after the withdrawal went.
+        # Normally queued by the withdrawal's AfterSent; this catches a db from before
+        # that, or follow-ups enabled after the withdrawal went.
         if (due := followup_due(sent.sent_at, policy)) is not None:
-            yield Schedule(s.event.id, "followup", due)
-            yield from _waiting_followup(
-                s, OutboxEntry(NEW_ROW, "followup", "scheduled", due), now, policy
-            )
+            yield Schedule(key, due)
+            yield from _waiting_followup(s, due, now, policy)
         return
-    yield from _waiting_followup(s, row, now, policy)
+    if row.state == "scheduled":
+        yield from _waiting_followup(s, row.due, now, policy)
+    elif row.state == "pending" and now >= row.due:
+        yield from _resend(row, AfterSent())
 
 
 def _waiting_followup(
-    s: Situation, row: OutboxEntry, now: datetime, policy: Policy
+    s: Situation, due: datetime, now: datetime, policy: Policy
 ) -> Iterator[Action]:
-    if row.state == "scheduled":
-        if policy.skip_if_replied and s.replied:
-            yield Cancel(row.id, "replied")
-        elif now >= row.due:
-            yield Dispatch(row.id, "followup", s)
-    elif row.state == "pending" and now >= row.due:
-        yield Dispatch(row.id, "followup", s)
+    key = RowKey(s.event.id, "followup")
+    if policy.skip_if_replied and s.replies:
+        yield Cancel(key, "replied")
+    elif now >= due:
+        yield Send(key, letter_for(s, "followup", now, policy), AfterSent())
 
 
-def followup_due(sent_at: datetime, policy: Policy) -> datetime | None:
-    """When the follow-up to a withdrawal sent at `sent_at` is due (SPEC 8); None if disabled."""
-    if not policy.followup_enabled:
-        return None
-    return next_business_slot(sent_at + policy.followup_delay, policy)
+def _calendar(s: Situation, now: datetime) -> Iterator[Action]:
+    row = s.calendar
+    if row is None or row.state not in WAITING or row.due > now:
+        return
+    yield UpdateCalendar(
+        row.key,
+        s.event.uid,
+        s.event.recurrence_id,
+        "delete" if row.change == "delete" else "decline",
+        attempts=row.attempts,
+        cut=row.attempts > 0 and row.last_outcome is None,
+    )
 
 
-def next_business_slot(instant: datetime, policy: Policy) -> datetime:
-    """The first moment at or after `instant` inside business hours and days, in the account zone.
-
-    Local wall-clock times are built per day, so a DST change between `instant`
-    and the slot moves the UTC instant, not the local hour.
-    """
-    days = policy.business_days or frozenset(range(7))
-    local = instant.astimezone(policy.zone)
-    for offset in range(SLOT_SEARCH_DAYS):
-        day = local.date() + timedelta(days=offset)
-        if day.weekday() not in days or day in policy.holidays:
-            continue
-        if policy.business_hours is None:
-            return instant if offset == 0 else _local(day, time(0), policy.zone)
-        start, end = (_local(day, t, policy.zone) for t in policy.business_hours)
-        if instant < start:
-            return start
-        if instant < end:
-            return instant
-    raise ValueError(f"no business day in {SLOT_SEARCH_DAYS} days")  # a year of holidays?
-
-
-def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=zone)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff after `attempts` failed tries: 30 s doubling, at most 30 min."""
-    doublings: int = min(max(attempts - 1, 0), 10)
-    return min(RETRY_FIRST * (1 << doublings), RETRY_MAX)
+def _copies(s: Situation) -> Iterator[Action]:
+    for row in (s.withdrawal, s.followup):
+        if row is not None and row.state == "sent" and not row.copied:
+            answered = _answered(s) if row.kind == "withdrawal" else None
+            yield FileCopy(row.key, row.message_id, row.raw, row.sent_at, answered)

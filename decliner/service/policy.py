@@ -6,12 +6,14 @@ from collections.abc import Container
 
 from decliner.config import WEEKDAYS, Config
 from decliner.core.plan.flags import CancelRule
-from decliner.core.plan.plan import Policy
+from decliner.core.plan.timing import Policy
 
 
 def policy_of(config: Config) -> Policy:
     """The planning policy from the config."""
     days = frozenset(WEEKDAYS.index(d) for d in config.followup.business_days)
+    calendar = config.calendar
+    change = calendar.on_withdraw if calendar is not None else "none"
     return Policy(
         grace=config.withdrawal.grace,
         min_notice=config.withdrawal.min_notice,
@@ -24,6 +26,8 @@ def policy_of(config: Config) -> Policy:
         holidays=PublicHolidays(config.followup.holidays)
         if config.followup.holidays
         else frozenset(),
+        calendar_change="delete" if change == "delete" else "decline" if change != "none" else None,
+        calendar_url=calendar.url if calendar is not None else "",
     )
 
 

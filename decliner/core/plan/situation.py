@@ -1,0 +1,26 @@
+"""Everything a pass knows about one interview, as planning reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from decliner.core.parse.model import Address
+from decliner.core.parse.replies import Reply
+from decliner.core.plan.events import EventRecord
+from decliner.core.plan.outbox import OutboxRow
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """One interview: its flag, recipient, outbox rows and the replies to our messages."""
+
+    event: EventRecord
+    flagged_since: datetime | None
+    recipient: Address | None
+    withdrawal: OutboxRow | None = None
+    followup: OutboxRow | None = None
+    calendar: OutboxRow | None = None
+    replies: tuple[Reply, ...] = ()
+    reason: str = ""  # the flag's own reason ([[cancel]].reason, flag --reason), if any
+    language: str = ""  # the [[cancel]] rule's language, if any

@@ -1,0 +1,280 @@
+"""The runner over in-memory versions of decliner's own ports: a mailbox that remembers
+what was filed and marked, a transport that answers as told. The state db is the real
+SQLite store; no server is involved (the integration tests cover those)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from decliner import config as cfg
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, Invite
+from decliner.core.plan.outbox import OutboxRow
+from decliner.mail.ingest import ScanReport
+from decliner.mail.ports import SendResult
+from decliner.service.runner import Runner
+from decliner.store import Store
+from decliner.store import events as event_db
+from decliner.store import flags as flag_db
+from decliner.store import outbox as outbox_db
+from decliner.store.db import event_id
+
+START = datetime(2026, 12, 1, 10, tzinfo=UTC)  # a Tuesday
+SAM = Address("sam@acme.example", "Sam Recruiter")
+
+
+@dataclass
+class MemoryMailbox:
+    """A MailSource whose scan finds `events` once, and which keeps a sent folder."""
+
+    store: Store
+    events: list[EventRecord] = field(default_factory=list)
+    sent: dict[str, bytes] = field(default_factory=dict)  # Message-ID -> bytes
+    answered: list[tuple[str, int]] = field(default_factory=list)
+
+    def scan(self, skip: Collection[str] = ()) -> ScanReport:
+        with self.store.transaction() as conn:
+            for record in self.events:
+                event_db.save(conn, record, START)
+        self.events = []
+        return ScanReport()
+
+    def sent_folder(self) -> str | None:
+        return "Sent"
+
+    def has_message_id(self, folder: str, message_id: str) -> bool:
+        return message_id in self.sent
+
+    def append_sent(self, folder: str, raw: bytes, when: datetime) -> None:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        self.sent[str(message["Message-ID"])] = raw
+
+    def mark_answered(self, folder: str, uid: int) -> None:
+        self.answered.append((folder, uid))
+
+    def remove_keyword(self, folder: str, uids: Sequence[int], keyword: str) -> None:
+        raise AssertionError("a pass never removes keywords")
+
+
+@dataclass
+class MemoryTransport:
+    """A Transport that answers each attempt with the next outcome (then `sent`)."""
+
+    outcomes: list[SendResult] = field(default_factory=list)
+    attempts: list[tuple[bytes, tuple[str, ...]]] = field(default_factory=list)
+
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
+        self.attempts.append((raw, tuple(recipients)))
+        return self.outcomes.pop(0) if self.outcomes else SendResult("sent")
+
+
+class Clock:
+    """The pass's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def interview(uid: str = "u1") -> EventRecord:
+    start = START + timedelta(days=3)
+    return EventRecord(
+        id=event_id(uid),
+        uid=uid,
+        recurrence_id="",
+        sequence=0,
+        summary="Interview with Acme",
+        start=start,
+        end=start + timedelta(hours=1),
+        all_day=False,
+        location="",
+        description="",
+        rrule="",
+        interview=True,
+        organizer=SAM,
+        attendee=Address("jane@example.com"),
+        other_attendees=(),
+        invite=Invite("INBOX", 4, "<invite@acme>", "Interview with Acme", (), SAM, None),
+        calendar="",
+        cancelled_by_organizer=False,
+    )
+
+
+@dataclass
+class Bench:
+    """A runner, its ports and its clock over a fresh state db."""
+
+    runner: Runner
+    mailbox: MemoryMailbox
+    transport: MemoryTransport
+    clock: Clock
+    store: Store
+
+    def run(self) -> None:
+        self.runner.run_once(self.mailbox, self.transport)
+
+    def rows(self) -> dict[str, OutboxRow]:
+        return {r.kind: r for r in outbox_db.rows(self.store.connection)}
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> Bench:
+    (tmp_path / "config.toml").write_text(
+        """
+[account]
+name = "Jane Doe"
+email = "jane@example.com"
+timezone = "UTC"
+[maildir]
+path = "mail"
+[smtp]
+transport = "maildir"
+maildir_path = "outbox"
+[withdrawal]
+grace = "5m"
+attach_decline = false
+[followup]
+delay = "1d"
+[state]
+path = "state.db"
+""",
+        encoding="utf-8",
+    )
+    config = cfg.load(tmp_path / "config.toml")
+    store = Store.open(config.state_path())
+    clock = Clock()
+    tokens = iter(f"t{n}" for n in range(100))
+    runner = Runner(config, store, now=clock, token=lambda: next(tokens))
+    mailbox = MemoryMailbox(store, [interview()])
+    mailbox.scan()  # the invitation is known before any test flags it
+    return Bench(runner, mailbox, MemoryTransport(), clock, store)
+
+
+def flag(bench: Bench, uid: str = "u1") -> None:
+    with bench.store.transaction() as conn:
+        flag_db.set_cli_flag(conn, event_id(uid), "", "", bench.clock.now)
+
+
+def test_a_flag_waits_for_its_grace_then_sends_once_files_and_queues_the_followup(
+    bench: Bench,
+) -> None:
+    """Nothing goes during the grace period; then one withdrawal to the organizer, filed in
+    the sent folder, the invitation marked answered, the follow-up queued; a further pass
+    sends nothing."""
+    flag(bench)
+    bench.run()
+    assert bench.transport.attempts == []
+    bench.clock.now += timedelta(minutes=5)
+    bench.run()
+    bench.run()
+    [(raw, to)] = bench.transport.attempts
+    assert to == ("sam@acme.example",)
+    rows = bench.rows()
+    assert rows["withdrawal"].state == "sent"
+    assert rows["withdrawal"].copied
+    assert list(bench.mailbox.sent.values()) == [raw]
+    assert bench.mailbox.answered == [("INBOX", 4)]
+    assert rows["followup"].state == "scheduled"
+    assert rows["followup"].due == START + timedelta(days=1, minutes=5)
+
+
+def test_the_followup_answers_in_the_thread_a_day_later(bench: Bench) -> None:
+    """The follow-up goes once its day has passed, In-Reply-To the withdrawal."""
+    flag(bench)
+    bench.clock.now += timedelta(minutes=5)
+    bench.run()
+    bench.clock.now += timedelta(days=1)
+    bench.run()
+    withdrawal, followup = (
+        email.message_from_bytes(raw, policy=email.policy.default)
+        for raw, _ in bench.transport.attempts
+    )
+    assert followup["In-Reply-To"] == withdrawal["Message-ID"]
+    assert bench.rows()["followup"].state == "sent"
+
+
+def test_a_temporary_failure_is_retried_with_the_same_bytes_after_the_backoff(
+    bench: Bench,
+) -> None:
+    """A 4xx leaves the row pending; before the backoff nothing is tried, after it the same
+    bytes go again."""
+    bench.transport.outcomes = [SendResult("temporary", "421 busy")]
+    flag(bench)
+    bench.clock.now += timedelta(minutes=5)
+    bench.run()
+    bench.clock.now += timedelta(seconds=29)
+    bench.run()
+    assert len(bench.transport.attempts) == 1
+    bench.clock.now += timedelta(seconds=1)
+    bench.run()
+    first, second = bench.transport.attempts
+    assert first == second
+    assert bench.rows()["withdrawal"].attempts == 2
+
+
+def test_a_cut_attempt_found_in_the_sent_folder_is_not_sent_again(bench: Bench) -> None:
+    """After a cut DATA the sent folder is searched; the message is there, so it counts as
+    sent without a second attempt, and its follow-up is queued."""
+    bench.transport.outcomes = [SendResult("cut", "connection lost")]
+    flag(bench)
+    bench.clock.now += timedelta(minutes=5)
+    bench.run()
+    [(raw, _)] = bench.transport.attempts
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    bench.mailbox.sent[str(message["Message-ID"])] = raw  # the provider filed it
+    bench.clock.now += timedelta(minutes=1)
+    bench.run()
+    assert len(bench.transport.attempts) == 1
+    assert bench.rows()["withdrawal"].state == "sent"
+    assert "followup" in bench.rows()
+
+
+def test_a_cut_attempt_not_in_the_sent_folder_is_resent_with_the_same_bytes(
+    bench: Bench,
+) -> None:
+    """The sent folder does not have it: the same bytes and Message-ID go once more."""
+    bench.transport.outcomes = [SendResult("cut", "connection lost")]
+    flag(bench)
+    bench.clock.now += timedelta(minutes=5)
+    bench.run()
+    bench.clock.now += timedelta(minutes=1)
+    bench.run()
+    first, second = bench.transport.attempts
+    assert first == second
+    assert list(bench.mailbox.sent.values()) == [first[0]]
+
+
+def test_a_permanent_refusal_fails_the_row_and_is_never_retried(bench: Bench) -> None:
+    """A 5xx ends the row as failed, with the server's reason; no later pass tries again."""
+    bench.transport.outcomes = [SendResult("permanent", "550 no such user")]
+    flag(bench)
+    bench.clock.now += timedelta(minutes=5)
+    bench.run()
+    bench.clock.now += timedelta(hours=1)
+    bench.run()
+    assert len(bench.transport.attempts) == 1
+    row = bench.rows()["withdrawal"]
+    assert (row.state, row.last_error) == ("failed", "550 no such user")
+    assert "followup" not in bench.rows()
+
+
+def test_unflagged_within_the_grace_period_nothing_is_sent(bench: Bench) -> None:
+    """Undo within grace cancels the row; the transport is never called."""
+    flag(bench)
+    bench.run()
+    with bench.store.transaction() as conn:
+        flag_db.remove_cli_flag(conn, event_id("u1"))
+    bench.clock.now += timedelta(minutes=5)
+    bench.run()
+    assert bench.transport.attempts == []
+    row = bench.rows()["withdrawal"]
+    assert (row.state, row.cancel_reason) == ("cancelled", "unflagged")
