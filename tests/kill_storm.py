@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from decliner import service
 from decliner.config import Config
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.calendar_world import CalendarWorld
 from tests.daemon_harness import running
@@ -73,7 +73,7 @@ def kill_storm(cal: CalendarWorld, *, kills: int, invitations: int, seed: int) -
 
 
 def _rows(config: Config) -> list[outbox_db.OutboxRow]:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         return outbox_db.rows(store.connection)
 
 

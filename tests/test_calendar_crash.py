@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from decliner import service
 from decliner.config import Config
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.calendar_world import CalendarWorld
 from tests.testbed.proxy import Proxy
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.servers
 
 
 def calendar_row(config: Config) -> outbox_db.OutboxRow:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         [row] = [r for r in outbox_db.rows(store.connection) if r.kind == "calendar"]
         return row
 

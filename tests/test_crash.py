@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from decliner import service
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
@@ -57,7 +57,7 @@ def all_rows(config_path: Path) -> list[outbox_db.OutboxRow]:
     """Every row of the outbox."""
     from decliner import config as cfg
 
-    with service.open_store(cfg.load(config_path)) as store:
+    with wiring.open_store(cfg.load(config_path)) as store:
         return outbox_db.rows(store.connection)
 
 

@@ -10,7 +10,8 @@ import pytest
 from decliner.cli import output
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, Invite
-from decliner.service import InviteView, LogEntry
+from decliner.service.listing import InviteView
+from decliner.service.thread_log import LogEntry
 
 SAM = Address("sam@acme.example", "Sam")
 START = datetime(2027, 1, 5, 14, tzinfo=UTC)

@@ -20,7 +20,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decliner import config as cfg
-from decliner import service
 from decliner.cli import demo_calendar, demo_mail
 from decliner.cli.demo_calendar import LocalCalendar
 from decliner.core.parse.mime import parse_headers
@@ -28,8 +27,12 @@ from decliner.core.plan.plan import Kind
 from decliner.errors import RuntimeFailure, UserError
 from decliner.mail.ingest import ScanReport
 from decliner.mail.maildir import add_flag, delivery_order, folder_path
-from decliner.service import InviteView, LogEntry, OutboxRow, Store
+from decliner.service import passes, preview, thread_log, wiring
+from decliner.service.listing import InviteView, invites
+from decliner.service.preview import OutboxRow
 from decliner.service.runner import PassReport
+from decliner.service.thread_log import LogEntry
+from decliner.service.wiring import Store
 
 REASON = "I have accepted another offer"
 
@@ -199,7 +202,7 @@ def run(
     directory: Path,
     *,
     followup_delay: timedelta = timedelta(seconds=5),
-    now: Callable[[], datetime] = service.utcnow,
+    now: Callable[[], datetime] = wiring.utcnow,
     sleep: Callable[[float], None] = time.sleep,
     program: str = "decliner",
     keep: bool = True,
@@ -213,7 +216,7 @@ def run(
     try:
         config = cfg.load(sandbox.config_path)
         zone = config.account.zone
-        with service.open_store(config) as store:
+        with wiring.open_store(config) as store:
             store.lock_daemon()
             acme, initech = yield from _read_and_flag(sandbox, config, store, zone, now)
             yield from _act(
@@ -299,9 +302,9 @@ def _read_and_flag(
 
     yield Step(2, "decliner reads it")
     yield Say("`decliner invites` reads the new mail and lists the invitations it found:")
-    report = service.scan(config, store)
+    report = passes.scan(config, store)
     yield Say(_scanned(report))
-    views = service.invites(config, store, now(), include_past=False)
+    views = invites(config, store, now(), include_past=False)
     yield Invites(views, zone)
     yield Say(
         "Globex's invitation comes from a robot (no-reply@...); decliner writes to the"
@@ -320,12 +323,12 @@ def _read_and_flag(
     decline = mailbox.Maildir(folder_path(sandbox.mail, "Decline"), create=False)
     decline.add(inbox.get_bytes(acme_key))
     add_flag(sandbox.mail, keys[initech.event.invite.message_id], "F")
-    service.scan(config, store)
-    yield Invites(service.invites(config, store, now(), include_past=False), zone)
+    passes.scan(config, store)
+    yield Invites(invites(config, store, now(), include_past=False), zone)
 
     yield Step(4, "Preview")
     yield Say(f"`decliner preview {acme.event.id[:6]}`: the message, before anything is sent.")
-    yield Message("preview", service.preview(config, store, acme.event.id, kind="withdrawal"))
+    yield Message("preview", preview.message(config, store, acme.event.id, kind="withdrawal"))
     return acme, initech
 
 
@@ -350,7 +353,7 @@ def _act(
         " mind with `decliner unflag`), so the withdrawal goes out at once:"
     )
     before = calendar.get(CALENDAR_COPY) if calendar else ""
-    yield Pass(service.run_once(config, store, now=now))
+    yield Pass(passes.run_once(config, store, now=now))
 
     yield Step(6, "Your own calendar")
     if calendar is None:
@@ -372,7 +375,7 @@ def _act(
     withdrawal = _outbox_row(store, acme.event.id, "withdrawal").raw or b""
     inbox.add(demo_mail.reply_to(withdrawal, now()))
     yield Say("Her reply arrives in the INBOX; the next pass logs it in the thread:")
-    yield Pass(service.run_once(config, store, now=now))
+    yield Pass(passes.run_once(config, store, now=now))
 
     followup = _outbox_row(store, acme.event.id, "followup")
     yield Step(8, "The follow-up")
@@ -384,7 +387,7 @@ def _act(
     yield Wait(wait)
     for _attempt in range(10):
         sleep(max(0.0, (followup.due - now()).total_seconds()) + 0.2)
-        done = service.run_once(config, store, now=now)
+        done = passes.run_once(config, store, now=now)
         if done.sent or done.failed:
             yield Pass(done)
             break
@@ -393,7 +396,7 @@ def _act(
 
     yield Step(9, "The log")
     yield Say("`decliner log`: each thread, message by message.")
-    yield Log(service.log_entries(config, store), zone)
+    yield Log(thread_log.log_entries(config, store), zone)
 
     yield Step(10, "What the recruiter received")
     outbox = mailbox.Maildir(sandbox.outbox, create=False)
@@ -437,7 +440,7 @@ def _seconds(delay: timedelta) -> str:
 
 
 def _outbox_row(store: Store, event_id: str, kind: Kind) -> OutboxRow:
-    row = service.stored_message(store, event_id, kind)
+    row = preview.stored_message(store, event_id, kind)
     if row is None:
         raise RuntimeFailure(f"demo: no {kind} was queued for {event_id}")
     return row

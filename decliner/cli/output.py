@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from decliner.config import Config
     from decliner.core.plan.events import EventRecord
     from decliner.mail.ingest import Progress as ScanProgress
-    from decliner.service import InviteView, LogEntry, UnflagResult
+    from decliner.service.flagging import UnflagResult
+    from decliner.service.listing import InviteView
     from decliner.service.runner import PassReport
+    from decliner.service.thread_log import LogEntry
 
 STATUS_STYLE = {
     "upcoming": "",

@@ -1,0 +1,102 @@
+"""`decliner invites`: the known invitations, each with its status, flag and recipient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from decliner.config import Config
+from decliner.core.plan.events import EventRecord
+from decliner.core.plan.status import Facts, Status, status
+from decliner.service.runner import Runner
+from decliner.store import Store
+from decliner.store.outbox import OutboxRow
+
+
+@dataclass(frozen=True)
+class InviteView:
+    """One row of `decliner invites`, as the JSON output names its fields."""
+
+    event: EventRecord
+    status: Status
+    flagged_by: str | None
+    recipient_email: str | None
+    recipient_name: str
+    calendar: str | None = None  # the event in the user's own calendar (SPEC 13)
+
+    def as_json(self, config: Config) -> dict[str, object]:
+        """The SPEC's `invites --json` object, times in the account's zone."""
+        zone = config.account.zone
+        e = self.event
+        return {
+            "id": e.id,
+            "uid": e.uid,
+            "recurrence_id": e.recurrence_id or None,
+            "summary": e.summary,
+            "start": e.start.astimezone(zone).isoformat(),
+            "end": e.end.astimezone(zone).isoformat(),
+            "all_day": e.all_day,
+            "location": e.location,
+            "organizer": e.organizer.email if e.organizer else None,
+            "organizer_name": e.organizer.name if e.organizer else "",
+            "recipient": self.recipient_email,
+            "recipient_name": self.recipient_name,
+            "folder": e.invite.folder,
+            "status": self.status,
+            "flagged_by": self.flagged_by,
+            "looks_like_interview": e.interview,
+            "kind": e.kind,
+            "booking_links": [link.as_json() for link in e.booking_links],
+            "calendar": self.calendar,
+            "sequence": e.sequence,
+        }
+
+
+def invites(config: Config, store: Store, now: datetime, *, include_past: bool) -> list[InviteView]:
+    """The known invitations with status and flags.
+
+    Without `include_past`, only those still ahead and not cancelled by the organizer.
+    """
+    runner = Runner(config, store, now=lambda: now)
+    snapshot = runner.snapshot(now)
+    views = []
+    for situation in runner.situations(snapshot):
+        event = situation.event
+        if not include_past and (event.start <= now or event.cancelled_by_organizer):
+            continue
+        w, f = situation.withdrawal, situation.followup
+        facts = Facts(
+            start=event.start,
+            cancelled_by_organizer=event.cancelled_by_organizer,
+            flagged=situation.flagged_since is not None,
+            has_recipient=situation.recipient is not None,
+            withdrawal=w.state if w else None,
+            followup=f.state if f else None,
+            missed=bool(w and w.cancel_reason == "missed"),
+        )
+        found = snapshot.sources.get(event.id)
+        views.append(
+            InviteView(
+                event=event,
+                status=status(facts, now),
+                flagged_by=found[0] if found else None,
+                recipient_email=situation.recipient.email if situation.recipient else None,
+                recipient_name=situation.recipient.name if situation.recipient else "",
+                calendar=calendar_state(snapshot.rows.get((event.id, "calendar"))),
+            )
+        )
+    return views
+
+
+def invite_view(config: Config, store: Store, event_id: str, now: datetime) -> InviteView:
+    """The one event's row, as `invites --all` would show it."""
+    return next(v for v in invites(config, store, now, include_past=True) if v.event.id == event_id)
+
+
+def calendar_state(row: OutboxRow | None) -> str | None:
+    """`invites`' `calendar` field: what became of the event in the user's own calendar."""
+    if row is None or row.state == "cancelled":
+        return None
+    if row.state == "sent":
+        return "deleted" if row.action == "delete" else "declined"
+    return "failed" if row.state == "failed" else "pending"
