@@ -141,7 +141,7 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
     refused, secret missing), warns on stderr and shows what the state db
     knew at the last sync. Shows upcoming invitations unless --all.
     """
-    from decliner.cli import output
+    from decliner.cli import json_output, output
     from decliner.service import listing, passes, wiring
 
     config = opts.load()
@@ -153,7 +153,7 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
                 click.echo(f"decliner: {stale}", err=True)
         views = listing.invites(config, store, wiring.utcnow(), include_past=include_past)
     if as_json:
-        output.print_json([v.as_json(config) for v in views])
+        json_output.print_json([json_output.invite_json(v, config) for v in views])
     else:
         output.invites_table(views, config.account.zone)
 
@@ -273,14 +273,14 @@ def log_command(opts: Options, event: str | None, as_json: bool) -> None:
 
     Shows what the state db knows; the daemon or `run --once` reads new replies.
     """
-    from decliner.cli import output
+    from decliner.cli import json_output, output
     from decliner.service import thread_log, wiring
 
     config = opts.load()
     with wiring.open_store(config, readonly=True) as store:
         entries = thread_log.log_entries(config, store, event)
     if as_json:
-        output.print_json([e.as_json(config) for e in entries])
+        json_output.print_json([json_output.log_entry_json(e, config) for e in entries])
     else:
         output.log_threads(entries, config.account.zone)
 

@@ -1,10 +1,10 @@
-"""Terminal output for the CLI: rich tables, progress bars and JSON. Formatting only."""
+"""Terminal output for the CLI: rich tables and progress bars (JSON is json_output.py's).
+Formatting only."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,11 +38,6 @@ STATUS_STYLE = {
     "past": "dim",
     "missed": "red",
 }
-
-
-def print_json(data: Any) -> None:
-    """JSON for scripts: one document on stdout, UTF-8, stable key order."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from decliner.store.outbox import OutboxRow
 
 @dataclass(frozen=True)
 class InviteView:
-    """One row of `decliner invites`, as the JSON output names its fields."""
+    """One row of `decliner invites`: the event and what decliner makes of it."""
 
     event: EventRecord
     status: Status
@@ -23,33 +23,6 @@ class InviteView:
     recipient_email: str | None
     recipient_name: str
     calendar: str | None = None  # the event in the user's own calendar (SPEC 13)
-
-    def as_json(self, config: Config) -> dict[str, object]:
-        """The SPEC's `invites --json` object, times in the account's zone."""
-        zone = config.account.zone
-        e = self.event
-        return {
-            "id": e.id,
-            "uid": e.uid,
-            "recurrence_id": e.recurrence_id or None,
-            "summary": e.summary,
-            "start": e.start.astimezone(zone).isoformat(),
-            "end": e.end.astimezone(zone).isoformat(),
-            "all_day": e.all_day,
-            "location": e.location,
-            "organizer": e.organizer.email if e.organizer else None,
-            "organizer_name": e.organizer.name if e.organizer else "",
-            "recipient": self.recipient_email,
-            "recipient_name": self.recipient_name,
-            "folder": e.invite.folder,
-            "status": self.status,
-            "flagged_by": self.flagged_by,
-            "looks_like_interview": e.interview,
-            "kind": e.kind,
-            "booking_links": [link.as_json() for link in e.booking_links],
-            "calendar": self.calendar,
-            "sequence": e.sequence,
-        }
 
 
 def invites(config: Config, store: Store, now: datetime, *, include_past: bool) -> list[InviteView]:

@@ -36,27 +36,6 @@ class LogEntry:
     error: str | None
     cancel_reason: str | None = None
 
-    def as_json(self, config: Config) -> dict[str, object]:
-        """The SPEC's `log --json` object, the date in the account's zone."""
-        return {
-            "event_id": self.event.id,
-            "direction": self.direction,
-            "kind": self.kind,
-            "message_id": self.message_id,
-            "in_reply_to": self.in_reply_to or None,
-            "from": self.sender,
-            "to": list(self.to),
-            "cc": list(self.cc),
-            "subject": self.subject,
-            "date": self.date.astimezone(config.account.zone).isoformat(),
-            "state": self.state,
-            "attempts": self.attempts,
-            "error": self.error,
-            "cancel_reason": self.cancel_reason,
-            "summary": self.event.summary,
-            "booking_links": [link.as_json() for link in self.event.booking_links],
-        }
-
 
 def log_entries(config: Config, store: Store, key: str | None = None) -> list[LogEntry]:
     """Every message of every thread (or of EVENT's), threads by first message, messages by time."""
