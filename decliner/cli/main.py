@@ -141,13 +141,13 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
     refused, secret missing), warns on stderr and shows what the state db
     knew at the last sync. Shows upcoming invitations unless --all.
     """
-    from decliner.cli import json_output, output
+    from decliner.cli import json_output, output, progress
     from decliner.service import listing, passes, wiring
 
     config = opts.load()
     with wiring.open_store(config, readonly=cached) as store:
         if not cached:
-            with output.scan_progress() as update:
+            with progress.scan_progress() as update:
                 stale = passes.refresh(config, store, update)
             if stale:
                 click.echo(f"decliner: {stale}", err=True)
@@ -239,7 +239,7 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
     Works before flagging. Once a message is stored in the outbox, this shows
     the stored bytes: exactly what was (or will be) sent.
     """
-    from decliner.cli import output
+    from decliner.cli import preview_text
     from decliner.service import lookup, wiring
     from decliner.service import preview as previews
 
@@ -254,12 +254,12 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
     if language.note:  # "auto": what decided the language
         click.echo(f"language: {language.language} ({language.note})", err=True)
     if not followup:
-        for note in output.booking_notes(record):
+        for note in preview_text.booking_notes(record):
             click.echo(f"note: {note}", err=True)
     if raw:
         sys.stdout.buffer.write(message)
     else:
-        output.preview(message)
+        preview_text.print_message(message)
 
 
 @cli.command("log")
