@@ -347,7 +347,7 @@ def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
     from datetime import timedelta
 
     from decliner import config
-    from decliner.cli import demo, output
+    from decliner.cli import demo, demo_sandbox, output
 
     try:
         delay = config.parse_duration(followup_delay)
@@ -356,7 +356,7 @@ def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
     if not timedelta(seconds=1) <= delay <= timedelta(minutes=10):
         raise click.BadParameter("give 1s to 10m", param_hint="--followup-delay")
     if directory is not None:
-        demo.ensure_empty(directory)
+        demo_sandbox.ensure_empty(directory)
     target = directory or Path(tempfile.mkdtemp(prefix="decliner-demo-"))
     try:
         for item in demo.run(target, followup_delay=delay, program=_program(), keep=keep):
