@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from decliner import service
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
+from decliner.service import passes, wiring
 from tests.helpers import config_text, load_config
 from tests.test_scan import invite, plain_mail
 from tests.testbed.dovecot import Dovecot
@@ -60,22 +60,22 @@ def main() -> None:
         def first_scan() -> None:
             work = Path(tempfile.mkdtemp(dir=root))
             config = load_config(config_text(dovecot, account, work), work)
-            with service.open_store(config) as store:
-                service.scan(config, store)
+            with wiring.open_store(config) as store:
+                passes.scan(config, store)
 
         with Proxy(dovecot.imap_port) as proxy:
             work = Path(tempfile.mkdtemp(dir=root))
             config = load_config(config_text(dovecot, account, work, imap_port=proxy.port), work)
-            with service.open_store(config) as store:
-                service.scan(config, store)
+            with wiring.open_store(config) as store:
+                passes.scan(config, store)
                 with dovecot.imap(account) as client:
                     client.select_folder("INBOX", readonly=True)
                     noop = timed(client.noop, 50)
                 proxy.reset()
-                quiet = timed(lambda: service.scan(config, store))
+                quiet = timed(lambda: passes.scan(config, store))
                 quiet_commands = len(proxy.commands) // ROUNDS
                 with imap.session(config) as client:
-                    scanner = Scanner(config, store, now=service.utcnow)
+                    scanner = Scanner(config, store, now=wiring.utcnow)
                     proxy.reset()
                     warm = timed(lambda: scanner.scan(client), 20)
                     warm_commands = proxy.commands[: len(proxy.commands) // 20]

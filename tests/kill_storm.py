@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from decliner import service
 from decliner.config import Config
 from decliner.core.plan.outbox import OutboxRow
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.calendar_world import CalendarWorld
 from tests.daemon_harness import running
@@ -74,7 +74,7 @@ def kill_storm(cal: CalendarWorld, *, kills: int, invitations: int, seed: int) -
 
 
 def _rows(config: Config) -> list[OutboxRow]:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         return outbox_db.rows(store.connection)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from decliner import service
+from decliner.service import listing, passes, wiring
 from tests.daemon_harness import running
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
@@ -33,15 +33,15 @@ def test_keyword_seen_without_condstore(
         config = load_config(
             config_text(basic_dovecot, jane, tmp_path, imap_port=proxy.port), tmp_path
         )
-        with service.open_store(config) as store:
-            service.scan(config, store)
+        with wiring.open_store(config) as store:
+            passes.scan(config, store)
             assert "ENABLE" not in proxy.commands
             basic_dovecot.set_keyword(jane, "INBOX", uid, "Decline")
-            service.scan(config, store)
-            [view] = service.invites(config, store, NOW, include_past=False)
+            passes.scan(config, store)
+            [view] = listing.invites(config, store, NOW, include_past=False)
             assert view.flagged_by == "keyword"
             proxy.reset()
-            service.scan(config, store)
+            passes.scan(config, store)
     quiet = [c for c in proxy.commands if c not in {"CAPABILITY", "LOGIN", "LOGOUT"}]
     assert quiet == ["EXAMINE", "UID FETCH", "EXAMINE"], (
         quiet

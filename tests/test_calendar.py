@@ -10,8 +10,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from decliner import service
 from decliner.calendar.client import CalDav, WriteOutcome
+from decliner.service import wiring
 from decliner.service.own_calendar import OwnCalendar
 from decliner.service.runner import Runner
 from tests.calendar_world import BERLIN, CalendarWorld, changed_lines
@@ -150,13 +150,13 @@ def test_a_concurrent_edit_is_reread_and_reapplied_never_overwritten(cal: Calend
         cal.put(url.rsplit("/", 1)[1], text)
         yield
 
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         clock = Clock(datetime.now(UTC))
         calendar = OwnCalendar(config, store, now=clock)
         racing = EditedMeanwhile(calendar.caldav, phone_edit())
         calendar.caldav = racing
-        with service.mail_source(config, store, now=clock) as source:
-            Runner(config, store, now=clock).run_once(source, service.transport(config), calendar)
+        with wiring.mail_source(config, store, now=clock) as source:
+            Runner(config, store, now=clock).run_once(source, wiring.transport(config), calendar)
 
     assert racing.answers == ["changed", "done"]
     after = cal.get(url)

@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 import pytest
 
-from decliner import service
 from decliner.calendar.client import CalDav, Collection, Listing, SyncUnsupported
 from decliner.config import Config
 from decliner.config.credentials import calendar_credential
 from decliner.errors import AuthFailure, DeclinerError
+from decliner.service import wiring
 from decliner.service.runner import Runner
 from tests.calendar_world import CalendarWorld, stored_copy
 from tests.helpers import load_config
@@ -32,7 +32,7 @@ def cal(world: World, radicale: Radicale) -> CalendarWorld:
 
 
 def names(config: Config) -> list[str]:
-    caldav = service.calendar_account(config)
+    caldav = wiring.calendar_account(config)
     try:
         return sorted(c.name for c in caldav.collections())
     finally:
@@ -103,7 +103,7 @@ def test_a_bearer_token_is_sent_and_refused_cleanly(world: World, radicale: Radi
             f'[calendar]\nurl = "http://127.0.0.1:{proxy.port}/"\n'
             'oauth2_token_command = "echo tok-CANARY"\n'
         )
-        caldav = service.calendar_account(config)
+        caldav = wiring.calendar_account(config)
         with pytest.raises(AuthFailure, match="login refused") as failed:
             caldav.collections()
     assert "CANARY" not in str(failed.value)
@@ -139,23 +139,23 @@ def test_without_sync_collection_the_ctag_and_etags_are_used(cal: CalendarWorld)
     cal.put("a.ics", stored_copy(cal.invite_ics("ctag-1@example.com", SOON)))
     b = cal.put("b.ics", stored_copy(cal.invite_ics("ctag-2@example.com", SOON)))
     config = cal.config()
-    with service.open_store(config) as store:
-        calendar = service.open_calendar(config, store)
+    with wiring.open_store(config) as store:
+        calendar = wiring.open_calendar(config, store)
         assert calendar is not None
         plain = WithoutSyncCollection(calendar.caldav)
         calendar.caldav = plain
         runner = Runner(config, store, now=Clock(datetime.now(UTC)))
-        with service.mail_source(config, store) as source:
-            first = runner.run_once(source, service.transport(config), calendar).calendar
+        with wiring.mail_source(config, store) as source:
+            first = runner.run_once(source, wiring.transport(config), calendar).calendar
             assert first is not None and first.fetched == 2
             assert (plain.ctags, plain.listings) == (2, 2)
-            quiet = runner.run_once(source, service.transport(config), calendar).calendar
+            quiet = runner.run_once(source, wiring.transport(config), calendar).calendar
             assert quiet is not None and quiet.fetched == 0
             assert (plain.ctags, plain.listings) == (4, 2)
             moved = stored_copy(cal.invite_ics("ctag-1@example.com", SOON, "Moved"))
             cal.put("a.ics", moved)
             cal.radicale.delete(cal.world.jane, b)
-            changed = runner.run_once(source, service.transport(config), calendar).calendar
+            changed = runner.run_once(source, wiring.transport(config), calendar).calendar
             assert changed is not None and changed.fetched == 1 and changed.removed == 1
         calendar.close()
     summaries = {i["uid"]: i["summary"] for i in cal.invites()}

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from decliner import service
 from decliner.config import Config
 from decliner.core.plan.outbox import OutboxRow
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.calendar_world import CalendarWorld
 from tests.testbed.proxy import Proxy
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.servers
 
 
 def calendar_row(config: Config) -> OutboxRow:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         [row] = [r for r in outbox_db.rows(store.connection) if r.kind == "calendar"]
         return row
 

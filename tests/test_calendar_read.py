@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from decliner import service
 from decliner.config import Config
+from decliner.service import wiring
 from decliner.service.runner import Runner
 from tests.calendar_world import BERLIN, CalendarWorld, stored_copy, weekly_series
 from tests.daemon_harness import running
@@ -203,15 +203,15 @@ def test_our_own_decline_is_not_read_back_as_news(world: World, radicale: Radica
 @contextmanager
 def kept_calendar(config: Config) -> Iterator[Callable[[], None]]:
     """Passes over one mail connection and one calendar account, as the daemon runs them."""
-    with service.open_store(config) as store:
-        calendar = service.open_calendar(config, store)
+    with wiring.open_store(config) as store:
+        calendar = wiring.open_calendar(config, store)
         assert calendar is not None
         try:
-            with service.mail_source(config, store) as source:
-                runner = Runner(config, store, now=service.utcnow)
+            with wiring.mail_source(config, store) as source:
+                runner = Runner(config, store, now=wiring.utcnow)
 
                 def one_pass() -> None:
-                    runner.run_once(source, service.transport(config), calendar)
+                    runner.run_once(source, wiring.transport(config), calendar)
 
                 yield one_pass
         finally:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from decliner import service
 from decliner.core.plan.outbox import OutboxRow
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
@@ -58,7 +58,7 @@ def all_rows(config_path: Path) -> list[OutboxRow]:
     """Every row of the outbox."""
     from decliner import config as cfg
 
-    with service.open_store(cfg.load(config_path)) as store:
+    with wiring.open_store(cfg.load(config_path)) as store:
         return outbox_db.rows(store.connection)
 
 

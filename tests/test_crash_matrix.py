@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from decliner import service
 from decliner.config import Config
 from decliner.failpoints import POINTS
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.calendar_world import CalendarWorld
 from tests.daemon_harness import running
@@ -73,7 +73,7 @@ def killed_then_finished(world: World, radicale: Radicale, point: str, *, daemon
     ids = {str(m["Message-ID"]) for m in received}
     assert len(ids) == 1, ids
     assert len(received) == (2 if point in RESENT_SAME_ID else 1)
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         rows = {r.kind: r for r in outbox_db.rows(store.connection)}
     assert rows["withdrawal"].state == "sent" and rows["withdrawal"].copied
     assert rows["withdrawal"].message_id in ids
@@ -106,7 +106,7 @@ def run_daemon(config: Config, point: str) -> int:
 
 
 def _finished(config: Config) -> bool:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         rows = {r.kind: r for r in outbox_db.rows(store.connection)}
     withdrawal, calendar = rows.get("withdrawal"), rows.get("calendar")
     return bool(withdrawal and withdrawal.copied and calendar and calendar.state == "sent")

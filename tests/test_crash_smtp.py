@@ -16,9 +16,9 @@ from functools import partial
 
 import pytest
 
-from decliner import service
 from decliner.config import Config
 from decliner.core.plan.outbox import OutboxRow
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.daemon_harness import running
 from tests.helpers import config_text, followup_at_any_time, load_config
@@ -102,7 +102,7 @@ def killed_in_conversation(world: World, moment: str, *, daemon: bool) -> None:
     else:
         for _ in range(2):
             assert start(config, daemon=False).wait() == 0
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         rows: dict[str, OutboxRow] = {r.kind: r for r in outbox_db.rows(store.connection)}
     assert rows["withdrawal"].state == rows["followup"].state == "sent"
     assert rows["withdrawal"].copied and rows["followup"].copied
@@ -121,7 +121,7 @@ def killed_in_conversation(world: World, moment: str, *, daemon: bool) -> None:
 
 
 def _both_filed(config: Config) -> bool:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         rows = outbox_db.rows(store.connection)
     return len(rows) == 2 and all(r.state == "sent" and r.copied for r in rows)
 
@@ -140,7 +140,7 @@ def test_sent_is_never_recorded_without_its_followup_queued(world: World) -> Non
             check=False,
             capture_output=True,
         )
-        with service.open_store(config) as store:
+        with wiring.open_store(config) as store:
             rows = outbox_db.rows(store.connection)
         seen[point] = sorted((r.kind, r.state) for r in rows)
     assert seen["smtp-accepted"] == [("withdrawal", "pending")]
@@ -157,7 +157,7 @@ def test_a_connection_dropped_after_the_250_counts_as_sent(world: World) -> None
         config = configure(world, proxy.port)
         assert start(config, daemon=False).wait() == 0
         assert proxy.tripped.is_set()
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         rows = {r.kind: r for r in outbox_db.rows(store.connection)}
     assert (rows["withdrawal"].state, rows["withdrawal"].attempts) == ("sent", 1)
     assert start(configure(world, world.smtp.plain.port), daemon=False).wait() == 0

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner import service
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.helpers import followup_at_any_time
 from tests.world import Clock, World, outbox, run_pass
@@ -162,7 +162,7 @@ def test_skip_if_replied_cancels_the_followup(world: World) -> None:
     run_pass(config, clock)
     run_pass(config, clock)
     assert len(world.received(world.sam)) == 1
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         followup = next(r for r in outbox_db.rows(store.connection) if r.kind == "followup")
     assert (followup.state, followup.cancel_reason) == ("cancelled", "replied")
     rows = json.loads(world.cli("log", "--json").stdout)
@@ -178,7 +178,7 @@ def test_followup_disabled_queues_nothing(world: World) -> None:
     for _ in range(3):
         run_pass(config, clock)
         clock.now += timedelta(days=3)
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         assert [r.kind for r in outbox_db.rows(store.connection)] == ["withdrawal"]
 
 

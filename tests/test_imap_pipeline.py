@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from decliner import service
 from decliner.mail.imap import pipeline
 from decliner.mail.imap import scan as scan_module
+from decliner.service import passes, wiring
 from tests.test_scan import corpus_config, invite, plain_mail, stored
 from tests.testbed.dovecot import Dovecot
 from tests.testbed.proxy import Proxy
@@ -53,8 +53,8 @@ def test_a_first_scan_keeps_several_fetches_in_flight(
 
         def scan() -> None:
             try:
-                with service.open_store(config) as store:
-                    result["report"] = service.scan(config, store)
+                with wiring.open_store(config) as store:
+                    result["report"] = passes.scan(config, store)
             except Exception as exc:  # noqa: BLE001 -- handed to the test's thread below
                 result["error"] = exc
 

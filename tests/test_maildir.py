@@ -21,7 +21,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from decliner import config as cfg
-from decliner import service
 from decliner.cli.main import cli
 from decliner.core.parse.invites import parse_message
 from decliner.core.parse.mime import may_hold_calendar
@@ -29,6 +28,7 @@ from decliner.core.parse.model import ParsedInvite, Rejected
 from decliner.core.plan.outbox import OutboxRow
 from decliner.errors import ConfigError
 from decliner.mail.maildir import MaildirSource, folder_path
+from decliner.service import passes, wiring
 from decliner.store import events as event_db
 from decliner.store import mailbox as mailbox_db
 from decliner.store import outbox as outbox_db
@@ -142,12 +142,12 @@ def invite(uid: str = "g1@google.com", start: datetime = SOON) -> tuple[bytes, s
 
 
 def run_pass(config: cfg.Config, clock: Clock | None = None) -> None:
-    with service.open_store(config) as store:
-        service.run_once(config, store, now=clock or service.utcnow)
+    with wiring.open_store(config) as store:
+        passes.run_once(config, store, now=clock or wiring.utcnow)
 
 
 def outbox(config: cfg.Config) -> list[OutboxRow]:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         return outbox_db.rows(store.connection)
 
 
@@ -170,8 +170,8 @@ def test_corpus_through_maildir(tree: Tree, caplog: pytest.LogCaptureFixture) ->
     updates win, cancels mark, and malformed ones are skipped with a warning naming folder and key."""
     keys = {path.name: tree.add(path.read_bytes()) for path in corpus_files()}
     config = tree.config()
-    with service.open_store(config) as store, caplog.at_level(logging.WARNING):
-        report = service.scan(config, store)
+    with wiring.open_store(config) as store, caplog.at_level(logging.WARNING):
+        report = passes.scan(config, store)
         found = {(e.uid, e.recurrence_id): e for e in event_db.all_events(store.connection)}
     assert report.new_messages == len(keys)
     for name in corpus_rejected_files():
@@ -209,8 +209,8 @@ def test_incremental_pass_parses_only_new_files(tree: Tree) -> None:
 
     first = tree.add(invite("a@g")[0])
     tree.add(b"From: friend@example.net\nSubject: hi\nMessage-ID: <p1@example.net>\n\nhello\n")
-    with service.open_store(config) as store:
-        source = MaildirSource(config, store, now=service.utcnow, parse=counting)
+    with wiring.open_store(config) as store:
+        source = MaildirSource(config, store, now=wiring.utcnow, parse=counting)
         assert source.scan().new_messages == 2
         assert len(calls) == 1
         tree.add(invite("b@g")[0])
@@ -240,8 +240,8 @@ def test_unchanged_folder_is_not_even_listed(tree: Tree) -> None:
     tree.add(invite("a@g")[0])
     set_mtimes(old)
     config = tree.config()
-    with service.open_store(config) as store:
-        source = MaildirSource(config, store, now=service.utcnow)
+    with wiring.open_store(config) as store:
+        source = MaildirSource(config, store, now=wiring.utcnow)
         assert source.scan().new_messages == 1  # listed; the old mtimes are recorded
         tree.add(invite("b@g")[0])
         set_mtimes(old)
@@ -254,8 +254,8 @@ def test_vanished_folder_and_missing_tree(tree: Tree, caplog: pytest.LogCaptureF
     """A missing folder is skipped with a warning naming it; a missing tree is a one-line error, exit 1."""
     config = tree.config("\n[followup]\nenabled = false\n")
     shutil.rmtree(folder_path(tree.root, "Decline"))
-    with service.open_store(config) as store, caplog.at_level(logging.WARNING):
-        report = service.scan(config, store)
+    with wiring.open_store(config) as store, caplog.at_level(logging.WARNING):
+        report = passes.scan(config, store)
     assert report.folders == ["INBOX"]
     assert "folder Decline: cannot read" in caplog.text
     shutil.rmtree(tree.root)
@@ -273,8 +273,8 @@ def test_junk_files_never_stop_a_pass(tree: Tree) -> None:
     tree.add(b"Content-Type: text/calendar\n\nBEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\n")
     tree.add(invite()[0])
     config = tree.config()
-    with service.open_store(config) as store:
-        report = service.scan(config, store)
+    with wiring.open_store(config) as store:
+        report = passes.scan(config, store)
     assert (report.new_messages, report.invites, len(report.skipped)) == (4, 1, 1)
     assert "key" in report.skipped[0]
 
@@ -356,7 +356,7 @@ def test_moving_out_of_the_flag_folder_within_grace_sends_nothing(tree: Tree) ->
     [row] = outbox(config)
     assert (row.state, row.cancel_reason, row.attempts) == ("cancelled", "unflagged", 0)
     assert tree.received() == []
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         assert mailbox_db.messages(store.connection, "Decline") == []
         assert len(mailbox_db.messages(store.connection, "INBOX")) == 2
 
@@ -371,7 +371,7 @@ def test_move_into_flag_folder_follows_the_invite(tree: Tree) -> None:
     run_pass(config)
     run_pass(config)
     assert len(tree.received()) == 1
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         conn = store.connection
         assert mailbox_db.messages(conn, "INBOX") == []
         [moved] = mailbox_db.messages(conn, "Decline")

@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner.cli import output
+from decliner.cli import output, progress
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, Invite
-from decliner.service import InviteView, LogEntry
+from decliner.service.listing import InviteView
+from decliner.service.thread_log import LogEntry
 
 SAM = Address("sam@acme.example", "Sam")
 START = datetime(2027, 1, 5, 14, tzinfo=UTC)
@@ -76,10 +77,10 @@ def test_progress_bar_only_on_a_terminal_and_large_folders(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A first scan of a large folder draws a bar on a terminal; small folders and pipes get none."""
-    with output.scan_progress() as update:
+    with progress.scan_progress() as update:
         assert update is None  # stderr is captured, not a terminal
     monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stderr as a terminal
-    with output.scan_progress() as update:
+    with progress.scan_progress() as update:
         assert update is not None
         update("Small", 50, 50)
         update("INBOX", 1500, 5000)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from decliner import service
+from decliner.service import passes, wiring
 from tests.world import Clock, World
 
 pytestmark = pytest.mark.servers
@@ -82,9 +82,9 @@ def test_one_sent_withdrawal_costs_five_outbox_transactions(world: World) -> Non
     world.invite("tx@g")
     config = world.config()
     statements: list[str] = []
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         store.connection.set_trace_callback(statements.append)
-        service.run_once(config, store, now=Clock(datetime.now(UTC)))
+        passes.run_once(config, store, now=Clock(datetime.now(UTC)))
     outbox_txs = [t for t in _write_transactions(statements) if any("outbox" in s for s in t)]
     assert [[s.split()[0] for s in t] for t in outbox_txs] == [
         ["INSERT", "INSERT"],  # the keyword flag, the withdrawal scheduled (and due: dispatched)

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from decliner import service
 from decliner.cli.main import cli
 from decliner.config import Config
 from decliner.core.plan.events import EventRecord
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
+from decliner.service import listing, passes, wiring
 from decliner.store import events as event_db
 from tests.helpers import (
     CORPUS,
@@ -70,7 +70,7 @@ def plain_mail(n: int) -> bytes:
 
 
 def stored(config: Config) -> dict[tuple[str, str], EventRecord]:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         return {(e.uid, e.recurrence_id): e for e in event_db.all_events(store.connection)}
 
 
@@ -82,8 +82,8 @@ def test_corpus_through_imap(
         path.name: dovecot.append(account, "INBOX", path.read_bytes()) for path in corpus_files()
     }
     config = corpus_config(dovecot, account, tmp_path)
-    with service.open_store(config) as store, caplog.at_level(logging.WARNING):
-        report = service.scan(config, store)
+    with wiring.open_store(config) as store, caplog.at_level(logging.WARNING):
+        report = passes.scan(config, store)
     assert report.new_messages == len(uids)
 
     for name in corpus_rejected_files():
@@ -100,11 +100,11 @@ def test_incremental_pass_reads_only_new_messages(
     dovecot.append(account, "INBOX", invite("a@acme", "20270110T140000Z"))
     with Proxy(dovecot.imap_port) as proxy:
         config = corpus_config(dovecot, account, tmp_path, imap_port=proxy.port)
-        with service.open_store(config) as store:
-            service.scan(config, store)
+        with wiring.open_store(config) as store:
+            passes.scan(config, store)
             dovecot.append(account, "INBOX", invite("b@acme", "20270111T140000Z"))
             proxy.reset()
-            report = service.scan(config, store)
+            report = passes.scan(config, store)
     assert report.new_messages == 1
     assert set(stored(config)) == {("a@acme", ""), ("b@acme", "")}
     fetches = [line.split(b" ", 3)[3] for line in proxy.lines if b" UID FETCH " in line]
@@ -140,8 +140,8 @@ def test_quiet_pass_costs_the_same_for_200_and_5000_messages(
         workdir.mkdir()
         with Proxy(dovecot.imap_port) as proxy:
             config = corpus_config(dovecot, account, workdir, imap_port=proxy.port)
-            with service.open_store(config) as store:
-                first = service.scan(config, store)
+            with wiring.open_store(config) as store:
+                first = passes.scan(config, store)
                 assert first.new_messages == size
                 assert first.invites == size // 50
                 invite_uids = {str(n + 1).encode() for n in range(0, size, 50)}
@@ -150,10 +150,10 @@ def test_quiet_pass_costs_the_same_for_200_and_5000_messages(
                         fetched = line.split(b" ", 3)[3].split(b" ", 1)[0]
                         assert set(fetched.split(b",")) <= invite_uids, line[:200]
                 proxy.reset()
-                service.scan(config, store)
+                passes.scan(config, store)
                 counts.append(list(proxy.commands))
                 with imap.session(config) as client:
-                    scanner = Scanner(config, store, now=service.utcnow)
+                    scanner = Scanner(config, store, now=wiring.utcnow)
                     proxy.reset()
                     scanner.scan(client)
                     polls.append((list(proxy.commands), proxy.bytes_up, proxy.bytes_down))
@@ -168,11 +168,11 @@ def test_sequence_update_and_cancel(tmp_path: Path, dovecot: Dovecot, account: A
     """A higher SEQUENCE moves the event; a stale lower one does not; CANCEL marks it."""
     config = corpus_config(dovecot, account, tmp_path)
     dovecot.append(account, "INBOX", invite("s@acme", "20270110T140000Z", seq=1))
-    with service.open_store(config) as store:
-        service.scan(config, store)
+    with wiring.open_store(config) as store:
+        passes.scan(config, store)
         dovecot.append(account, "INBOX", invite("s@acme", "20270112T090000Z", seq=2))
         dovecot.append(account, "INBOX", invite("s@acme", "20270101T090000Z", seq=0))
-        service.scan(config, store)
+        passes.scan(config, store)
         record = stored(config)[("s@acme", "")]
         assert record.start == datetime(2027, 1, 12, 9, tzinfo=UTC)
         assert record.sequence == 2
@@ -180,9 +180,9 @@ def test_sequence_update_and_cancel(tmp_path: Path, dovecot: Dovecot, account: A
         dovecot.append(
             account, "INBOX", invite("s@acme", "20270112T090000Z", seq=2, method="CANCEL")
         )
-        service.scan(config, store)
-        views = service.invites(config, store, NOW, include_past=True)
-        assert service.invites(config, store, NOW, include_past=False) == []
+        passes.scan(config, store)
+        views = listing.invites(config, store, NOW, include_past=True)
+        assert listing.invites(config, store, NOW, include_past=False) == []
     assert [v.status for v in views] == ["cancelled_by_organizer"]
 
 
@@ -196,8 +196,8 @@ def test_uidvalidity_change_rescans_without_duplicates(
     config = corpus_config(
         dovecot, account, tmp_path, imap_extra='folders = ["INBOX", "Interviews"]'
     )
-    with service.open_store(config) as store:
-        service.scan(config, store)
+    with wiring.open_store(config) as store:
+        passes.scan(config, store)
         with dovecot.imap(account) as client:
             old = client.folder_status("Interviews", ["UIDVALIDITY"])[b"UIDVALIDITY"]
 
@@ -213,7 +213,7 @@ def test_uidvalidity_change_rescans_without_duplicates(
         dovecot.append(account, "Interviews", invite("v@acme", "20270110T140000Z"))
         dovecot.append(account, "Interviews", invite("w@acme", "20270111T140000Z"))
         with caplog.at_level(logging.WARNING):
-            report = service.scan(config, store)
+            report = passes.scan(config, store)
     assert "UIDVALIDITY changed" in caplog.text
     assert report.new_messages == 2
     assert sorted(stored(config)) == [("v@acme", ""), ("w@acme", "")]
@@ -226,12 +226,12 @@ def test_keyword_and_flag_folder_show_in_invites(
     config = corpus_config(dovecot, account, tmp_path)
     uid_k = dovecot.append(account, "INBOX", invite("k@acme", "20270110T140000Z"))
     dovecot.append(account, "INBOX", invite("f@acme", "20270111T140000Z"))
-    with service.open_store(config) as store:
-        service.scan(config, store)
+    with wiring.open_store(config) as store:
+        passes.scan(config, store)
         dovecot.set_keyword(account, "INBOX", uid_k, "Decline")
         copy_uid = dovecot.append(account, "Decline", invite("f@acme", "20270111T140000Z"))
-        service.scan(config, store)
-        by_uid = {v.event.uid: v for v in service.invites(config, store, NOW, include_past=False)}
+        passes.scan(config, store)
+        by_uid = {v.event.uid: v for v in listing.invites(config, store, NOW, include_past=False)}
         assert (by_uid["k@acme"].flagged_by, by_uid["k@acme"].status) == ("keyword", "flagged")
         assert (by_uid["f@acme"].flagged_by, by_uid["f@acme"].status) == ("folder", "flagged")
         with dovecot.imap(account) as client:
@@ -240,10 +240,10 @@ def test_keyword_and_flag_folder_show_in_invites(
             client.select_folder("Decline")
             client.delete_messages([copy_uid])
             client.expunge()
-        service.scan(config, store)
+        passes.scan(config, store)
         flags = {
             v.event.uid: v.flagged_by
-            for v in service.invites(config, store, NOW, include_past=False)
+            for v in listing.invites(config, store, NOW, include_past=False)
         }
     assert flags == {"k@acme": None, "f@acme": None}
 
@@ -291,14 +291,14 @@ def test_an_invite_moved_to_another_folder_is_followed(
     """MOVE an invite from INBOX into the flag folder: the event now points at the moved copy."""
     uid = dovecot.append(account, "INBOX", invite("mv@acme", "20270110T140000Z"))
     config = corpus_config(dovecot, account, tmp_path)
-    with service.open_store(config) as store:
-        service.scan(config, store)
+    with wiring.open_store(config) as store:
+        passes.scan(config, store)
         assert stored(config)[("mv@acme", "")].invite.folder == "INBOX"
         with dovecot.imap(account) as client:
             client.select_folder("INBOX")
             client.move([uid], "Decline")
-        service.scan(config, store)
-        [view] = service.invites(config, store, NOW, include_past=False)
+        passes.scan(config, store)
+        [view] = listing.invites(config, store, NOW, include_past=False)
     record = stored(config)[("mv@acme", "")]
     assert (record.invite.folder, view.flagged_by) == ("Decline", "folder")
 
@@ -314,9 +314,9 @@ def test_upcoming_count_agrees_with_invites(
     dovecot.append(account, "INBOX", invite("c3@acme", "20270111T140000Z"))
     dovecot.append(account, "INBOX", invite("c3@acme", "20270111T140000Z", seq=1, method="CANCEL"))
     config = corpus_config(dovecot, account, tmp_path)
-    with service.open_store(config) as store:
-        service.scan(config, store)
-        listed = service.invites(config, store, NOW, include_past=False)
+    with wiring.open_store(config) as store:
+        passes.scan(config, store)
+        listed = listing.invites(config, store, NOW, include_past=False)
         assert upcoming_count(store.connection, NOW) == len(listed) == 1
 
 
@@ -328,13 +328,13 @@ def test_cancelling_a_series_cancels_its_instances(
     dovecot.append(account, "INBOX", series)
     uid = next(c for c in corpus_expectations() if c["file"].startswith("29-"))["event"][0]["uid"]
     config = corpus_config(dovecot, account, tmp_path)
-    with service.open_store(config) as store:
-        service.scan(config, store)
+    with wiring.open_store(config) as store:
+        passes.scan(config, store)
         assert len(stored(config)) == 2 and not any(
             e.cancelled_by_organizer for e in stored(config).values()
         )
         dovecot.append(account, "INBOX", invite(uid, "20270107T170000Z", method="CANCEL"))
-        service.scan(config, store)
+        passes.scan(config, store)
     records = stored(config)
     assert len(records) == 2
     assert all(record.cancelled_by_organizer for record in records.values())
@@ -355,7 +355,7 @@ def test_invites_with_the_server_down_shows_the_state_db(
     config = corpus_config(own_dovecot, account, tmp_path)
     code, rows, stderr = _invites_json(config)
     assert (code, [r["uid"] for r in rows], stderr) == (0, ["up@acme"], "")
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         synced = store.last_sync()
     assert synced is not None
     own_dovecot.stop()

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import icalendar
 import pytest
 
-from decliner import service
+from decliner.service import wiring
 from tests.mailfactory import google_invite, outlook_invite, robot_invite
 from tests.world import SOON, Clock, World, outbox, run_pass
 
@@ -140,7 +140,7 @@ def test_unflag_command_cancels_in_grace(world: World) -> None:
     """`decliner unflag` removes the keyword on the server and cancels the scheduled withdrawal."""
     uid = world.invite("u2@g")[0]
     config = world.config(grace="1h")
-    run_pass(config, service.utcnow)
+    run_pass(config, wiring.utcnow)
     event_id = outbox(config)[0].event_id
     result = world.cli("unflag", event_id)
     assert result.exit_code == 0, result.output

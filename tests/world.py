@@ -12,10 +12,10 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from decliner import service
 from decliner.cli.main import cli
 from decliner.config import Config
 from decliner.core.plan.outbox import OutboxRow
+from decliner.service import passes, wiring
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
@@ -86,10 +86,10 @@ class Clock:
 
 def run_pass(config: Config, clock: Callable[[], datetime]) -> None:
     """One pass of the real pipeline at the clock's time."""
-    with service.open_store(config) as store:
-        service.run_once(config, store, now=clock)
+    with wiring.open_store(config) as store:
+        passes.run_once(config, store, now=clock)
 
 
 def outbox(config: Config) -> list[OutboxRow]:
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         return outbox_db.rows(store.connection)

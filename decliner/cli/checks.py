@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from decliner import service
 from decliner.cli import starter
 from decliner.config import Config
 from decliner.core.letters import templating
 from decliner.core.letters.languages import LANGUAGES
 from decliner.errors import DeclinerError
 from decliner.mail import imap, smtp
-from decliner.service import letters
+from decliner.service import letters, state_db, wiring
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def check_templates(config: Config) -> Check:
 def check_state(config: Config) -> Check:
     """The state db: where it is, when the mail was last read, whether a daemon runs."""
     try:
-        info = service.state_info(config)
+        info = state_db.state_info(config)
     except DeclinerError as exc:
         return Check("state", False, str(exc))
     path, synced, pid = info.path, info.last_sync, info.daemon_pid
@@ -199,7 +198,7 @@ def check_calendar(config: Config) -> Check:
     section = config.calendar
     if section is None:
         return Check("calendar", True, "no [calendar] section")
-    caldav = service.calendar_account(config)
+    caldav = wiring.calendar_account(config)
     found: list[str] = []
     try:
         collections = caldav.collections()

@@ -1,12 +1,8 @@
 """`decliner demo`: the whole flow on a throw-away local sandbox, with the real code paths.
 
-The sandbox is a directory holding a Maildir++ tree (INBOX with invitations
-from three kinds of scheduler and one plain mail, Decline, Sent), a config
-that reads it as a `[maildir]` source and "sends" with the maildir transport
-into ``outbox/`` (what the recruiters receive), and the state db. `run`
-builds it and walks through the flow, yielding what happens as `Item`s for
-the CLI to print: the same service functions as `invites`, `preview`,
-`run --once` and `log`, no network, no account, no root.
+`run` builds the sandbox (demo_sandbox.py) and walks through the flow, yielding what
+happens as `Item`s for the CLI to print: the same service functions as `invites`,
+`preview`, `run --once` and `log`, no network, no account, no root.
 """
 
 from __future__ import annotations
@@ -17,22 +13,30 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from decliner import config as cfg
-from decliner import service
-from decliner.cli import demo_calendar, demo_mail
+from decliner.cli import demo_mail
 from decliner.cli.demo_calendar import LocalCalendar
+from decliner.cli.demo_sandbox import (
+    CALENDAR_COPY,
+    Sandbox,
+    build,
+    local_zone_name,
+    own_calendar,
+    without_calendar,
+)
 from decliner.core.parse.mime import parse_headers
 from decliner.core.plan.actions import LetterKind
 from decliner.core.plan.outbox import OutboxRow
-from decliner.errors import RuntimeFailure, UserError
+from decliner.errors import RuntimeFailure
 from decliner.mail.ingest import ScanReport
 from decliner.mail.maildir import add_flag, delivery_order, folder_path
-from decliner.service import InviteView, LogEntry, Store
-from decliner.service.runner import PassReport
-
-REASON = "I have accepted another offer"
+from decliner.service import passes, preview, thread_log, wiring
+from decliner.service.execute import PassReport
+from decliner.service.listing import InviteView, invites
+from decliner.service.thread_log import LogEntry
+from decliner.service.wiring import Store
 
 
 @dataclass(frozen=True)
@@ -110,97 +114,11 @@ class Commands:
 Item = Step | Say | Mailbox | Invites | Message | Pass | Log | Wait | Commands
 
 
-@dataclass(frozen=True)
-class Sandbox:
-    """The paths of a demo sandbox."""
-
-    directory: Path
-    config_path: Path
-    mail: Path
-    outbox: Path
-
-
-def local_zone_name() -> str:
-    """The system's IANA zone name, or "UTC" when it cannot be told."""
-    import tzlocal
-
-    try:
-        name = tzlocal.get_localzone_name() or "UTC"
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return "UTC"
-    return name
-
-
-def ensure_empty(directory: Path) -> None:
-    """Refuse a sandbox directory that holds anything: the demo never overwrites."""
-    try:
-        taken = directory.exists() and (not directory.is_dir() or any(directory.iterdir()))
-    except OSError as exc:
-        raise UserError(f"{directory}: {exc.strerror}") from None
-    if taken:
-        raise UserError(f"{directory} is not an empty directory; give a new or empty --dir")
-
-
-def build(directory: Path, *, now: datetime, followup_delay: timedelta, zone: str) -> Sandbox:
-    """Create the sandbox in `directory` (new or empty): the Maildir, its mail, the config."""
-    ensure_empty(directory)
-    mail, outbox = directory / "mail", directory / "outbox"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        box = mailbox.Maildir(mail, create=True)
-        for folder in ("Decline", "Sent"):
-            box.add_folder(folder)
-        for message in demo_mail.sandbox_inbox(now, ZoneInfo(zone)):
-            box.add(message.raw)
-        config_path = directory / "config.toml"
-        config_path.write_text(_config_text(followup_delay, zone), encoding="utf-8")
-        config_path.chmod(0o600)  # as `init` writes one: it could hold a secret
-    except OSError as exc:
-        raise RuntimeFailure(f"cannot build the demo sandbox in {directory}: {exc}") from None
-    return Sandbox(directory, config_path, mail, outbox)
-
-
-def _config_text(followup_delay: timedelta, zone: str) -> str:
-    seconds = max(1, int(followup_delay.total_seconds()))
-    name, address = demo_mail.ME
-    return f"""# decliner demo sandbox: a local Maildir source and the maildir transport.
-# Nothing leaves this machine: "sent" mail is written to outbox/.
-
-[account]
-name = "{name}"
-email = "{address}"
-timezone = "{zone}"
-
-[maildir]
-path = "mail"                       # Maildir++: INBOX is mail/, Decline is mail/.Decline
-folders = ["INBOX"]
-flag_folder = "Decline"
-sent_folder = "Sent"
-
-[smtp]
-transport = "maildir"               # write each message to outbox/ instead of sending it
-maildir_path = "outbox"
-
-[withdrawal]
-reason = "{REASON}"
-grace = "0"                         # normally "5m": time to change your mind
-
-[followup]
-delay = "{seconds}s"                       # normally "1d"
-business_hours = ""
-business_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-[state]
-path = "state.db"
-"""
-
-
 def run(
     directory: Path,
     *,
     followup_delay: timedelta = timedelta(seconds=5),
-    now: Callable[[], datetime] = service.utcnow,
+    now: Callable[[], datetime] = wiring.utcnow,
     sleep: Callable[[float], None] = time.sleep,
     program: str = "decliner",
     keep: bool = True,
@@ -210,11 +128,11 @@ def run(
     With `keep`, the last item says where the sandbox is and what to try on it.
     """
     sandbox = build(directory, now=now(), followup_delay=followup_delay, zone=local_zone_name())
-    calendar = _own_calendar(sandbox)
+    calendar = own_calendar(sandbox)
     try:
         config = cfg.load(sandbox.config_path)
         zone = config.account.zone
-        with service.open_store(config) as store:
+        with wiring.open_store(config) as store:
             store.lock_daemon()
             acme, initech = yield from _read_and_flag(sandbox, config, store, zone, now)
             yield from _act(
@@ -223,7 +141,7 @@ def run(
     finally:
         if calendar is not None:
             calendar.stop()
-            _without_calendar(sandbox.config_path, calendar)
+            without_calendar(sandbox.config_path, calendar)
     if not keep:
         return
     command = f"{program} --config {sandbox.config_path}"
@@ -240,46 +158,6 @@ def run(
         ),
         program,
     )
-
-
-CALENDAR_COPY = "acme-interview.ics"
-
-
-def _own_calendar(sandbox: Sandbox) -> LocalCalendar | None:
-    """A local CalDAV server holding the user's copy of the Acme interview, its [calendar]
-    section added to the sandbox config; None when Radicale is not installed or fails."""
-    if not demo_calendar.available():
-        return None
-    calendar = LocalCalendar(sandbox.directory / "calendar")
-    try:
-        calendar.start()
-        inbox = mailbox.Maildir(sandbox.mail, create=False)
-        acme = next(m for m in inbox if "Acme" in str(m["Subject"]))
-        part = next(p for p in acme.walk() if p.get_content_type() == "text/calendar")
-        text = bytes(part.get_payload(decode=True)).decode("utf-8")
-        copy = "".join(
-            line for line in text.splitlines(keepends=True) if not line.startswith("METHOD:")
-        )
-        calendar.put(CALENDAR_COPY, copy)
-        with sandbox.config_path.open("a", encoding="utf-8") as config:
-            config.write(calendar.config_section())
-    except (OSError, StopIteration):
-        calendar.stop()
-        return None
-    return calendar
-
-
-def _without_calendar(config_path: Path, calendar: LocalCalendar) -> None:
-    """Comment the sandbox's [calendar] out once its server has stopped, so the commands
-    the demo suggests do not report a calendar that is gone."""
-    section = calendar.config_section()
-    text = config_path.read_text(encoding="utf-8")
-    stopped = "".join(
-        f"# {line}" if line.strip() and not line.startswith("#") else line
-        for line in section.splitlines(keepends=True)
-    )
-    note = "# (the demo stopped this server when it ended)\n"
-    config_path.write_text(text.replace(section, stopped + note), encoding="utf-8")
 
 
 def _read_and_flag(
@@ -300,9 +178,9 @@ def _read_and_flag(
 
     yield Step(2, "decliner reads it")
     yield Say("`decliner invites` reads the new mail and lists the invitations it found:")
-    report = service.scan(config, store)
+    report = passes.scan(config, store)
     yield Say(_scanned(report))
-    views = service.invites(config, store, now(), include_past=False)
+    views = invites(config, store, now(), include_past=False)
     yield Invites(views, zone)
     yield Say(
         "Globex's invitation comes from a robot (no-reply@...); decliner writes to the"
@@ -321,12 +199,12 @@ def _read_and_flag(
     decline = mailbox.Maildir(folder_path(sandbox.mail, "Decline"), create=False)
     decline.add(inbox.get_bytes(acme_key))
     add_flag(sandbox.mail, keys[initech.event.invite.message_id], "F")
-    service.scan(config, store)
-    yield Invites(service.invites(config, store, now(), include_past=False), zone)
+    passes.scan(config, store)
+    yield Invites(invites(config, store, now(), include_past=False), zone)
 
     yield Step(4, "Preview")
     yield Say(f"`decliner preview {acme.event.id[:6]}`: the message, before anything is sent.")
-    yield Message("preview", service.preview(config, store, acme.event.id, kind="withdrawal"))
+    yield Message("preview", preview.message(config, store, acme.event.id, kind="withdrawal"))
     return acme, initech
 
 
@@ -351,7 +229,7 @@ def _act(
         " mind with `decliner unflag`), so the withdrawal goes out at once:"
     )
     before = calendar.get(CALENDAR_COPY) if calendar else ""
-    yield Pass(service.run_once(config, store, now=now))
+    yield Pass(passes.run_once(config, store, now=now))
 
     yield Step(6, "Your own calendar")
     if calendar is None:
@@ -373,7 +251,7 @@ def _act(
     withdrawal = _outbox_row(store, acme.event.id, "withdrawal").raw or b""
     inbox.add(demo_mail.reply_to(withdrawal, now()))
     yield Say("Her reply arrives in the INBOX; the next pass logs it in the thread:")
-    yield Pass(service.run_once(config, store, now=now))
+    yield Pass(passes.run_once(config, store, now=now))
 
     followup = _outbox_row(store, acme.event.id, "followup")
     yield Step(8, "The follow-up")
@@ -385,7 +263,7 @@ def _act(
     yield Wait(wait)
     for _attempt in range(10):
         sleep(max(0.0, (followup.due - now()).total_seconds()) + 0.2)
-        done = service.run_once(config, store, now=now)
+        done = passes.run_once(config, store, now=now)
         if done.sent or done.failed:
             yield Pass(done)
             break
@@ -394,7 +272,7 @@ def _act(
 
     yield Step(9, "The log")
     yield Say("`decliner log`: each thread, message by message.")
-    yield Log(service.log_entries(config, store), zone)
+    yield Log(thread_log.log_entries(config, store), zone)
 
     yield Step(10, "What the recruiter received")
     outbox = mailbox.Maildir(sandbox.outbox, create=False)
@@ -438,7 +316,7 @@ def _seconds(delay: timedelta) -> str:
 
 
 def _outbox_row(store: Store, event_id: str, kind: LetterKind) -> OutboxRow:
-    row = service.stored_message(store, event_id, kind)
+    row = preview.stored_message(store, event_id, kind)
     if row is None:
         raise RuntimeFailure(f"demo: no {kind} was queued for {event_id}")
     return row

@@ -141,19 +141,19 @@ def invites(opts: Options, include_past: bool, as_json: bool, cached: bool) -> N
     refused, secret missing), warns on stderr and shows what the state db
     knew at the last sync. Shows upcoming invitations unless --all.
     """
-    from decliner import service
-    from decliner.cli import output
+    from decliner.cli import json_output, output, progress
+    from decliner.service import listing, passes, wiring
 
     config = opts.load()
-    with service.open_store(config, readonly=cached) as store:
+    with wiring.open_store(config, readonly=cached) as store:
         if not cached:
-            with output.scan_progress() as progress:
-                stale = service.refresh(config, store, progress)
+            with progress.scan_progress() as update:
+                stale = passes.refresh(config, store, update)
             if stale:
                 click.echo(f"decliner: {stale}", err=True)
-        views = service.invites(config, store, service.utcnow(), include_past=include_past)
+        views = listing.invites(config, store, wiring.utcnow(), include_past=include_past)
     if as_json:
-        output.print_json([v.as_json(config) for v in views])
+        json_output.print_json([json_output.invite_json(v, config) for v in views])
     else:
         output.invites_table(views, config.account.zone)
 
@@ -168,8 +168,8 @@ def run(opts: Options, once: bool) -> None:
     period is over, and follow-ups that are due. --once makes one pass: one
     attempt per due message; retries are left to the next pass.
     """
-    from decliner import service
     from decliner.cli import output
+    from decliner.service import passes, wiring
 
     config = opts.load()
     if not once:
@@ -179,9 +179,9 @@ def run(opts: Options, once: bool) -> None:
         logs.setup(max(opts.verbose, 1), quiet=opts.quiet, debug=opts.debug)
 
         sys.exit(daemon.run(config))
-    with service.open_store(config) as store:
+    with wiring.open_store(config) as store:
         store.lock_daemon()
-        report = service.run_once(config, store)
+        report = passes.run_once(config, store)
     output.pass_report(report)
     if report.failed:
         sys.exit(1)
@@ -201,12 +201,12 @@ def flag(opts: Options, event: str, reason: str, to: str) -> None:
     event's UID. The withdrawal goes out once the grace period has passed;
     `decliner unflag EVENT` before then, and nothing is sent.
     """
-    from decliner import service
     from decliner.cli import output
+    from decliner.service import flagging, wiring
 
     config = opts.load()
-    with service.open_store(config) as store:
-        view = service.flag(config, store, event, reason=reason, to=to)
+    with wiring.open_store(config) as store:
+        view = flagging.flag(config, store, event, reason=reason, to=to)
     output.flag_result(view, config)
 
 
@@ -219,12 +219,12 @@ def unflag(opts: Options, event: str) -> None:
     Within the grace period this cancels the withdrawal. Flags set in the
     config file or by the flag folder are named so you can remove them there.
     """
-    from decliner import service
     from decliner.cli import output
+    from decliner.service import flagging, wiring
 
     config = opts.load()
-    with service.open_store(config) as store:
-        result = service.unflag(config, store, event)
+    with wiring.open_store(config) as store:
+        result = flagging.unflag(config, store, event)
     output.unflag_result(result)
 
 
@@ -239,26 +239,27 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
     Works before flagging. Once a message is stored in the outbox, this shows
     the stored bytes: exactly what was (or will be) sent.
     """
-    from decliner import service
-    from decliner.cli import output
+    from decliner.cli import preview_text
+    from decliner.service import lookup, wiring
+    from decliner.service import preview as previews
 
     config = opts.load()
-    with service.open_store(config, readonly=True) as store:
-        message = service.preview(
+    with wiring.open_store(config, readonly=True) as store:
+        message = previews.message(
             config, store, event, kind="followup" if followup else "withdrawal"
         )
-        language = service.letter_language(config, store, event)
-        record = service.find_event(store, event)
+        language = previews.letter_language(config, store, event)
+        record = lookup.find_event(store, event)
     # Notes go to stderr: stdout is the exact message.
     if language.note:  # "auto": what decided the language
         click.echo(f"language: {language.language} ({language.note})", err=True)
     if not followup:
-        for note in output.booking_notes(record):
+        for note in preview_text.booking_notes(record):
             click.echo(f"note: {note}", err=True)
     if raw:
         sys.stdout.buffer.write(message)
     else:
-        output.preview(message)
+        preview_text.print_message(message)
 
 
 @cli.command("log")
@@ -272,14 +273,14 @@ def log_command(opts: Options, event: str | None, as_json: bool) -> None:
 
     Shows what the state db knows; the daemon or `run --once` reads new replies.
     """
-    from decliner import service
-    from decliner.cli import output
+    from decliner.cli import json_output, output
+    from decliner.service import thread_log, wiring
 
     config = opts.load()
-    with service.open_store(config, readonly=True) as store:
-        entries = service.log_entries(config, store, event)
+    with wiring.open_store(config, readonly=True) as store:
+        entries = thread_log.log_entries(config, store, event)
     if as_json:
-        output.print_json([e.as_json(config) for e in entries])
+        json_output.print_json([json_output.log_entry_json(e, config) for e in entries])
     else:
         output.log_threads(entries, config.account.zone)
 
@@ -346,7 +347,7 @@ def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
     from datetime import timedelta
 
     from decliner import config
-    from decliner.cli import demo, output
+    from decliner.cli import demo, demo_sandbox, output
 
     try:
         delay = config.parse_duration(followup_delay)
@@ -355,7 +356,7 @@ def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
     if not timedelta(seconds=1) <= delay <= timedelta(minutes=10):
         raise click.BadParameter("give 1s to 10m", param_hint="--followup-delay")
     if directory is not None:
-        demo.ensure_empty(directory)
+        demo_sandbox.ensure_empty(directory)
     target = directory or Path(tempfile.mkdtemp(prefix="decliner-demo-"))
     try:
         for item in demo.run(target, followup_delay=delay, program=_program(), keep=keep):

@@ -1,20 +1,22 @@
-"""Terminal output for the CLI: rich tables, progress bars and JSON. Formatting only."""
+"""What the commands print for a person on a terminal: rich tables and reports.
+
+JSON is json_output.py's, the scan's progress bar progress.py's, and a message as its
+recipient reads it preview_text.py's.
+"""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from decliner.cli.preview_text import print_message
 
 if TYPE_CHECKING:
     from decliner.cli.demo import Commands as DemoCommands
@@ -22,9 +24,10 @@ if TYPE_CHECKING:
     from decliner.cli.providers import Provider
     from decliner.config import Config
     from decliner.core.plan.events import EventRecord
-    from decliner.mail.ingest import Progress as ScanProgress
-    from decliner.service import InviteView, LogEntry, UnflagResult
-    from decliner.service.runner import PassReport
+    from decliner.service.execute import PassReport
+    from decliner.service.flagging import UnflagResult
+    from decliner.service.listing import InviteView
+    from decliner.service.thread_log import LogEntry
 
 STATUS_STYLE = {
     "upcoming": "",
@@ -36,47 +39,6 @@ STATUS_STYLE = {
     "past": "dim",
     "missed": "red",
 }
-
-
-def print_json(data: Any) -> None:
-    """JSON for scripts: one document on stdout, UTF-8, stable key order."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-@contextmanager
-def scan_progress(min_total: int = 200) -> Iterator[ScanProgress | None]:
-    """A progress bar for a first scan of a large folder, only when stderr is a terminal."""
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("reading {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(folder: str, done: int, total: int) -> None:
-        if total < min_total:
-            return
-        if folder not in tasks:
-            tasks[folder] = bar.add_task(folder, total=total)
-        bar.update(tasks[folder], completed=done)
-
-    with bar:
-        yield update
 
 
 def invites_table(views: Sequence[InviteView], zone: ZoneInfo) -> None:
@@ -132,23 +94,6 @@ def booking_marker(event: EventRecord) -> str:
         [f"↗{len(event.booking_links)}"] if event.booking_links else []
     )
     return " ".join(parts)
-
-
-def booking_notes(event: EventRecord) -> list[str]:
-    """What `preview` says beside the message: no decline for a static calendar, and the
-    booking links the user should open (decliner never opens them)."""
-    notes = []
-    if event.kind == "static":
-        notes.append(
-            "static invitation (a calendar file that cannot be answered, e.g. METHOD:PUBLISH):"
-            " the letter goes without a calendar decline, since nobody could process one"
-        )
-    notes += [
-        f"{link.action} link ({link.tool}): {link.url} -- decliner never opens it;"
-        " open it yourself to free the slot"
-        for link in event.booking_links
-    ]
-    return notes
 
 
 def short_id_width(ids: Sequence[str], minimum: int = 6) -> int:
@@ -242,48 +187,6 @@ def unflag_result(result: UnflagResult) -> None:
         )
     elif result.withdrawal_state == "cancelled" and not result.remaining:
         console.print("The scheduled withdrawal is cancelled; nothing will be sent.")
-
-
-def preview(raw: bytes) -> None:
-    """A message as the recipient would read it: headers, body, a line for the calendar."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    out = sys.stdout
-    for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"):
-        if message[name] is not None:
-            out.write(f"{name}: {message[name]}\n")
-    out.write("\n")
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        kind = part.get_content_type()
-        if kind == "text/plain" and not part.get_filename():
-            out.write(str(part.get_content()))
-        elif kind in {"text/calendar", "application/ics"}:
-            filename = part.get_filename()
-            label = f"attachment {filename}" if filename else kind
-            out.write(f"\n[{label}: {calendar_summary(part.get_content())}]\n")
-
-
-def calendar_summary(content: object) -> str:
-    """One line for an iTIP calendar: method, the attendee's answer, event and time."""
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
-    fields: dict[str, str] = {}
-    for line in text.replace("\r\n ", "").splitlines():
-        name, _, value = line.partition(":")
-        key = name.split(";")[0].upper()
-        if key in {"METHOD", "SUMMARY", "DTSTART", "UID"} and key not in fields:
-            fields[key] = value
-        if key == "ATTENDEE":
-            partstat = next(
-                (p.split("=")[1] for p in name.split(";") if p.upper().startswith("PARTSTAT=")), "?"
-            )
-            fields["ATTENDEE"] = (
-                f"{value.removeprefix('mailto:').removeprefix('MAILTO:')} {partstat}"
-            )
-    return (
-        f"{fields.get('METHOD', '?')}, {fields.get('ATTENDEE', 'no attendee')}"
-        f' for "{fields.get("SUMMARY", "")}" at {fields.get("DTSTART", "?")} (UID {fields.get("UID", "?")})'
-    )
 
 
 STATE_STYLE = {
@@ -402,7 +305,7 @@ def demo_item(item: DemoItem) -> None:
     elif isinstance(item, demo.Message):
         console.print(f"[dim]----- {item.title} -----[/dim]")
         sys.stdout.flush()
-        preview(item.raw)
+        print_message(item.raw)
         sys.stdout.flush()
         console.print("[dim]-----[/dim]")
     elif isinstance(item, demo.Pass):

@@ -39,7 +39,7 @@ from decliner.errors import (
     UserError,
 )
 from decliner.mail.imap.idle import IdleWatcher
-from decliner.service.runner import PassReport
+from decliner.service.execute import PassReport
 from decliner.service.session import Session
 
 log = logging.getLogger(__name__)

@@ -27,16 +27,13 @@ from decliner.core.plan.actions import (
     Schedule,
 )
 from decliner.core.plan.events import EventRecord
-from decliner.core.plan.flags import Intent
 from decliner.core.plan.outbox import RowKey
 from decliner.core.plan.plan import letter_for, plan
-from decliner.core.plan.situation import Situation
 from decliner.errors import DeclinerError
 from decliner.mail.ports import MailSource, Transport
 from decliner.service import letters
 from decliner.service import snapshot as read_model
-from decliner.service.execute import Executor
-from decliner.service.execute import PassReport as PassReport  # noqa: PLC0414 -- TODO(merge): import from execute
+from decliner.service.execute import Executor, PassReport
 from decliner.service.policy import policy_of
 from decliner.service.snapshot import Snapshot
 from decliner.store import Store
@@ -98,20 +95,6 @@ class Runner:
         executor.run(acts, calendar)
         return report
 
-    # -- the read model, for the commands that list or preview -----------------
-
-    def snapshot(self, now: datetime) -> Snapshot:
-        """What the state db holds now, read once (writes nothing)."""
-        return read_model.read(self.config, self.store.connection, now)
-
-    def situations(self, snapshot: Snapshot) -> list[Situation]:
-        """Every event with its flags, recipient and outbox rows."""
-        return read_model.situations(self.config, snapshot)
-
-    def recipient(self, event: EventRecord, intent: Intent | None) -> Address | None:
-        """Who the withdrawal goes to (SPEC 3)."""
-        return read_model.recipient(self.config, event, intent)
-
     # -- plan and bookkeeping ------------------------------------------------
 
     def settle(self) -> tuple[Snapshot, list[Act]]:
@@ -120,9 +103,11 @@ class Runner:
         the snapshot planned on, and the acts left to do."""
         now = self.now()
         with self.store.transaction() as conn:
-            snapshot = self.snapshot(now)
+            snapshot = read_model.read(self.config, conn, now)
             flag_db.sync_derived(conn, snapshot.sources, now)
-            actions = plan(self.situations(snapshot), now, policy_of(self.config))
+            actions = plan(
+                read_model.situations(self.config, snapshot), now, policy_of(self.config)
+            )
             taken: set[RowKey] = set()  # rows another process made meanwhile: theirs to act on
             acts: list[Act] = []
             for action in actions:
@@ -172,7 +157,9 @@ class Runner:
     def preview(self, event: EventRecord, kind: LetterKind, *, token: str) -> Rendered:
         """The message for `event` as it would be written now (nothing is stored)."""
         now = self.now()
-        situation = next(s for s in self.situations(self.snapshot(now)) if s.event.id == event.id)
+        snapshot = read_model.read(self.config, self.store.connection, now)
+        situations = read_model.situations(self.config, snapshot)
+        situation = next(s for s in situations if s.event.id == event.id)
         return self.render(letter_for(situation, kind, now, policy_of(self.config)), token=token)
 
     def render(self, letter: Letter, *, token: str | None = None) -> Rendered:

@@ -11,11 +11,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from decliner import service
 from decliner.config import Config
 from decliner.errors import ConnectionFailure, LockedError
 from decliner.mail.ports import MailSource
-from decliner.service.runner import PassReport, Runner
+from decliner.service import wiring
+from decliner.service.execute import PassReport
+from decliner.service.runner import Runner
 from decliner.store import Store
 from decliner.store import events as event_db
 from decliner.store import outbox as outbox_db
@@ -36,7 +37,7 @@ class Session:
 
     def open(self) -> None:
         """Open the state db and take the daemon lock (raises LockedError if taken)."""
-        self.store = service.open_store(self.config)
+        self.store = wiring.open_store(self.config)
         try:
             self.store.lock_daemon()
         except LockedError:
@@ -49,7 +50,7 @@ class Session:
         assert self.store is not None  # noqa: S101 -- open() always runs first
         if self.source is None:
             stack = contextlib.ExitStack()
-            self.source = stack.enter_context(service.mail_source(self.config, self.store))
+            self.source = stack.enter_context(wiring.mail_source(self.config, self.store))
             self._source = stack
         return self.source
 
@@ -60,9 +61,9 @@ class Session:
         source = self.connect()
         try:
             if self.calendar is None:
-                self.calendar = service.open_calendar(self.config, self.store)
-            return Runner(self.config, self.store, now=service.utcnow).run_once(
-                source, service.transport(self.config), self.calendar, skip=skip
+                self.calendar = wiring.open_calendar(self.config, self.store)
+            return Runner(self.config, self.store, now=wiring.utcnow).run_once(
+                source, wiring.transport(self.config), self.calendar, skip=skip
             )
         except ConnectionFailure:
             self.disconnect()
@@ -80,7 +81,7 @@ class Session:
     def counts(self) -> tuple[int, datetime | None]:
         """How many upcoming invites, and when the next message is due."""
         assert self.store is not None  # noqa: S101
-        now = service.utcnow()
+        now = wiring.utcnow()
         invites = event_db.upcoming_count(self.store.connection, now)
         dues = [d for d in self.due_times().values() if d > now]
         return invites, min(dues, default=None)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from decliner import config as cfg
-from decliner import service
+from decliner.service import wiring
 from decliner.store import outbox as outbox_db
 from tests.helpers import config_text, load_config
 from tests.mailfactory import google_invite
@@ -67,7 +67,7 @@ def test_random_kills_never_send_two_different_messages(
         for _ in range(2):
             subprocess.run(args, check=False, capture_output=True)
     assert_followups_queued(path)
-    with service.open_store(cfg.load(path)) as store:
+    with wiring.open_store(cfg.load(path)) as store:
         rows = [r for r in outbox_db.rows(store.connection) if r.kind == "withdrawal"]
     assert len(rows) == INVITES
     attempts = resends = 0
@@ -85,7 +85,7 @@ def test_random_kills_never_send_two_different_messages(
 
 def assert_followups_queued(path: Path) -> None:
     """SPEC 8: wherever a kill lands, a withdrawal recorded as sent has its follow-up queued."""
-    with service.open_store(cfg.load(path)) as store:
+    with wiring.open_store(cfg.load(path)) as store:
         rows = outbox_db.rows(store.connection)
     sent = {r.event_id for r in rows if r.kind == "withdrawal" and r.state == "sent"}
     assert {r.event_id for r in rows if r.kind == "followup"} == sent

@@ -1,0 +1,70 @@
+"""What `preview` prints: a message as its recipient reads it, and the notes beside it."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decliner.core.plan.events import EventRecord
+
+
+def print_message(raw: bytes) -> None:
+    """A message as the recipient would read it: headers, body, a line for the calendar."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    out = sys.stdout
+    for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"):
+        if message[name] is not None:
+            out.write(f"{name}: {message[name]}\n")
+    out.write("\n")
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain" and not part.get_filename():
+            out.write(str(part.get_content()))
+        elif kind in {"text/calendar", "application/ics"}:
+            filename = part.get_filename()
+            label = f"attachment {filename}" if filename else kind
+            out.write(f"\n[{label}: {calendar_summary(part.get_content())}]\n")
+
+
+def calendar_summary(content: object) -> str:
+    """One line for an iTIP calendar: method, the attendee's answer, event and time."""
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
+    fields: dict[str, str] = {}
+    for line in text.replace("\r\n ", "").splitlines():
+        name, _, value = line.partition(":")
+        key = name.split(";")[0].upper()
+        if key in {"METHOD", "SUMMARY", "DTSTART", "UID"} and key not in fields:
+            fields[key] = value
+        if key == "ATTENDEE":
+            partstat = next(
+                (p.split("=")[1] for p in name.split(";") if p.upper().startswith("PARTSTAT=")), "?"
+            )
+            fields["ATTENDEE"] = (
+                f"{value.removeprefix('mailto:').removeprefix('MAILTO:')} {partstat}"
+            )
+    return (
+        f"{fields.get('METHOD', '?')}, {fields.get('ATTENDEE', 'no attendee')}"
+        f' for "{fields.get("SUMMARY", "")}" at {fields.get("DTSTART", "?")} (UID {fields.get("UID", "?")})'
+    )
+
+
+def booking_notes(event: EventRecord) -> list[str]:
+    """What `preview` says beside the message: no decline for a static calendar, and the
+    booking links the user should open (decliner never opens them)."""
+    notes = []
+    if event.kind == "static":
+        notes.append(
+            "static invitation (a calendar file that cannot be answered, e.g. METHOD:PUBLISH):"
+            " the letter goes without a calendar decline, since nobody could process one"
+        )
+    notes += [
+        f"{link.action} link ({link.tool}): {link.url} -- decliner never opens it;"
+        " open it yourself to free the slot"
+        for link in event.booking_links
+    ]
+    return notes

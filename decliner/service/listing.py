@@ -1,0 +1,74 @@
+"""`decliner invites`: the known invitations, each with its status, flag and recipient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from decliner.config import Config
+from decliner.core.plan.events import EventRecord
+from decliner.core.plan.outbox import OutboxRow
+from decliner.core.plan.status import Facts, Status, status
+from decliner.service import snapshot as read_model
+from decliner.store import Store
+
+
+@dataclass(frozen=True)
+class InviteView:
+    """One row of `decliner invites`: the event and what decliner makes of it."""
+
+    event: EventRecord
+    status: Status
+    flagged_by: str | None
+    recipient_email: str | None
+    recipient_name: str
+    calendar: str | None = None  # the event in the user's own calendar (SPEC 13)
+
+
+def invites(config: Config, store: Store, now: datetime, *, include_past: bool) -> list[InviteView]:
+    """The known invitations with status and flags.
+
+    Without `include_past`, only those still ahead and not cancelled by the organizer.
+    """
+    snapshot = read_model.read(config, store.connection, now)
+    views = []
+    for situation in read_model.situations(config, snapshot):
+        event = situation.event
+        if not include_past and (event.start <= now or event.cancelled_by_organizer):
+            continue
+        w, f = situation.withdrawal, situation.followup
+        facts = Facts(
+            start=event.start,
+            cancelled_by_organizer=event.cancelled_by_organizer,
+            flagged=situation.flagged_since is not None,
+            has_recipient=situation.recipient is not None,
+            withdrawal=w.state if w else None,
+            followup=f.state if f else None,
+            missed=bool(w and w.cancel_reason == "missed"),
+        )
+        found = snapshot.sources.get(event.id)
+        views.append(
+            InviteView(
+                event=event,
+                status=status(facts, now),
+                flagged_by=found[0] if found else None,
+                recipient_email=situation.recipient.email if situation.recipient else None,
+                recipient_name=situation.recipient.name if situation.recipient else "",
+                calendar=calendar_state(snapshot.row(event.id, "calendar")),
+            )
+        )
+    return views
+
+
+def invite_view(config: Config, store: Store, event_id: str, now: datetime) -> InviteView:
+    """The one event's row, as `invites --all` would show it."""
+    return next(v for v in invites(config, store, now, include_past=True) if v.event.id == event_id)
+
+
+def calendar_state(row: OutboxRow | None) -> str | None:
+    """`invites`' `calendar` field: what became of the event in the user's own calendar."""
+    if row is None or row.state == "cancelled":
+        return None
+    if row.state == "sent":
+        return "deleted" if row.change == "delete" else "declined"
+    return "failed" if row.state == "failed" else "pending"
