@@ -25,8 +25,8 @@ from decliner.calendar.client import (
     SyncUnsupported,
 )
 from decliner.config import Config
-from decliner.core.parse.invites import parse_calendar
 from decliner.core.parse.model import InviteMessage, Rejected
+from decliner.core.parse.vcalendar import parse_calendar
 from decliner.core.plan.events import CALENDAR_FOLDER, merge, record_from, recurrence_key
 from decliner.mail.ingest import chunked
 from decliner.store import Store, event_id

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Component, Event, Timezone, vCalAddress
 
 from decliner.core.letters.headers import RenderError
-from decliner.core.parse.invites import read_calendar
 from decliner.core.parse.model import Address, Rejected, normalise_email, one_line
 from decliner.core.parse.timezones import Zones
+from decliner.core.parse.vcalendar import read_calendar
 from decliner.core.plan.events import EventRecord
 
 PRODID = "-//decliner//decliner iTIP REPLY//EN"

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from decliner.core.parse.booking import BookingLink, unique
 from decliner.core.parse.interview import looks_like_interview
-from decliner.core.parse.model import Address, InviteEvent, InviteMessage, Kind
+from decliner.core.parse.model import Address, InviteEvent, InviteKind, InviteMessage
 
 CALENDAR_FOLDER = "calendar"  # the `folder` of an invitation known only from the CalDAV calendar
 
@@ -58,7 +58,7 @@ class EventRecord:
     invite: Invite
     calendar: str
     cancelled_by_organizer: bool
-    kind: Kind = "request"
+    kind: InviteKind = "request"
     booking_links: tuple[BookingLink, ...] = ()
     body_text: str = ""  # the start of the invitation's text body (for "auto" languages)
 
