@@ -151,7 +151,7 @@ class CalendarReader:
                 message=InviteMessage(subject=event.summary),
                 folder=CALENDAR_FOLDER,
                 uid=0,
-                calendar=data,
+                ical=data,
             )
             merged = merge(event_db.get(db, event.uid, rid), incoming)
             if merged is not None:

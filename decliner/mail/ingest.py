@@ -112,7 +112,7 @@ class Recorder:
                 message=parsed.message,
                 folder=folder,
                 uid=uid,
-                calendar=parsed.calendar_bytes,
+                ical=parsed.calendar_bytes,
                 links=parsed.booking_links,
                 body_text=parsed.body_text,
             )

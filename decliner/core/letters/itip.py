@@ -123,7 +123,7 @@ def decline_reply(
     `zone` is the account zone the invite's floating times were read in; RenderError
     when the stored request cannot be read or holds no matching VEVENT.
     """
-    request = read_calendar(event.calendar.encode("utf-8"))
+    request = read_calendar(event.ical.encode("utf-8"))
     if isinstance(request, Rejected):
         raise RenderError(f"the invite's calendar cannot be read: {request.detail}")
     vevent = find_vevent(request, event, zone)
