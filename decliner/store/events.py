@@ -9,7 +9,7 @@ from datetime import datetime
 
 from decliner.core.parse.booking import BookingLink
 from decliner.core.parse.model import Address
-from decliner.core.plan.events import EventRecord, Invite
+from decliner.core.plan.events import EventRecord, Invite, merge
 from decliner.store.db import iso_utc
 
 _COLUMNS = (
@@ -140,6 +140,14 @@ def save(conn: sqlite3.Connection, record: EventRecord, now: datetime) -> None:
         f" ON CONFLICT (id) DO UPDATE SET {updates}",
         tuple(values.values()),
     )
+
+
+def merge_in(conn: sqlite3.Connection, incoming: EventRecord, now: datetime) -> None:
+    """Merge a record just read (from mail or the calendar) into the stored one of its
+    identity by core's rules, and save the result when it changes anything."""
+    merged = merge(get(conn, incoming.uid, incoming.recurrence_id), incoming)
+    if merged is not None:
+        save(conn, merged, now)
 
 
 def repoint(conn: sqlite3.Connection, event_ids: Iterable[str], folder: str, uid: int) -> None:
