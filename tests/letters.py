@@ -80,7 +80,7 @@ def interview(start: datetime = START, summary: str = "Acme – Backend") -> Eve
         invite=Invite(
             "INBOX", 1, "<invite@acme.example>", f"Invitation: {summary}", (), PRIYA, None
         ),
-        calendar=_request(start, summary),
+        ical=_request(start, summary),
         cancelled_by_organizer=False,
     )
 

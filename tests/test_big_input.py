@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from decliner.core.parse import ParsedInvite, Rejected, parse_message
-from decliner.core.parse.invites import MAX_COMPONENTS
 from decliner.core.parse.mime import TEXT_LIMIT
 from decliner.core.parse.model import MAX_MESSAGE_LINES
+from decliner.core.parse.vcalendar import MAX_COMPONENTS
 from decliner.mail.maildir import MAX_MESSAGE_BYTES
 from tests.test_limits import MIB, calendar, cli_run, mail
 from tests.test_maildir import Tree

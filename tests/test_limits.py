@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from decliner.cli.main import cli
-from decliner.core.parse.invites import MAX_COMPONENTS, over_limits
 from decliner.core.parse.model import MAX_CALENDAR_BYTES
+from decliner.core.parse.vcalendar import MAX_COMPONENTS, over_limits
 from tests.test_maildir import Tree
 from tests.test_maildir import invite as maildir_invite
 from tests.test_scan import ME, corpus_config

@@ -35,7 +35,7 @@ def event(summary: str) -> EventRecord:
         attendee=None,
         other_attendees=(),
         invite=Invite("INBOX", 1, "<i@x>", summary, (), SAM, None),
-        calendar="",
+        ical="",
         cancelled_by_organizer=False,
     )
 

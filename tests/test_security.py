@@ -332,7 +332,7 @@ def payload_event(case: Case) -> EventRecord:
             organizer,
             reply_to,
         ),
-        calendar=request_calendar(
+        ical=request_calendar(
             uid=case.uid, payload=case.payload, organizer=organizer.email, me=JANE.email
         ).replace(SOON.strftime("%Y%m%dT%H%M%SZ"), start.strftime("%Y%m%dT%H%M%SZ")),
         cancelled_by_organizer=False,

@@ -25,9 +25,9 @@ from decliner.calendar.client import (
     SyncUnsupported,
 )
 from decliner.config import Config
-from decliner.core.parse.invites import parse_calendar
 from decliner.core.parse.model import InviteMessage, Rejected
-from decliner.core.plan.events import CALENDAR_FOLDER, merge, record_from, recurrence_key
+from decliner.core.parse.vcalendar import parse_calendar
+from decliner.core.plan.events import CALENDAR_FOLDER, record_from, recurrence_key
 from decliner.mail.ingest import chunked
 from decliner.store import Store, event_id
 from decliner.store import calendars as calendar_db
@@ -151,11 +151,9 @@ class CalendarReader:
                 message=InviteMessage(subject=event.summary),
                 folder=CALENDAR_FOLDER,
                 uid=0,
-                calendar=data,
+                ical=data,
             )
-            merged = merge(event_db.get(db, event.uid, rid), incoming)
-            if merged is not None:
-                event_db.save(db, merged, self.now())
+            event_db.merge_in(db, incoming, self.now())
             ids.append(eid)
         calendar_db.save_object(
             db, collection.url, calendar_db.StoredObject(resource.href, resource.etag, tuple(ids))

@@ -66,7 +66,7 @@ def check_templates(config: Config) -> Check:
     zone = config.account.zone
     checked: list[str] = []
     problems: list[str] = []
-    kinds: tuple[tuple[templating.Kind, str], ...] = (
+    kinds: tuple[tuple[templating.LetterKind, str], ...] = (
         ("withdrawal", config.withdrawal.template),
         ("followup", config.followup.template),
     )

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Literal
 
 from decliner import logs
-from decliner.config import SECRET_KEYS, CalendarConfig, Config, ImapConfig, SmtpConfig
+from decliner.config.schema import CalendarConfig, Config, ImapConfig, SmtpConfig
+from decliner.config.validation import SECRET_KEYS
 from decliner.errors import SecretError
 
 COMMAND_TIMEOUT = 60.0

@@ -1,7 +1,7 @@
 """Recording what a scan read, for every mail source: invitations into events, replies into threads.
 
-The IMAP scanner (`sync`) and the Maildir source (`maildir`) read mail in their
-own ways; both hand each message here, inside their own transaction, under the
+The IMAP scanner (`imap/scan.py`) and the Maildir source (`maildir`) read mail in
+their own ways; both hand each message here, inside their own transaction, under the
 folder and integer UID the state db knows it by, so that merging (SEQUENCE,
 CANCEL, copies in several folders) and reply matching work the same for both.
 """
@@ -18,7 +18,7 @@ from typing import TypeVar
 from decliner.config import Config
 from decliner.core.parse.model import ParsedInvite, Rejected
 from decliner.core.parse.replies import Reply, match_reply
-from decliner.core.plan.events import merge, record_from, recurrence_key
+from decliner.core.plan.events import record_from, recurrence_key
 from decliner.store import event_id, mailbox
 from decliner.store import events as event_db
 from decliner.store import outbox as outbox_db
@@ -112,13 +112,11 @@ class Recorder:
                 message=parsed.message,
                 folder=folder,
                 uid=uid,
-                calendar=parsed.calendar_bytes,
+                ical=parsed.calendar_bytes,
                 links=parsed.booking_links,
                 body_text=parsed.body_text,
             )
-            merged = merge(event_db.get(conn, event.uid, rid), incoming)
-            if merged is not None:
-                event_db.save(conn, merged, self.now())
+            event_db.merge_in(conn, incoming, self.now())
             if incoming.cancelled_by_organizer and not rid:
                 event_db.cancel_instances(conn, event.uid, self.now())
         return tuple(ids)

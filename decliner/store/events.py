@@ -9,7 +9,7 @@ from datetime import datetime
 
 from decliner.core.parse.booking import BookingLink
 from decliner.core.parse.model import Address
-from decliner.core.plan.events import EventRecord, Invite
+from decliner.core.plan.events import EventRecord, Invite, merge
 from decliner.store.db import iso_utc
 
 _COLUMNS = (
@@ -53,7 +53,7 @@ def _record(row: sqlite3.Row) -> EventRecord:
             from_=_address(row["invite_from_email"], row["invite_from_name"]),
             reply_to=_address(row["invite_reply_to_email"], row["invite_reply_to_name"]),
         ),
-        calendar=row["calendar"],
+        ical=row["calendar"],
         cancelled_by_organizer=bool(row["cancelled_by_organizer"]),
         kind=row["kind"],
         booking_links=tuple(
@@ -125,7 +125,7 @@ def save(conn: sqlite3.Connection, record: EventRecord, now: datetime) -> None:
         "invite_from_name": invite.from_.name if invite.from_ else None,
         "invite_reply_to_email": invite.reply_to.email if invite.reply_to else None,
         "invite_reply_to_name": invite.reply_to.name if invite.reply_to else None,
-        "calendar": record.calendar,
+        "calendar": record.ical,
         "cancelled_by_organizer": int(record.cancelled_by_organizer),
         "kind": record.kind,
         "booking_links": json.dumps([link.as_json() for link in record.booking_links]),
@@ -140,6 +140,14 @@ def save(conn: sqlite3.Connection, record: EventRecord, now: datetime) -> None:
         f" ON CONFLICT (id) DO UPDATE SET {updates}",
         tuple(values.values()),
     )
+
+
+def merge_in(conn: sqlite3.Connection, incoming: EventRecord, now: datetime) -> None:
+    """Merge a record just read (from mail or the calendar) into the stored one of its
+    identity by core's rules, and save the result when it changes anything."""
+    merged = merge(get(conn, incoming.uid, incoming.recurrence_id), incoming)
+    if merged is not None:
+        save(conn, merged, now)
 
 
 def repoint(conn: sqlite3.Connection, event_ids: Iterable[str], folder: str, uid: int) -> None:

@@ -52,7 +52,7 @@ def records(prefix: str) -> list[EventRecord]:
             message=parsed.message,
             folder="INBOX",
             uid=1,
-            calendar=parsed.calendar_bytes,
+            ical=parsed.calendar_bytes,
         )
         for event in parsed.events
     ]
@@ -67,7 +67,7 @@ ALL = [
 
 def request_vevent(record: EventRecord) -> Any:
     """The request's VEVENT for this record, found independently by RECURRENCE-ID text."""
-    calendar = read_calendar(record.calendar.encode())
+    calendar = read_calendar(record.ical.encode())
     assert isinstance(calendar, Calendar)
     found = [
         c
@@ -140,7 +140,7 @@ def test_reply_carries_exactly_the_used_vtimezones(record: EventRecord) -> None:
         for name in ("DTSTART", "DTEND", "RECURRENCE-ID")
         if name in vevent and "TZID" in vevent[name].params
     }
-    request = read_calendar(record.calendar.encode())
+    request = read_calendar(record.ical.encode())
     assert isinstance(request, Calendar)
     offered = {str(c["TZID"]) for c in request.subcomponents if c.name == "VTIMEZONE"}
     copied = [str(c["TZID"]) for c in calendar.subcomponents if c.name == "VTIMEZONE"]
@@ -215,7 +215,7 @@ def test_missing_instance_or_unreadable_calendar_is_a_render_error() -> None:
         )
     with pytest.raises(RenderError, match="cannot be read"):
         decline_reply(
-            event=replace(record, calendar="BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"),
+            event=replace(record, ical="BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"),
             me=ME,
             reason="",
             now=NOW,

@@ -57,7 +57,7 @@ def event(start: datetime = NOW + timedelta(days=3), cancelled: bool = False) ->
         attendee=Address("jane@example.com"),
         other_attendees=(),
         invite=Invite("INBOX", 1, "<i@acme>", "Interview", (), SAM, None),
-        calendar="",
+        ical="",
         cancelled_by_organizer=cancelled,
     )
 

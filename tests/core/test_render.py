@@ -46,7 +46,7 @@ def corpus_record(prefix: str, index: int = -1) -> EventRecord:
         message=parsed.message,
         folder="INBOX",
         uid=1,
-        calendar=parsed.calendar_bytes,
+        ical=parsed.calendar_bytes,
     )
 
 

@@ -38,7 +38,7 @@ def _record(prefix: str = "01") -> EventRecord:
         message=parsed.message,
         folder="INBOX",
         uid=1,
-        calendar=parsed.calendar_bytes,
+        ical=parsed.calendar_bytes,
     )
 
 

@@ -104,7 +104,7 @@ def interview(uid: str = "u1") -> EventRecord:
         attendee=Address("jane@example.com"),
         other_attendees=(),
         invite=Invite("INBOX", 4, "<invite@acme>", "Interview with Acme", (), SAM, None),
-        calendar="",
+        ical="",
         cancelled_by_organizer=False,
     )
 

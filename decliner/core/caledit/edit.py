@@ -25,9 +25,9 @@ from decliner.core.caledit.contentlines import (
     unquote,
     vevent_spans,
 )
-from decliner.core.parse.invites import read_calendar
 from decliner.core.parse.model import Rejected, normalise_email
 from decliner.core.parse.timezones import Zones
+from decliner.core.parse.vcalendar import read_calendar
 
 __all__ = ["Edit", "decline", "remove"]
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Component, Event, Timezone, vCalAddress
 
 from decliner.core.letters.headers import RenderError
-from decliner.core.parse.invites import read_calendar
 from decliner.core.parse.model import Address, Rejected, normalise_email, one_line
 from decliner.core.parse.timezones import Zones
+from decliner.core.parse.vcalendar import read_calendar
 from decliner.core.plan.events import EventRecord
 
 PRODID = "-//decliner//decliner iTIP REPLY//EN"
@@ -123,7 +123,7 @@ def decline_reply(
     `zone` is the account zone the invite's floating times were read in; RenderError
     when the stored request cannot be read or holds no matching VEVENT.
     """
-    request = read_calendar(event.calendar.encode("utf-8"))
+    request = read_calendar(event.ical.encode("utf-8"))
     if isinstance(request, Rejected):
         raise RenderError(f"the invite's calendar cannot be read: {request.detail}")
     vevent = find_vevent(request, event, zone)

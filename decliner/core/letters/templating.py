@@ -40,8 +40,11 @@ from decliner.core.plan.events import EventRecord, Invite
 
 __all__ = ["TemplateProblem"]  # defined with RenderError, re-exported where it is raised
 
-Kind = Literal["withdrawal", "followup"]
-BUILTIN: Mapping[Kind, str] = {"withdrawal": "withdrawal.txt.j2", "followup": "followup.txt.j2"}
+LetterKind = Literal["withdrawal", "followup"]
+BUILTIN: Mapping[LetterKind, str] = {
+    "withdrawal": "withdrawal.txt.j2",
+    "followup": "followup.txt.j2",
+}
 # One template per language and kind, written in that language: templates/<lang>/<file>.
 
 _HEADER = re.compile(r"^(subject|cc)[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
@@ -58,7 +61,7 @@ class Filled:
 
 
 @cache
-def builtin_template(kind: Kind, language: str = "en") -> tuple[str, str]:
+def builtin_template(kind: LetterKind, language: str = "en") -> tuple[str, str]:
     """The built-in template for `kind` in `language` as (text, file name), from the package."""
     name = f"{language}/{BUILTIN[kind]}"
     folder = resources.files("decliner").joinpath("templates", language)
@@ -259,13 +262,13 @@ def sample_event(now: datetime) -> EventRecord:
         attendee=Address("jane@example.com", "Jane Doe"),
         other_attendees=(),
         invite=Invite("INBOX", 1, "<invite@acme.example>", "Interview", (), recruiter, None),
-        calendar="",
+        ical="",
         cancelled_by_organizer=False,
     )
 
 
 def check_template(
-    text: str, name: str, kind: Kind, *, zone: ZoneInfo | None = None, language: str = "en"
+    text: str, name: str, kind: LetterKind, *, zone: ZoneInfo | None = None, language: str = "en"
 ) -> list[str]:
     """Problems ('file:line: message') rendering the template against a sample event.
 

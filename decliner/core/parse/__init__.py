@@ -11,12 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from decliner.core.parse.interview import looks_like_interview
-    from decliner.core.parse.invites import (
-        parse_calendar,
-        parse_message,
-        parse_parts,
-        read_calendar,
-    )
+    from decliner.core.parse.invites import parse_message, parse_parts
     from decliner.core.parse.mime import decode_part, find_calendar_parts, parse_headers
     from decliner.core.parse.model import (
         Address,
@@ -25,6 +20,7 @@ if TYPE_CHECKING:
         ParsedInvite,
         Rejected,
     )
+    from decliner.core.parse.vcalendar import parse_calendar, read_calendar
 
 _HOMES = {
     "Address": "model",
@@ -36,10 +32,10 @@ _HOMES = {
     "find_calendar_parts": "mime",
     "parse_headers": "mime",
     "looks_like_interview": "interview",
-    "parse_calendar": "invites",
+    "parse_calendar": "vcalendar",
     "parse_message": "invites",
     "parse_parts": "invites",
-    "read_calendar": "invites",
+    "read_calendar": "vcalendar",
 }
 __all__ = [
     "Address",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
-Action = Literal["cancel", "reschedule", "manage"]
+LinkAction = Literal["cancel", "reschedule", "manage"]
 MAX_LINKS = 10
 
 _URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
@@ -28,7 +28,7 @@ _TRAILING = ".,;:!?)]}>'\""
 class BookingLink:
     """A link that frees or moves the slot in a scheduling tool, for the user to open."""
 
-    action: Action
+    action: LinkAction
     url: str
     tool: str = ""
 
@@ -39,7 +39,7 @@ class BookingLink:
 
 # The tools, by the domain of their links: name, and URL shapes that say the action
 # (path or query patterns, checked in order). Sources in tests/corpus/booking/README.md.
-TOOLS: tuple[tuple[str, str, tuple[tuple[str, Action], ...]], ...] = (
+TOOLS: tuple[tuple[str, str, tuple[tuple[str, LinkAction], ...]], ...] = (
     (
         "calendly.com",
         "Calendly",
@@ -68,7 +68,7 @@ TOOLS: tuple[tuple[str, str, tuple[tuple[str, Action], ...]], ...] = (
 
 # A link's words, in the seven languages: the first that matches wins (reschedule words
 # before cancel words: "cancel or reschedule" pages are "manage").
-_WORDS: tuple[tuple[Action, re.Pattern[str]], ...] = (
+_WORDS: tuple[tuple[LinkAction, re.Pattern[str]], ...] = (
     (
         "manage",
         re.compile(
@@ -100,7 +100,7 @@ _WORDS: tuple[tuple[Action, re.Pattern[str]], ...] = (
     ),
 )
 # URL shapes that name their action whatever the tool (a path segment, cal.com's flags).
-_EXPLICIT: tuple[tuple[re.Pattern[str], Action], ...] = (
+_EXPLICIT: tuple[tuple[re.Pattern[str], LinkAction], ...] = (
     (re.compile(r"[?&]cancel=true|/cancel(?:lations?)?(?:/|$|\?)", re.IGNORECASE), "cancel"),
     (re.compile(r"/re-?schedul(?:e|ings?)(?:/|$|\?)", re.IGNORECASE), "reschedule"),
     (re.compile(r"[?&]changes=true", re.IGNORECASE), "manage"),
@@ -119,7 +119,7 @@ _REDIRECTS = (("www.google.com", "/url", "q"), ("google.com", "/url", "q"))
 _SAFELINKS = "safelinks.protection.outlook.com"
 
 
-def tool_of(url: str) -> tuple[str, tuple[tuple[str, Action], ...]]:
+def tool_of(url: str) -> tuple[str, tuple[tuple[str, LinkAction], ...]]:
     """The scheduling tool a URL belongs to (its name, its URL shapes), or the bare host."""
     host = (urlsplit(url).hostname or "").lower()
     for domain, name, shapes in TOOLS:

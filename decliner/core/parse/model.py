@@ -17,7 +17,7 @@ MAX_CALENDAR_BYTES = 4 * MIB  # a decoded calendar part; real invitations are a 
 # message costs at most ~70 MB of lines (a 32 MiB file of 76-byte lines has 440,000).
 MAX_MESSAGE_LINES = 1_000_000
 
-Kind = Literal["request", "static"]
+InviteKind = Literal["request", "static"]
 """`request`: an iTIP REQUEST that can be answered; `static`: a calendar file that cannot
 (METHOD:PUBLISH, as booking tools attach to confirmations)."""
 RejectReason = Literal[
@@ -29,6 +29,8 @@ _EMAIL = re.compile(r"^[^\s@<>(),;:\"\\\[\]]+@[^\s@<>(),;:\"\\\[\]]+$")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CLIPPED_CHARS = 2000
 
 
 def normalise_email(value: str) -> str:
@@ -47,6 +49,12 @@ def one_line(value: str) -> str:
     Other spacing (a French no-break space before ":") is kept as written.
     """
     return _CONTROL.sub("", _BREAKS.sub(" ", _FOLD.sub("", value))).strip()
+
+
+def clipped_text(value: str) -> str:
+    """A DESCRIPTION or text body as kept: its first 2,000 characters, without control
+    characters other than line breaks and tabs."""
+    return _TEXT_CONTROL.sub("", value)[:_CLIPPED_CHARS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +98,7 @@ class InviteEvent:
     rrule: str = ""
     status: str = ""
     partstat: str = ""
-    kind: Kind = "request"
+    kind: InviteKind = "request"
     booking_links: tuple[BookingLink, ...] = ()  # from DESCRIPTION, URL and X- properties
 
     @property
@@ -125,7 +133,7 @@ class ParsedInvite:
     body_text: str = ""  # the start of the text body, for "auto" languages
 
     @property
-    def kind(self) -> Kind:
+    def kind(self) -> InviteKind:
         """Whether it can be answered (`request`) or not (`static`)."""
         return "static" if any(e.kind == "static" for e in self.events) else "request"
 

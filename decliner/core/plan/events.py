@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from decliner.core.parse.booking import BookingLink, unique
 from decliner.core.parse.interview import looks_like_interview
-from decliner.core.parse.model import Address, InviteEvent, InviteMessage, Kind
+from decliner.core.parse.model import Address, InviteEvent, InviteKind, InviteMessage
 
 CALENDAR_FOLDER = "calendar"  # the `folder` of an invitation known only from the CalDAV calendar
 
@@ -56,9 +56,9 @@ class EventRecord:
     attendee: Address | None
     other_attendees: tuple[Address, ...]
     invite: Invite
-    calendar: str
+    ical: str  # the invitation's iCalendar text, as read
     cancelled_by_organizer: bool
-    kind: Kind = "request"
+    kind: InviteKind = "request"
     booking_links: tuple[BookingLink, ...] = ()
     body_text: str = ""  # the start of the invitation's text body (for "auto" languages)
 
@@ -77,7 +77,7 @@ def record_from(
     message: InviteMessage,
     folder: str,
     uid: int,
-    calendar: bytes,
+    ical: bytes,
     links: tuple[BookingLink, ...] = (),
     body_text: str = "",
 ) -> EventRecord:
@@ -113,7 +113,7 @@ def record_from(
         attendee=event.attendee,
         other_attendees=event.other_attendees,
         invite=invite,
-        calendar=calendar.decode("utf-8", "replace"),
+        ical=ical.decode("utf-8", "replace"),
         cancelled_by_organizer=event.method == "CANCEL" or event.status == "CANCELLED",
         kind=event.kind,
         booking_links=unique([*event.booking_links, *links]),
@@ -134,7 +134,7 @@ def merge(stored: EventRecord | None, incoming: EventRecord) -> EventRecord | No
     if stored.invite.from_calendar:
         # The first mail for an event read from the calendar: it gives the thread.
         newest = incoming if incoming.sequence >= stored.sequence else stored
-        return replace(newest, invite=incoming.invite, calendar=incoming.calendar)
+        return replace(newest, invite=incoming.invite, ical=incoming.ical)
     if incoming.cancelled_by_organizer:
         if stored.cancelled_by_organizer or incoming.sequence < stored.sequence:
             # A stale CANCEL from before a re-invite does not cancel the new one.
@@ -149,8 +149,8 @@ def _from_calendar(stored: EventRecord, incoming: EventRecord) -> EventRecord | 
         if incoming.sequence <= stored.sequence or stored.cancelled_by_organizer:
             return None
         # A newer version in the calendar (the server applied an update): new time and
-        # place, the mail's thread and calendar kept for the reply.
-        return replace(incoming, invite=stored.invite, calendar=stored.calendar)
+        # place, the mail's thread and iCalendar text kept for the reply.
+        return replace(incoming, invite=stored.invite, ical=stored.ical)
     if incoming.sequence < stored.sequence:
         return None
     return None if incoming == stored else incoming

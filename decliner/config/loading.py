@@ -1,0 +1,61 @@
+"""Finding and reading the config file, with every problem reported at once.
+
+Each problem is one line, `FILE: [section].key: what is wrong`, in the file's section
+order. Field-level problems are pydantic's; rules that span keys are checked on the raw
+document (`validation.py`), so they are reported even when other keys are broken.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+from pydantic import ValidationError
+
+from decliner.config import validation
+from decliner.config.schema import Config
+from decliner.errors import ConfigError, UserError
+
+
+def default_path(env: Mapping[str, str] | None = None) -> Path:
+    """`$DECLINER_CONFIG`, else `$XDG_CONFIG_HOME/decliner/config.toml`."""
+    env = os.environ if env is None else env
+    if env.get("DECLINER_CONFIG"):
+        return Path(env["DECLINER_CONFIG"])
+    return Path(platformdirs.user_config_dir("decliner")) / "config.toml"
+
+
+def load(path: Path | None = None) -> Config:
+    """Read and validate the config file; raise ConfigError listing every problem."""
+    path = path or default_path()
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise UserError(
+            f"{path}: no such config file (write one with `decliner init {path}`)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read config file: {exc}") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Config:
+    """Validate TOML text as a config; `path` names it in errors and anchors relative paths."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
+    found = list(validation.cross_key_problems(raw))
+    if "source" in raw:
+        found.append(("[source]", "unknown section"))
+    try:
+        config = Config.model_validate({**raw, "source": path})
+    except ValidationError as exc:
+        found += validation.field_problems(exc)
+    if found:
+        ordered = sorted(set(found), key=validation.file_order)
+        raise ConfigError([f"{path}: {where}: {what}" for where, what in ordered])
+    return config

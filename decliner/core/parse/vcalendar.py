@@ -1,0 +1,155 @@
+"""Calendar bytes -> an invitation's METHOD and events, read safely or `Rejected`.
+
+The size limits are checked before any parsing; Exchange's and Outlook's unquoted TZIDs
+are repaired; what kind of calendar it is (SPEC 1) decides whether it is an invitation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Component, Timezone
+from icalendar.parser.content_line import NEWLINE, UFOLD
+
+from decliner.core.parse.model import (
+    MAX_CALENDAR_BYTES,
+    MIB,
+    InviteEvent,
+    InviteKind,
+    Rejected,
+    normalise_email,
+    one_line,
+)
+from decliner.core.parse.timezones import Zones
+from decliner.core.parse.vevent import EventReader, property_values
+
+INVITE_METHODS = frozenset({"REQUEST", "CANCEL"})
+STATIC_METHOD = "PUBLISH"
+MAX_COMPONENTS = 500  # BEGIN: lines (VEVENT, VTIMEZONE, VALARM, ...); a series with a few
+# dozen exceptions stays far below, while parsing time stays bounded
+_BEGIN = re.compile(rb"^[ \t]*BEGIN:", re.IGNORECASE | re.MULTILINE)
+_FOLD = re.compile(rb"\r?\n[ \t]")
+# Folding may split a UTF-8 sequence (RFC 5545 3.1), so lines are unfolded as bytes.
+_UFOLD_BYTES = re.compile(UFOLD.pattern.encode("ascii"))
+# Exchange writes TZID=tzone://Microsoft/Custom and Outlook TZID=(UTC-08:00) ... unquoted,
+# though a parameter value holding ":" must be quoted (RFC 5545 3.2); icalendar then
+# splits the line at the wrong colon. Date-time values hold no ":", so the last one splits.
+_UNQUOTED_TZID = re.compile(
+    r'^([A-Za-z0-9-]+(?:;[A-Za-z0-9-]+=(?:"[^"]*"|[^";:]*))*;TZID=)'
+    r'([^";:]*:[^;]*?)((?:;[^:]*)?:[^:]*)$',
+    re.IGNORECASE,
+)
+
+
+def _me(me: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalise_email(address) for address in me)
+
+
+def _kind(method: str, vevents: Sequence[Component], mine: frozenset[str]) -> InviteKind | None:
+    """SPEC 1: REQUEST/CANCEL, or no METHOD with an ORGANIZER and the user as ATTENDEE, can
+    be answered; PUBLISH, or no METHOD and no ATTENDEE, is a calendar nobody can answer."""
+    if method == STATIC_METHOD or (not method and not any("ATTENDEE" in e for e in vevents)):
+        return "static"
+    if method in INVITE_METHODS or (not method and any(_invites_me(e, mine) for e in vevents)):
+        return "request"
+    return None
+
+
+def _invites_me_at_all(event: Component, me: frozenset[str]) -> bool:
+    """Whether a VEVENT names the user as ATTENDEE."""
+    return bool({normalise_email(str(a)) for a in property_values(event, "ATTENDEE")} & me)
+
+
+def _invites_me(event: Component, me: frozenset[str]) -> bool:
+    """Whether a VEVENT has an ORGANIZER and names the user as ATTENDEE."""
+    attendees = {normalise_email(str(a)) for a in property_values(event, "ATTENDEE")}
+    return "ORGANIZER" in event and bool(attendees & me)
+
+
+def _quote_tzids(text: str) -> str:
+    """The unfolded calendar with unquoted TZID parameters holding ":" quoted."""
+    return "\r\n".join(_UNQUOTED_TZID.sub(r'\1"\2"\3', line) for line in NEWLINE.split(text))
+
+
+def over_limits(ical: bytes) -> Rejected | None:
+    """A rejection if a calendar is too large to read safely (SPEC 10; the limits are in
+    docs/design.md), checked before any parsing so junk costs no CPU."""
+    if len(ical) > MAX_CALENDAR_BYTES:
+        return Rejected(
+            "too-large",
+            f"calendar part of {len(ical) / MIB:.1f} MiB is over the"
+            f" {MAX_CALENDAR_BYTES // MIB} MiB limit",
+        )
+    # Counted after unfolding (RFC 5545 3.1), so "B" CRLF " EGIN:" counts as the BEGIN it is.
+    components = len(_BEGIN.findall(_FOLD.sub(b"", ical)))
+    if components > MAX_COMPONENTS:
+        return Rejected(
+            "too-large",
+            f"calendar has {components} components, over the limit of {MAX_COMPONENTS}",
+        )
+    return None
+
+
+def read_calendar(ical: bytes) -> Calendar | Rejected:
+    """The VCALENDAR in UTF-8 bytes, as icalendar reads it after our repairs, or a rejection.
+
+    Use this, not `Calendar.from_ical`, to re-read `ParsedInvite.calendar_bytes`.
+    """
+    if too_large := over_limits(ical):
+        return too_large
+    try:
+        # icalendar would turn invalid UTF-8 into U+FFFD; RFC 5545 text is UTF-8.
+        text = _UFOLD_BYTES.sub(b"", ical).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Rejected("encoding", f"calendar is not valid UTF-8: {exc}")
+    try:
+        calendar = Calendar.from_ical(_quote_tzids(text))
+    except Exception as exc:  # noqa: BLE001 -- icalendar raises many types on junk
+        return Rejected("malformed", f"unreadable calendar: {type(exc).__name__}: {exc}")
+    if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
+        return Rejected("malformed", "the calendar part holds no VCALENDAR")
+    if calendar.errors:
+        return Rejected("malformed", f"VCALENDAR: {calendar.errors[0][1]}")
+    return calendar
+
+
+def parse_calendar(
+    ical: bytes, *, me: Iterable[str], default_tz: ZoneInfo
+) -> tuple[str, tuple[InviteEvent, ...]] | Rejected | None:
+    """An invitation's METHOD ("" if absent) and events; None when it is no invitation.
+
+    Events are keyed by UID and RECURRENCE-ID; of duplicates the highest SEQUENCE wins.
+    """
+    calendar = read_calendar(ical)
+    if isinstance(calendar, Rejected):
+        return calendar
+    method = one_line(str(calendar.get("METHOD", ""))).upper()
+    mine = _me(me)
+    vevents = [c for c in calendar.subcomponents if c.name == "VEVENT"]
+    kind = _kind(method, vevents, mine)
+    if kind is None:
+        return None
+    static = kind == "static"
+    if not vevents:
+        return None if static else Rejected("malformed", f"METHOD:{method} calendar has no VEVENT")
+    vtimezones = [tz for tz in calendar.subcomponents if isinstance(tz, Timezone)]
+    reader = EventReader(method, mine, Zones(vtimezones), default_tz)
+    events: dict[tuple[str, datetime | date | None], InviteEvent] = {}
+    for vevent in vevents:
+        if static and "ATTENDEE" in vevent and not _invites_me_at_all(vevent, mine):
+            continue  # a static event for other people (a list's webinar) is not ours
+        event = reader.event(vevent)
+        if isinstance(event, Rejected):
+            return event
+        if static:
+            event = replace(event, kind="static")
+        known = events.get(event.key)
+        if known is None or event.sequence >= known.sequence:
+            events[event.key] = event
+    if static and not events:
+        return None
+    return method, tuple(events.values())
