@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from decliner.core.plan.events import event_id
 from decliner.errors import LockedError, RuntimeFailure
-from decliner.store import MIGRATIONS, Store, event_id, iso_utc
+from decliner.store import MIGRATIONS, Store, iso_utc
 from decliner.store import schema as store_module
 
 NOW = "2025-03-01T09:00:00+00:00"

@@ -27,9 +27,9 @@ from decliner.calendar.client import (
 from decliner.config import Config
 from decliner.core.parse.model import InviteMessage, Rejected
 from decliner.core.parse.vcalendar import parse_calendar
-from decliner.core.plan.events import CALENDAR_FOLDER, record_from, recurrence_key
+from decliner.core.plan.events import CALENDAR_FOLDER, event_id, record_from, recurrence_key
 from decliner.mail.ingest import chunked
-from decliner.store import Store, event_id
+from decliner.store import Store
 from decliner.store import calendars as calendar_db
 from decliner.store import events as event_db
 

@@ -12,6 +12,7 @@ from decliner.cli import starter
 from decliner.config import Config
 from decliner.core.letters import templating
 from decliner.core.letters.languages import LANGUAGES
+from decliner.core.plan.actions import LetterKind
 from decliner.errors import DeclinerError
 from decliner.mail import imap, smtp
 from decliner.service import letters, state_db, wiring
@@ -66,7 +67,7 @@ def check_templates(config: Config) -> Check:
     zone = config.account.zone
     checked: list[str] = []
     problems: list[str] = []
-    kinds: tuple[tuple[templating.LetterKind, str], ...] = (
+    kinds: tuple[tuple[LetterKind, str], ...] = (
         ("withdrawal", config.withdrawal.template),
         ("followup", config.followup.template),
     )

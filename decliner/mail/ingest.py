@@ -18,9 +18,9 @@ from typing import TypeVar
 from decliner.config import Config
 from decliner.core.parse.model import ParsedInvite, Rejected
 from decliner.core.parse.replies import Reply, match_reply
-from decliner.core.plan.events import record_from, recurrence_key
-from decliner.store import event_id, mailbox
+from decliner.core.plan.events import event_id, record_from, recurrence_key
 from decliner.store import events as event_db
+from decliner.store import mailbox
 from decliner.store import outbox as outbox_db
 from decliner.store import thread as thread_db
 from decliner.store.mailbox import StoredMessage

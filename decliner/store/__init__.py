@@ -3,7 +3,7 @@
 `db` is the mechanism (open, migrate, transactions, lock), `schema` the tables.
 """
 
-from decliner.store.db import Store, event_id, iso_utc
+from decliner.store.db import Store, iso_utc
 from decliner.store.schema import MIGRATIONS
 
-__all__ = ["MIGRATIONS", "Store", "event_id", "iso_utc"]
+__all__ = ["MIGRATIONS", "Store", "iso_utc"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import sqlite3
 import time
@@ -23,15 +22,6 @@ from decliner.store import schema
 BUSY_TIMEOUT_MS = 5000
 _LOCKED_RETRIES = 20
 _SECRET_MODE = 0o600
-
-
-def event_id(uid: str, recurrence_id: str = "") -> str:
-    """The short id of an event instance: 12 hex digits of SHA-1 over UID and RECURRENCE-ID.
-
-    Twelve rather than eight so that a collision (which the primary key would
-    turn into a lost invite) stays out of reach; the CLI accepts any unique prefix.
-    """
-    return hashlib.sha1(f"{uid}\0{recurrence_id}".encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def iso_utc(when: datetime) -> str:

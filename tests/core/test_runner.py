@@ -15,7 +15,7 @@ import pytest
 
 from decliner import config as cfg
 from decliner.core.parse.model import Address
-from decliner.core.plan.events import EventRecord, Invite
+from decliner.core.plan.events import EventRecord, Invite, event_id
 from decliner.core.plan.outbox import OutboxRow
 from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import SendResult
@@ -24,7 +24,6 @@ from decliner.store import Store
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
-from decliner.store.db import event_id
 
 START = datetime(2026, 12, 1, 10, tzinfo=UTC)  # a Tuesday
 SAM = Address("sam@acme.example", "Sam Recruiter")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
@@ -36,11 +36,11 @@ from decliner.core.letters.wording import (
     wrap,
 )
 from decliner.core.parse.model import Address
+from decliner.core.plan.actions import LetterKind
 from decliner.core.plan.events import EventRecord, Invite
 
 __all__ = ["TemplateProblem"]  # defined with RenderError, re-exported where it is raised
 
-LetterKind = Literal["withdrawal", "followup"]
 BUILTIN: Mapping[LetterKind, str] = {
     "withdrawal": "withdrawal.txt.j2",
     "followup": "followup.txt.j2",

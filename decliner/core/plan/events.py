@@ -8,6 +8,7 @@ CANCEL is final until a strictly newer REQUEST, and a copy of the same invite
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -61,6 +62,15 @@ class EventRecord:
     kind: InviteKind = "request"
     booking_links: tuple[BookingLink, ...] = ()
     body_text: str = ""  # the start of the invitation's text body (for "auto" languages)
+
+
+def event_id(uid: str, recurrence_id: str = "") -> str:
+    """The short id of an event instance: 12 hex digits of SHA-1 over UID and RECURRENCE-ID.
+
+    Twelve rather than eight so that a collision (which the primary key would
+    turn into a lost invite) stays out of reach; the CLI accepts any unique prefix.
+    """
+    return hashlib.sha1(f"{uid}\0{recurrence_id}".encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def recurrence_key(value: datetime | date | None) -> str:
