@@ -58,4 +58,4 @@ bench: $(STAMP) servers
 
 # docs/letters/: the built-in letters of every language as the code renders them.
 letters: $(STAMP)
-	$(BIN)/python -m tests.letters
+	$(BIN)/python -m tests.testbed.letters

@@ -16,7 +16,7 @@ from tests.testbed.dovecot import DOVECOT_BIN, Account, Dovecot
 from tests.testbed.oauth import OAuthServer
 from tests.testbed.radicale import Radicale
 from tests.testbed.smtpd import SmtpServers, lmtp_deliverer, start_smtp_servers
-from tests.world import World
+from tests.testbed.world import World
 
 # No per-example deadline: it is wall-clock time, which a busy machine stretches, and tests
 # assert behaviour, never speed. `make test` draws the same examples every run, so CI passes

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from decliner import service
-from tests.daemon_harness import running
-from tests.helpers import config_text, load_config
-from tests.mailfactory import google_invite
 from tests.test_daemon import sent_by
 from tests.test_scan import NOW
+from tests.testbed.daemon_harness import running
 from tests.testbed.dovecot import Dovecot
+from tests.testbed.helpers import config_text, load_config
+from tests.testbed.mailfactory import google_invite
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers
-from tests.world import SOON
+from tests.testbed.world import SOON
 
 pytestmark = pytest.mark.servers
 

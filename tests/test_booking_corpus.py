@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from decliner.cli.main import cli
-from tests.helpers import config_text, load_config
 from tests.test_maildir import Tree
 from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.helpers import config_text, load_config
 from tests.testbed.smtpd import SmtpServers
 
 pytestmark = pytest.mark.servers

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.caldav_faults import calendar_storm
-from tests.calendar_world import CalendarWorld
+from tests.testbed.caldav_faults import calendar_storm
+from tests.testbed.calendar_world import CalendarWorld
 from tests.testbed.radicale import Radicale
-from tests.world import World
+from tests.testbed.world import World
 
 pytestmark = pytest.mark.servers
 

@@ -14,10 +14,10 @@ from decliner import service
 from decliner.calendar.client import CalDav, WriteOutcome
 from decliner.service.own_calendar import OwnCalendar
 from decliner.service.runner import Runner
-from tests.calendar_world import BERLIN, CalendarWorld, changed_lines
+from tests.testbed.calendar_world import BERLIN, CalendarWorld, changed_lines
 from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
-from tests.world import SOON, Clock, World, run_pass
+from tests.testbed.world import SOON, Clock, World, run_pass
 
 pytestmark = pytest.mark.servers
 

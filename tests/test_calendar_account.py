@@ -14,11 +14,11 @@ from decliner.config import Config
 from decliner.config.credentials import calendar_credential
 from decliner.errors import AuthFailure, DeclinerError
 from decliner.service.runner import Runner
-from tests.calendar_world import CalendarWorld, stored_copy
-from tests.helpers import load_config
+from tests.testbed.calendar_world import CalendarWorld, stored_copy
+from tests.testbed.helpers import load_config
 from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
-from tests.world import SOON, Clock, World, run_pass
+from tests.testbed.world import SOON, Clock, World, run_pass
 
 pytestmark = pytest.mark.servers
 

@@ -12,11 +12,11 @@ import pytest
 from decliner import service
 from decliner.config import Config
 from decliner.store import outbox as outbox_db
-from tests.calendar_world import CalendarWorld
+from tests.testbed.calendar_world import CalendarWorld
 from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
 from tests.testbed.wait import wait_until
-from tests.world import SOON, World
+from tests.testbed.world import SOON, World
 
 pytestmark = pytest.mark.servers
 

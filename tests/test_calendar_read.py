@@ -14,12 +14,12 @@ import pytest
 from decliner import service
 from decliner.config import Config
 from decliner.service.runner import Runner
-from tests.calendar_world import BERLIN, CalendarWorld, stored_copy, weekly_series
-from tests.daemon_harness import running
-from tests.helpers import config_text
+from tests.testbed.calendar_world import BERLIN, CalendarWorld, stored_copy, weekly_series
+from tests.testbed.daemon_harness import running
+from tests.testbed.helpers import config_text
 from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
-from tests.world import SOON, Clock, World, run_pass
+from tests.testbed.world import SOON, Clock, World, run_pass
 
 pytestmark = pytest.mark.servers
 

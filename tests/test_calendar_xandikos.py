@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.calendar_world import changed_lines, stored_copy
+from tests.testbed.calendar_world import changed_lines, stored_copy
+from tests.testbed.world import SOON, Clock, World, run_pass
 from tests.testbed.xandikos import Xandikos
-from tests.world import SOON, Clock, World, run_pass
 
 pytestmark = pytest.mark.servers
 
@@ -30,7 +30,7 @@ def xandikos() -> Iterator[Xandikos]:
 
 
 def invite_ics(world: World, uid: str, summary: str = "Interview") -> str:
-    from tests.mailfactory import calendar
+    from tests.testbed.mailfactory import calendar
 
     return calendar(
         uid=uid,

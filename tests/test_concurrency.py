@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.daemon_harness import daemon, running
 from tests.test_maildir import Tree, invite
+from tests.testbed.daemon_harness import daemon, running
 from tests.testbed.wait import wait_until
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from decliner import service
 from decliner.store import outbox as outbox_db
-from tests.helpers import config_text, load_config
-from tests.mailfactory import google_invite
 from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.helpers import config_text, load_config
+from tests.testbed.mailfactory import google_invite
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers
 from tests.testbed.wait import wait_until

@@ -20,11 +20,11 @@ from decliner import service
 from decliner.config import Config
 from decliner.failpoints import POINTS
 from decliner.store import outbox as outbox_db
-from tests.calendar_world import CalendarWorld
-from tests.daemon_harness import running
+from tests.testbed.calendar_world import CalendarWorld
+from tests.testbed.daemon_harness import running
 from tests.testbed.radicale import Radicale
 from tests.testbed.wait import wait_until
-from tests.world import World
+from tests.testbed.world import World
 
 pytestmark = pytest.mark.servers
 

@@ -19,11 +19,11 @@ import pytest
 from decliner import service
 from decliner.config import Config
 from decliner.store import outbox as outbox_db
-from tests.daemon_harness import running
-from tests.helpers import config_text, followup_at_any_time, load_config
+from tests.testbed.daemon_harness import running
+from tests.testbed.helpers import config_text, followup_at_any_time, load_config
 from tests.testbed.proxy import Proxy
 from tests.testbed.wait import wait_until
-from tests.world import World
+from tests.testbed.world import World
 
 pytestmark = pytest.mark.servers
 

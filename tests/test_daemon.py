@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_harness import NotifyListener, daemon, running
-from tests.helpers import config_text, load_config
-from tests.mailfactory import google_invite
+from tests.testbed.daemon_harness import NotifyListener, daemon, running
 from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.helpers import config_text, load_config
+from tests.testbed.mailfactory import google_invite
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers
 from tests.testbed.wait import CEILING

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_harness import running
-from tests.helpers import config_text, load_config
+from tests.testbed.daemon_harness import running
+from tests.testbed.helpers import config_text, load_config
 from tests.testbed.proxy import Proxy
-from tests.world import SOON, World
+from tests.testbed.world import SOON, World
 
 pytestmark = pytest.mark.servers
 

@@ -17,8 +17,8 @@ import pytest
 
 from decliner import service
 from decliner.store import outbox as outbox_db
-from tests.helpers import followup_at_any_time
-from tests.world import Clock, World, outbox, run_pass
+from tests.testbed.helpers import followup_at_any_time
+from tests.testbed.world import Clock, World, outbox, run_pass
 
 pytestmark = pytest.mark.servers
 

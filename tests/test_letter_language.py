@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date
 
-from tests.helpers import config_text, load_config
-from tests.mailfactory import calendar, google_invite
-from tests.world import SOON, World
+from tests.testbed.helpers import config_text, load_config
+from tests.testbed.mailfactory import calendar, google_invite
+from tests.testbed.world import SOON, World
 
 pytestmark = pytest.mark.servers
 

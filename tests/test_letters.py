@@ -12,8 +12,8 @@ from babel.dates import format_date, format_time
 from decliner.core.letters.languages import LANGUAGES, LOCALES
 from decliner.core.letters.templating import builtin_template, check_template
 from decliner.core.parse.model import Address
-from tests import letters
-from tests.letters import BERLIN, START, followup, interview, withdrawal
+from tests.testbed import letters
+from tests.testbed.letters import BERLIN, START, followup, interview, withdrawal
 
 # Words of the English letters that no other language's letter should still contain
 # ("future" is not among them: Italian writes "posizioni future").

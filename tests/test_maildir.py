@@ -31,14 +31,14 @@ from decliner.mail.maildir import MaildirSource, folder_path
 from decliner.store import events as event_db
 from decliner.store import mailbox as mailbox_db
 from decliner.store import outbox as outbox_db
-from tests.helpers import (
+from tests.testbed.helpers import (
     assert_corpus_events,
     corpus_files,
     corpus_rejected_files,
     followup_at_any_time,
 )
-from tests.mailfactory import google_invite, outlook_invite, robot_invite
-from tests.world import Clock
+from tests.testbed.mailfactory import google_invite, outlook_invite, robot_invite
+from tests.testbed.world import Clock
 
 ME = "jane.doe@example.com"
 SAM = "sam@acme.example"

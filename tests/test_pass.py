@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from decliner import service
-from tests.world import Clock, World
+from tests.testbed.world import Clock, World
 
 pytestmark = pytest.mark.servers
 

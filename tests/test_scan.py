@@ -18,7 +18,8 @@ from decliner.core.plan.events import EventRecord
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
 from decliner.store import events as event_db
-from tests.helpers import (
+from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.helpers import (
     CORPUS,
     assert_corpus_events,
     config_text,
@@ -27,7 +28,6 @@ from tests.helpers import (
     corpus_rejected_files,
     load_config,
 )
-from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.proxy import Proxy
 from tests.testbed.wait import wait_until
 

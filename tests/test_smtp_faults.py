@@ -20,13 +20,13 @@ import pytest
 
 from decliner.config import Config
 from decliner.store.outbox import OutboxRow
-from tests.helpers import config_text, load_config
 from tests.testbed.certs import Flaw, FlawedCertFiles, make_flawed_certs
 from tests.testbed.dovecot import Dovecot
+from tests.testbed.helpers import config_text, load_config
 from tests.testbed.oauth import OAuthServer
 from tests.testbed.smtpd import Security, SmtpServer, lmtp_deliverer
 from tests.testbed.wait import wait_until
-from tests.world import Clock, World, outbox, run_pass
+from tests.testbed.world import Clock, World, outbox, run_pass
 
 pytestmark = pytest.mark.servers
 

@@ -12,8 +12,8 @@ import icalendar
 import pytest
 
 from decliner import service
-from tests.mailfactory import google_invite, outlook_invite, robot_invite
-from tests.world import SOON, Clock, World, outbox, run_pass
+from tests.testbed.mailfactory import google_invite, outlook_invite, robot_invite
+from tests.testbed.world import SOON, Clock, World, outbox, run_pass
 
 pytestmark = pytest.mark.servers
 

@@ -8,7 +8,7 @@ import pytest
 from decliner.failpoints import POINTS
 from tests.test_crash_matrix import killed_then_finished
 from tests.testbed.radicale import Radicale
-from tests.world import World
+from tests.testbed.world import World
 
 pytestmark = [pytest.mark.servers, pytest.mark.stress]
 

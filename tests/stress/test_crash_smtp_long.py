@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_crash_smtp import MOMENTS, killed_in_conversation
-from tests.world import World
+from tests.testbed.world import World
 
 pytestmark = [pytest.mark.servers, pytest.mark.stress]
 

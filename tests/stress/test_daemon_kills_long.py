@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.calendar_world import CalendarWorld
-from tests.kill_storm import kill_storm
+from tests.testbed.calendar_world import CalendarWorld
+from tests.testbed.kill_storm import kill_storm
 from tests.testbed.radicale import Radicale
-from tests.world import World
+from tests.testbed.world import World
 
 pytestmark = [pytest.mark.servers, pytest.mark.stress, pytest.mark.timeout(1800)]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_harness import running
-from tests.imap_faults import bump_uidvalidity, filed, restart, storm
+from tests.testbed.daemon_harness import running
 from tests.testbed.dovecot import Dovecot
+from tests.testbed.imap_faults import bump_uidvalidity, filed, restart, storm
 from tests.testbed.smtpd import SmtpServers
 
 pytestmark = [pytest.mark.servers, pytest.mark.stress, pytest.mark.timeout(1800)]

@@ -1,6 +1,6 @@
 """The built-in letters of every language, rendered for one fixed interview.
 
-`python -m tests.letters` writes them to docs/letters/ (`make letters`), so a reader
+`python -m tests.testbed.letters` writes them to docs/letters/ (`make letters`), so a reader
 of each language can review them in one place; tests/test_letters.py checks the
 files are what the code renders now.
 """
@@ -19,7 +19,7 @@ from decliner.core.letters.render import render_followup, render_withdrawal
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, Invite
 
-DOCS = Path(__file__).parent.parent / "docs" / "letters"
+DOCS = Path(__file__).parents[2] / "docs" / "letters"
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 START = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)  # a Thursday, 15:00 in Berlin

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from decliner import service
 from decliner.config import Config
 from decliner.store import outbox as outbox_db
-from tests.calendar_world import CalendarWorld
-from tests.daemon_harness import running
-from tests.helpers import config_text, load_config
+from tests.testbed.calendar_world import CalendarWorld
+from tests.testbed.daemon_harness import running
+from tests.testbed.helpers import config_text, load_config
 from tests.testbed.proxy import Proxy
 
 

@@ -9,9 +9,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from decliner.core.plan.plan import RETRY_MAX
-from tests.calendar_world import CalendarWorld
+from tests.testbed.calendar_world import CalendarWorld
 from tests.testbed.proxy import Proxy
-from tests.world import SOON, Clock, run_pass
+from tests.testbed.world import SOON, Clock, run_pass
 
 UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 FAULTS = ("restart", "down", "burst", "none")

@@ -16,9 +16,9 @@ from decliner import service
 from decliner.cli.main import cli
 from decliner.config import Config
 from decliner.store import outbox as outbox_db
-from tests.helpers import config_text, load_config
-from tests.mailfactory import google_invite
 from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.helpers import config_text, load_config
+from tests.testbed.mailfactory import google_invite
 from tests.testbed.smtpd import SmtpServers
 
 SOON = datetime.now(UTC) + timedelta(days=10)

@@ -11,7 +11,7 @@ from typing import Any
 from decliner import config as cfg
 from tests.testbed.dovecot import Account, Dovecot
 
-CORPUS = Path(__file__).parent / "corpus" / "invites"
+CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
 
 
 def corpus_files() -> list[Path]:

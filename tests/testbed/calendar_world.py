@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from decliner.config import Config
-from tests.mailfactory import calendar, google_invite
+from tests.testbed.mailfactory import calendar, google_invite
 from tests.testbed.radicale import Radicale
-from tests.world import SOON, World
+from tests.testbed.world import SOON, World
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

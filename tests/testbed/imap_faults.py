@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.daemon_harness import Decliner
-from tests.helpers import config_text, load_config
-from tests.mailfactory import google_invite
+from tests.testbed.daemon_harness import Decliner
 from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.helpers import config_text, load_config
+from tests.testbed.mailfactory import google_invite
 from tests.testbed.smtpd import SmtpServers
-from tests.world import SOON
+from tests.testbed.world import SOON
 
 ORGANIZER = "sam@acme.example"
 _UIDVALIDITY = re.compile(rb"^(\d+) V(\d+) ")
