@@ -44,7 +44,7 @@ demo: $(STAMP)
 
 # Long fault and fuzz runs: random SIGKILLs of `run --once`, heavy hypothesis.
 stress: $(STAMP) servers
-	HYPOTHESIS_PROFILE=stress $(BIN)/pytest -q -m "" -s tests/stress tests/core
+	HYPOTHESIS_PROFILE=stress $(BIN)/pytest -q -m "" -s tests/integration/stress tests/unit/core
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

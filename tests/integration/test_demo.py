@@ -13,7 +13,7 @@ from decliner import config as cfg
 from decliner.cli import providers, starter
 from decliner.cli.main import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:

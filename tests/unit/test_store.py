@@ -19,7 +19,7 @@ from decliner.store import MIGRATIONS, Store, event_id, iso_utc
 from decliner.store import schema as store_module
 
 NOW = "2025-03-01T09:00:00+00:00"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_crash_smtp import MOMENTS, killed_in_conversation
+from tests.integration.test_crash_smtp import MOMENTS, killed_in_conversation
 from tests.testbed.world import World
 
 pytestmark = [pytest.mark.servers, pytest.mark.stress]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from decliner import service
-from tests.test_daemon import sent_by
-from tests.test_scan import NOW
+from tests.integration.test_daemon import sent_by
+from tests.integration.test_scan import NOW
 from tests.testbed.daemon_harness import running
 from tests.testbed.dovecot import Dovecot
 from tests.testbed.helpers import config_text, load_config

@@ -202,7 +202,7 @@ def test_scheduler_wakes_the_daemon_for_the_followup(
 def test_daemon_on_a_maildir_tree(tmp_path: Path) -> None:
     """The daemon over a local Maildir: an invite copied into the flag folder is withdrawn at the
     next poll, through the maildir transport; SIGTERM stops it cleanly."""
-    from tests.test_maildir import Tree, invite
+    from tests.unit.test_maildir import Tree, invite
 
     tree = Tree(tmp_path)
     config = tree.config()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.test_maildir import Tree, invite
 from tests.testbed.daemon_harness import daemon, running
 from tests.testbed.wait import wait_until
+from tests.unit.test_maildir import Tree, invite
 
 
 def _config(tree: Tree) -> Path:

@@ -12,11 +12,11 @@ from click.testing import CliRunner, Result
 from decliner.cli.main import cli
 from decliner.core.parse.invites import MAX_COMPONENTS, over_limits
 from decliner.core.parse.model import MAX_CALENDAR_BYTES
-from tests.test_maildir import Tree
-from tests.test_maildir import invite as maildir_invite
-from tests.test_scan import ME, corpus_config
-from tests.test_scan import invite as imap_invite
+from tests.integration.test_scan import ME, corpus_config
+from tests.integration.test_scan import invite as imap_invite
 from tests.testbed.dovecot import Account, Dovecot
+from tests.unit.test_maildir import Tree
+from tests.unit.test_maildir import invite as maildir_invite
 
 MIB = 1024 * 1024
 

@@ -114,5 +114,5 @@ def _finished(config: Config) -> bool:
 
 def test_every_named_moment_is_documented() -> None:
     """The failpoints are the moments docs/reliability.md lists."""
-    text = (Path(__file__).parent.parent / "docs" / "reliability.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "reliability.md").read_text()
     assert all(f"`{point}`" in text for point in POINTS)

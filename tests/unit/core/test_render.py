@@ -21,7 +21,7 @@ from decliner.core.parse import ParsedInvite, parse_message
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, record_from
 
-CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
+CORPUS = Path(__file__).parents[2] / "corpus" / "invites"
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 ME = Address("jane.doe@example.com", "Jane Doe")

@@ -19,14 +19,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from decliner.cli.main import cli
-from tests.test_maildir import Tree
 from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.helpers import config_text, load_config
 from tests.testbed.smtpd import SmtpServers
+from tests.unit.test_maildir import Tree
 
 pytestmark = pytest.mark.servers
 
-CORPUS = Path(__file__).parent / "corpus" / "booking"
+CORPUS = Path(__file__).parents[1] / "corpus" / "booking"
 ME = "jane.doe@example.com"
 ALIASES = ("jdoe@example.org",)
 

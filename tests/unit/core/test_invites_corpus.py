@@ -12,7 +12,7 @@ import pytest
 
 from decliner.core.parse import InviteEvent, ParsedInvite, Rejected, parse_message
 
-CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
+CORPUS = Path(__file__).parents[2] / "corpus" / "invites"
 EXPECTED = CORPUS / "expected.toml"
 ME = ("jane.doe@example.com", "jdoe@example.org")
 BERLIN = ZoneInfo("Europe/Berlin")

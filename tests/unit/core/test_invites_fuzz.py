@@ -74,7 +74,7 @@ def _message() -> bytes:
 
 
 MESSAGE = _message()
-CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
+CORPUS = Path(__file__).parents[2] / "corpus" / "invites"
 SEEDS = [MESSAGE, *(path.read_bytes() for path in sorted(CORPUS.glob("*.eml")))]
 RESULT_TYPES = (ParsedInvite, Rejected, type(None))
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_maildir import Tree, invite
+from tests.unit.test_maildir import Tree, invite
 
 HEAVY = (
     "babel",
