@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 
 from decliner import service
-from tests.integration.test_daemon import sent_by
-from tests.integration.test_scan import NOW
 from tests.testbed.daemon_harness import running
 from tests.testbed.dovecot import Dovecot
-from tests.testbed.helpers import config_text, load_config
+from tests.testbed.helpers import config_text, load_config, sent_by
+from tests.testbed.imap_inbox import NOW
 from tests.testbed.mailfactory import google_invite
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers

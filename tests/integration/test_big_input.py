@@ -22,10 +22,10 @@ from decliner.core.parse.invites import MAX_COMPONENTS
 from decliner.core.parse.mime import TEXT_LIMIT
 from decliner.core.parse.model import MAX_MESSAGE_LINES
 from decliner.mail.maildir import MAX_MESSAGE_BYTES
-from tests.integration.test_limits import MIB, calendar, cli_run, mail
-from tests.integration.test_scan import ME, corpus_config
+from tests.testbed.big_mail import MIB, calendar, cli_run, mail
 from tests.testbed.dovecot import Account, Dovecot
-from tests.unit.test_maildir import Tree
+from tests.testbed.imap_inbox import ME, corpus_config
+from tests.testbed.maildir_tree import Tree
 
 T = TypeVar("T")
 MEMORY_LIMIT = 500 * MIB  # the peak of Python allocations during one parse or one pass

@@ -21,8 +21,8 @@ from click.testing import CliRunner, Result
 from decliner.cli.main import cli
 from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.helpers import config_text, load_config
+from tests.testbed.maildir_tree import Tree
 from tests.testbed.smtpd import SmtpServers
-from tests.unit.test_maildir import Tree
 
 pytestmark = pytest.mark.servers
 

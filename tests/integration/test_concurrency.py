@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from tests.testbed.daemon_harness import daemon, running
+from tests.testbed.maildir_tree import Tree, invite
 from tests.testbed.wait import wait_until
-from tests.unit.test_maildir import Tree, invite
 
 
 def _config(tree: Tree) -> Path:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.testbed.daemon_harness import NotifyListener, daemon, running
 from tests.testbed.dovecot import Account, Dovecot
-from tests.testbed.helpers import config_text, load_config
+from tests.testbed.helpers import config_text, load_config, sent_by
 from tests.testbed.mailfactory import google_invite
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers
@@ -33,10 +33,6 @@ def write_config(
     )
     load_config(text, tmp_path)
     return tmp_path / "config.toml"
-
-
-def sent_by(smtp: SmtpServers, account: Account) -> list[bytes]:
-    return [m.data for m in smtp.plain.messages if m.mail_from == account.address]
 
 
 def test_notify_watchdog_hang_and_stop(
@@ -202,7 +198,7 @@ def test_scheduler_wakes_the_daemon_for_the_followup(
 def test_daemon_on_a_maildir_tree(tmp_path: Path) -> None:
     """The daemon over a local Maildir: an invite copied into the flag folder is withdrawn at the
     next poll, through the maildir transport; SIGTERM stops it cleanly."""
-    from tests.unit.test_maildir import Tree, invite
+    from tests.testbed.maildir_tree import Tree, invite
 
     tree = Tree(tmp_path)
     config = tree.config()

@@ -11,8 +11,8 @@ import pytest
 from decliner import service
 from decliner.mail.imap import pipeline
 from decliner.mail.imap import scan as scan_module
-from tests.integration.test_scan import corpus_config, invite, plain_mail, stored
 from tests.testbed.dovecot import Dovecot
+from tests.testbed.imap_inbox import corpus_config, invite, plain_mail, stored
 from tests.testbed.proxy import Proxy
 from tests.testbed.wait import wait_until
 

@@ -3,62 +3,19 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from decliner.cli.main import cli
 from decliner.core.parse.invites import MAX_COMPONENTS, over_limits
 from decliner.core.parse.model import MAX_CALENDAR_BYTES
-from tests.integration.test_scan import ME, corpus_config
-from tests.integration.test_scan import invite as imap_invite
+from tests.testbed.big_mail import MIB, calendar, cli_run, mail
 from tests.testbed.dovecot import Account, Dovecot
-from tests.unit.test_maildir import Tree
-from tests.unit.test_maildir import invite as maildir_invite
-
-MIB = 1024 * 1024
-
-
-def calendar(uid: str, *, pad: int = 0, events: int = 1) -> bytes:
-    """A REQUEST to ME with `events` VEVENTs and about `pad` bytes of X- lines."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//EN", "METHOD:REQUEST"]
-    for n in range(events):
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{uid}-{n}",
-            "DTSTAMP:20261123T100000Z",
-            "DTSTART:20270110T140000Z",
-            "DTEND:20270110T150000Z",
-            "SUMMARY:Interview",
-            "ORGANIZER:mailto:sam@acme.example",
-            f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{ME}",
-            "END:VEVENT",
-        ]
-    lines += ["X-PAD:" + "a" * 70] * (pad // 78)
-    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
-
-
-def mail(uid: str, body: bytes, *, attach: bool = False) -> bytes:
-    """`body` as the message's text/calendar part, or as a base64 `invite.ics` attachment."""
-    head = (
-        f"From: Sam <sam@acme.example>\r\nTo: {ME}\r\nSubject: Interview\r\n"
-        f"Message-ID: <{uid}@acme.example>\r\nMIME-Version: 1.0\r\n"
-    ).encode()
-    if not attach:
-        return head + (
-            b"Content-Type: text/calendar; charset=UTF-8; method=REQUEST\r\n"
-            b"Content-Transfer-Encoding: 8bit\r\n\r\n" + body
-        )
-    encoded = base64.encodebytes(body).replace(b"\n", b"\r\n")
-    return head + (
-        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
-        b"Content-Type: text/plain\r\n\r\nSee the attachment.\r\n--b\r\n"
-        b'Content-Type: application/octet-stream; name="invite.ics"\r\n'
-        b'Content-Disposition: attachment; filename="invite.ics"\r\n'
-        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded + b"--b--\r\n"
-    )
+from tests.testbed.imap_inbox import ME, corpus_config
+from tests.testbed.imap_inbox import invite as imap_invite
+from tests.testbed.maildir_tree import Tree
+from tests.testbed.maildir_tree import invite as maildir_invite
 
 
 def test_limits_are_checked_before_parsing() -> None:
@@ -70,10 +27,6 @@ def test_limits_are_checked_before_parsing() -> None:
     assert many is not None and f"{MAX_COMPONENTS + 1} components" in many.detail
     assert f"limit of {MAX_COMPONENTS}" in many.detail
     assert over_limits(calendar("edge", events=MAX_COMPONENTS - 1)) is None
-
-
-def cli_run(config_path: Path, *args: str) -> Result:
-    return CliRunner(env={"COLUMNS": "400"}).invoke(cli, ["--config", str(config_path), *args])
 
 
 def warnings_of(check: Result) -> list[str]:

@@ -38,9 +38,9 @@ from decliner.core.letters.render import Rendered, render_followup, render_withd
 from decliner.core.letters.templating import context, fill, sample_event
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, Invite
-from tests.integration.test_withdrawal import INJECTIONS
 from tests.testbed.dovecot import Account
 from tests.testbed.helpers import config_text, load_config
+from tests.testbed.injection import INJECTIONS
 from tests.testbed.world import SOON, World
 
 pytestmark = pytest.mark.servers

@@ -12,6 +12,7 @@ import icalendar
 import pytest
 
 from decliner import service
+from tests.testbed.injection import INJECTIONS
 from tests.testbed.mailfactory import google_invite, outlook_invite, robot_invite
 from tests.testbed.world import SOON, Clock, World, outbox, run_pass
 
@@ -256,15 +257,6 @@ def test_provider_filed_copy_means_no_resend(world: World) -> None:
     assert (row.state, row.attempts) == ("sent", 1)
     assert world.sent_by_jane() == []
     assert len(world.dovecot.fetch_all(world.jane, "Sent")) == 1
-
-
-INJECTIONS = [
-    "Interview\r\nBcc: evil@attacker.example",
-    "Interview\nX-Injected: yes",
-    "Interview\u2028Bcc: evil@attacker.example",
-    "Interview\x85Bcc: evil@attacker.example",
-    "=?utf-8?q?Interview=0D=0ABcc=3A_evil=40attacker=2Eexample?=",
-]
 
 
 def bare_invite(*, subject: str, summary: str, cn: str, organizer: str, me: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Shared test helpers: configs pointing at the test bed, and corpus access."""
+"""Shared test helpers: configs pointing at the test bed, corpus access, and what an account sent."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from decliner import config as cfg
 from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.smtpd import SmtpServers
 
 CORPUS = Path(__file__).parent.parent / "corpus" / "invites"
 
@@ -133,3 +134,7 @@ def _stored_rid(value: str) -> str:
     if not value or len(value) == 10:
         return value
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).isoformat()
+
+
+def sent_by(smtp: SmtpServers, account: Account) -> list[bytes]:
+    return [m.data for m in smtp.plain.messages if m.mail_from == account.address]

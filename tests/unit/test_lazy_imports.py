@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.unit.test_maildir import Tree, invite
+from tests.testbed.maildir_tree import Tree, invite
 
 HEAVY = (
     "babel",

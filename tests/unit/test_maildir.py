@@ -18,11 +18,9 @@ from typing import Any
 
 import icalendar
 import pytest
-from click.testing import CliRunner, Result
 
 from decliner import config as cfg
 from decliner import service
-from decliner.cli.main import cli
 from decliner.core.parse.invites import parse_message
 from decliner.core.parse.mime import may_hold_calendar
 from decliner.core.parse.model import ParsedInvite, Rejected
@@ -37,107 +35,9 @@ from tests.testbed.helpers import (
     corpus_rejected_files,
     followup_at_any_time,
 )
-from tests.testbed.mailfactory import google_invite, outlook_invite, robot_invite
+from tests.testbed.maildir_tree import BERLIN_ZONE, ME, SAM, SOON, Tree, invite
+from tests.testbed.mailfactory import outlook_invite, robot_invite
 from tests.testbed.world import Clock
-
-ME = "jane.doe@example.com"
-SAM = "sam@acme.example"
-SOON = datetime.now(UTC) + timedelta(days=10)
-BERLIN_ZONE = "Europe/Berlin"
-
-
-class Tree:
-    """Jane's Maildir++ tree (INBOX, Decline, Sent), the outbox the transport writes, a config."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.root = tmp / "mail"
-        box = mailbox.Maildir(self.root, create=True)
-        for name in ("Decline", "Sent"):
-            box.add_folder(name)
-
-    def box(self, folder: str = "INBOX") -> mailbox.Maildir:
-        return mailbox.Maildir(folder_path(self.root, folder), create=False)
-
-    def add(self, raw: bytes, folder: str = "INBOX", *, flags: str = "") -> str:
-        """Deliver `raw`; with `flags`, as a client that has read it and set those flags."""
-        message = mailbox.MaildirMessage(raw)
-        if flags:
-            message.set_subdir("cur")
-            message.set_flags(flags)
-        return str(self.box(folder).add(message))
-
-    def file(self, folder: str, key: str) -> Path:
-        return next(
-            p
-            for sub in ("new", "cur")
-            for p in (folder_path(self.root, folder) / sub).iterdir()
-            if p.name.split(":")[0] == key
-        )
-
-    def copy(self, key: str, src: str = "INBOX", dst: str = "Decline") -> str:
-        """Copy a message as mutt or aerc does: a new file (new key) in the other folder."""
-        return str(self.box(dst).add(self.box(src).get_bytes(key)))
-
-    def move(self, key: str, src: str = "INBOX", dst: str = "Decline") -> None:
-        """Move a message as mbsync or a client does: rename the file into the other folder."""
-        path = self.file(src, key)
-        path.rename(folder_path(self.root, dst) / "cur" / path.name)
-
-    def config(self, extra: str = "", grace: str = "0") -> cfg.Config:
-        text = f"""
-[account]
-name = "Jane Doe"
-email = "{ME}"
-aliases = ["jdoe@example.org"]
-timezone = "{BERLIN_ZONE}"
-
-[maildir]
-path = "mail"
-
-[smtp]
-transport = "maildir"
-maildir_path = "outbox"
-
-[withdrawal]
-grace = "{grace}"
-
-[state]
-path = "state.db"
-{extra}
-"""
-        path = self.tmp / "config.toml"
-        path.write_text(text, encoding="utf-8")
-        return cfg.load(path)
-
-    def cli(self, *args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(self.tmp / "config.toml"), *args])
-
-    def received(self) -> list[EmailMessage]:
-        """What the recruiters got: the maildir transport's messages, oldest first."""
-        outbox = self.tmp / "outbox"
-        if not outbox.exists():
-            return []
-        box = mailbox.Maildir(outbox, create=False)
-        return [
-            email.message_from_bytes(box.get_bytes(k), policy=email.policy.default)
-            for k in sorted(box.keys(), key=lambda k: (self.file_time(outbox, k), k))
-        ]
-
-    @staticmethod
-    def file_time(box: Path, key: str) -> int:
-        return next(p.stat().st_mtime_ns for p in (box / "new").iterdir() if p.name == key)
-
-
-def invite(uid: str = "g1@google.com", start: datetime = SOON) -> tuple[bytes, str]:
-    return google_invite(
-        organizer=SAM,
-        organizer_name="Sam Recruiter",
-        me=ME,
-        uid=uid,
-        start=start,
-        summary="Interview with Acme",
-    )
 
 
 def run_pass(config: cfg.Config, clock: Clock | None = None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from decliner.failpoints import POINTS
-from tests.integration.test_crash_matrix import killed_then_finished
+from tests.testbed.crash_matrix import killed_then_finished
 from tests.testbed.radicale import Radicale
 from tests.testbed.world import World
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_crash_smtp import MOMENTS, killed_in_conversation
+from tests.testbed.smtp_kills import MOMENTS, killed_in_conversation
 from tests.testbed.world import World
 
 pytestmark = [pytest.mark.servers, pytest.mark.stress]

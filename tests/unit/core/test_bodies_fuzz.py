@@ -29,7 +29,7 @@ from decliner.core.parse.bodystructure import calendar_parts, text_parts
 from decliner.core.parse.bodystructure import leaves as part_leaves
 from decliner.core.parse.booking import BookingLink, in_html, in_text
 from decliner.core.parse.mime import TEXT_LIMIT, decode_body, decode_part, text_bodies
-from tests.unit.core.test_invites_fuzz import CALENDAR, mutated
+from tests.testbed.fuzz import CALENDAR, mutated
 
 ME = ("jane.doe@example.com",)
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from decliner.core.caledit.contentlines import split_lines
 from decliner.core.caledit.edit import Edit, decline, remove
-from tests.unit.core.test_invites_fuzz import LONG, examples
+from tests.testbed.fuzz import LONG, examples
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = ("jane@example.com", "j.doe@alias.example")
