@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import contextlib
 import email
 import html.parser
 import os
-import re
 import socket
 import unicodedata
 from collections.abc import Iterable, Iterator
 from email import policy
 from typing import Any, NoReturn
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,7 +27,9 @@ from decliner.core.parse.bodystructure import calendar_parts, text_parts
 from decliner.core.parse.bodystructure import leaves as part_leaves
 from decliner.core.parse.booking import BookingLink, in_html, in_text
 from decliner.core.parse.mime import TEXT_LIMIT, decode_body, decode_part, text_bodies
-from tests.testbed.fuzz import CALENDAR, mutated
+from tests.testbed.broken_mime import CHARSETS, mime_messages, transfer_encoded
+from tests.testbed.fuzz import CALENDAR
+from tests.testbed.tag_soup import soup
 
 ME = ("jane.doe@example.com",)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -47,20 +47,6 @@ FUZZ = settings(
 )
 # 10,000 examples of a whole MIME parse take minutes; the 120 s per test is for `make test`.
 LONG = pytest.mark.timeout(1800 if STRESS else 120)
-
-# Characters that once broke link reading, now generated like any other: those whose NFKC
-# form holds "/", "?", "#", "@" or ":" made urlsplit raise on a link's host, and controls
-# ended up inside links (see the regression tests at the end).
-NFKC_TRAPS = "".join(
-    c
-    for c in map(chr, range(0x80, 0x10000))
-    if set(unicodedata.normalize("NFKC", c)) & set("/?#@:")
-)
-CONTROLS = "".join(c for c in map(chr, range(0xA0)) if unicodedata.category(c) == "Cc")
-CONTROLS = "".join(c for c in CONTROLS if not c.isspace())
-SAFE_TEXT = st.text(
-    st.characters(codec="utf-8") | st.sampled_from(NFKC_TRAPS + CONTROLS), max_size=40
-)
 
 
 @contextlib.contextmanager
@@ -98,224 +84,7 @@ def assert_absolute_http(
         assert link.action in ACTIONS, link
 
 
-# -- hrefs in every odd form ---------------------------------------------------------------
-
-HOSTS = [
-    "calendly.com",
-    "app.cal.com",
-    "WWW.CALENDLY.COM",
-    "boards.greenhouse.io",
-    "app.ashbyhq.com",
-    "outlook.office365.com",
-    "acme.example",
-    "bücher.example",
-    "xn--bcher-kva.example",
-    "127.0.0.1",
-    "localhost",
-]
-PATHS = [
-    "",
-    "/",
-    "/cancellations/AAAA-BBBB",
-    "/reschedulings/AAAA",
-    "/booking/abc?cancel=true",
-    "/reschedule/abc",
-    "/i/7/cancel",
-    "/owa/calendar/x@acme.example/bookings/",
-    "/help/cancel",
-    "/x?changes=true",
-]
-URL_CHARS = st.text(
-    st.sampled_from("abcXYZ019-._~%/?#&=+;:@!$'()*,ü例 \t"), max_size=30
-)  # spaces and tabs too: such an href is no link at all
-LINK_WORDS = [
-    "Cancel",
-    "Reschedule",
-    "Cancel or reschedule",
-    "Manage booking",
-    "Termin absagen",
-    "Annuler l'entretien",
-    "Reagendar",
-    "Gestisci la prenotazione",
-    "Join the call",
-    "Unsubscribe",
-    "here",
-    "",
-]
-
-
-@st.composite
-def absolute_urls(draw: st.DrawFn) -> str:
-    """An http(s) URL of any case, host, port, userinfo, path and junk tail."""
-    scheme = draw(st.sampled_from(["http", "https", "HTTPS", "hTTp"]))
-    userinfo = draw(st.sampled_from(["", "user@", "u:p@"]))
-    host = draw(
-        st.sampled_from(HOSTS) | st.text(st.sampled_from("abcz09-.üж例"), min_size=1, max_size=20)
-    )
-    port = draw(st.sampled_from(["", ":443", ":8080", ":0", ":99999", ":x"]))
-    return f"{scheme}://{userinfo}{host}{port}{draw(st.sampled_from(PATHS))}{draw(URL_CHARS)}"
-
-
-# Redirectors around a link (Google's /url?q=, Outlook Safe Links). Their targets are only
-# absolute http(s) URLs without spaces here: any other target comes out as the link itself
-# (javascript:, data:, a relative path, CR LF; test_every_link_found_is_an_absolute_http_url).
-wrapped_urls = st.builds(
-    lambda template, target: template.format(quote(target, safe="")),
-    st.sampled_from(
-        [
-            "https://www.google.com/url?q={}&sa=D",
-            "https://google.com/url?q={}",
-            "https://eur01.safelinks.protection.outlook.com/?url={}&data=05",
-        ]
-    ),
-    absolute_urls().filter(lambda url: not re.search(r"\s", url)),
-)
-
-NOT_WEB = [
-    "javascript:alert(1)",
-    "JaVaScRiPt:void(0)",
-    " javascript:cancel()",
-    "java\tscript:x",
-    "vbscript:msgbox(1)",
-    "data:text/html;base64,PGEgaHJlZj0iaHR0cHM6Ly9jYWxlbmRseS5jb20iPg==",
-    "data:,https://calendly.com/cancellations/A",
-    "mailto:cancel@acme.example",
-    "file:///etc/passwd",
-    "ftp://acme.example/cancel",
-    "about:blank",
-    "/cancel",
-    "cancel",
-    "../reschedule/1",
-    "?cancel=true",
-    "#cancel",
-    "",
-    " ",
-    "https:",
-    "https://",
-    "http:/calendly.com/cancellations/x",
-    "https:calendly.com/cancellations/x",
-    "https://[::1]/cancel",
-    "https://[bad/cancel",
-]
-NAMED = {":": "&colon;", "/": "&sol;", ".": "&period;", "?": "&quest;", "=": "&equals;"}
-
-
-@st.composite
-def entity_escaped(draw: st.DrawFn, url: str) -> str:
-    """`url` with some characters written as character references, some without ';'."""
-    out = []
-    for char in url:
-        style = draw(st.sampled_from(["", "", "dec", "hex", "named", "bare"]))
-        if style == "dec":
-            out.append(f"&#{ord(char)};")
-        elif style == "hex":
-            out.append(f"&#x{ord(char):X};")
-        elif style == "named" and char in NAMED:
-            out.append(NAMED[char])
-        elif style == "bare":
-            out.append(f"&#{ord(char)}")
-        else:
-            out.append("&amp;" if char == "&" else char)
-    return "".join(out)
-
-
-hrefs = st.one_of(
-    absolute_urls(),
-    wrapped_urls,
-    st.sampled_from(NOT_WEB),
-    absolute_urls().map(lambda url: "//" + url.split("://", 1)[1]),  # protocol-relative
-    (absolute_urls() | st.sampled_from(NOT_WEB)).flatmap(entity_escaped),
-    st.builds(
-        lambda url, pad: f"{pad}{url}{pad}", absolute_urls(), st.sampled_from([" ", "\n", "\t "])
-    ),
-    st.sampled_from(["&#0;", "&#xD800;", "&#99999999;", "&#x110000;", "&", "&;"]),
-    SAFE_TEXT,
-)
-
-# -- tag soup ----------------------------------------------------------------------------------
-
-
-def quoted(name: str, value: str, style: str) -> str:
-    """` name="value"` quoted in `style`, or broken the way mailers break it."""
-    forms = {
-        "double": f' {name}="{value}"',
-        "single": f" {name}='{value}'",
-        "bare": f" {name}={value}",
-        "spaced": f' {name} = "{value}"',
-        "unclosed": f' {name}="{value}',
-        "empty": f" {name}",
-        "escaped": f' {name}="{value.replace(chr(34), "&quot;")}"',
-    }
-    return forms[style]
-
-
-STYLES = st.sampled_from(["double", "single", "bare", "spaced", "unclosed", "empty", "escaped"])
-attributes = st.lists(
-    st.one_of(
-        st.builds(quoted, st.sampled_from(["href", "HREF", "Href"]), hrefs, STYLES),
-        st.builds(quoted, st.sampled_from(["title", "alt", "style", "class"]), SAFE_TEXT, STYLES),
-        st.sampled_from([" /", " =", ' ""', " href=", " <a", " a:b=c"]),
-    ),
-    max_size=4,
-).map("".join)
-TAGS = ["a", "A", "img", "p", "div", "span", "td", "br", "b", "font", "base", "meta", "svg"]
-RAW_TEXT = ["script", "style", "title", "textarea"]  # html.parser reads no tags inside these
-JUNK = ["<", ">", "&", "</", "<!--", "-->", "<![CDATA[", "]]>", "<!DOCTYPE html>", "<?xml ?>"]
-JUNK += ["</a>", "<a>", "<a", "<br/>", "&amp", "&#", "&#x;", "&#1;", "\r\n", "</>", "<!>"]
-
-leaves = st.one_of(
-    SAFE_TEXT,
-    st.sampled_from(LINK_WORDS),
-    st.sampled_from(JUNK),
-    st.builds(
-        lambda tag, attrs, end: f"<{tag}{attrs}{end}",
-        st.sampled_from(TAGS + RAW_TEXT),
-        attributes,
-        st.sampled_from([">", "/>", ""]),
-    ),
-    st.builds(lambda tag: f"</{tag}>", st.sampled_from(TAGS + RAW_TEXT)),
-    st.builds(lambda alt: f'<img src="x.png" alt="{alt}">', st.sampled_from(LINK_WORDS)),
-    st.sampled_from(LINK_WORDS).map(lambda words: f"{words}: https://calendly.com/cancellations/X"),
-    st.builds(  # a plain anchor, as booking tools write them
-        lambda url, words: f'<a href="{url}">{words}</a>',
-        absolute_urls().filter(lambda url: not re.search(r"[\s\"]", url)),
-        st.sampled_from(LINK_WORDS),
-    ),
-)
-
-
-def _children(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    """An <a> (closed or not) or another element or a comment around a few children."""
-    return st.one_of(
-        st.builds(
-            lambda attrs, kids, end: f"<a{attrs}>{''.join(kids)}{end}",
-            attributes,
-            st.lists(inner, max_size=4),
-            st.sampled_from(["</a>", "</A>", "", "</a", "</b>"]),
-        ),
-        st.builds(
-            lambda tag, kids: f"<{tag}>{''.join(kids)}</{tag}>",
-            st.sampled_from(TAGS + RAW_TEXT),
-            st.lists(inner, max_size=4),
-        ),
-        st.lists(inner, max_size=3).map(lambda kids: f"<!--{''.join(kids)}-->"),
-    )
-
-
-@st.composite
-def soups(draw: st.DrawFn) -> str:
-    """Tag soup; one in eight has an anchor with a huge attribute and a huge href too."""
-    markup = "".join(draw(st.lists(st.recursive(leaves, _children, max_leaves=30), max_size=12)))
-    if draw(st.sampled_from([False] * 7 + [True])):
-        size = draw(st.sampled_from([1_000, 30_000]))
-        url, words = draw(absolute_urls()), draw(st.sampled_from(LINK_WORDS))
-        huge = f'<a title="{"x" * size}" href="{url}/{"a" * size}" alt=x>{words}</a>'
-        cut = draw(st.integers(0, len(markup)))
-        markup = markup[:cut] + huge + markup[cut:]
-    return markup
-
-
-soup = soups()
+# -- tag soup with hrefs in every odd form (tests/testbed/tag_soup.py) ----------------------
 
 
 @FUZZ
@@ -352,87 +121,6 @@ def test_soup_shapes_that_are_and_are_not_links() -> None:
 
 
 # -- text bodies: transfer encodings and charsets ----------------------------------------------
-
-CHARSETS = [
-    "",
-    "utf-8",
-    "UTF-8",
-    '"utf-8"',
-    "us-ascii",
-    "iso-8859-1",
-    "windows-1252",
-    "utf-16",
-    "utf-16-le",
-    "utf-7",
-    "shift_jis",
-    "koi8-r",
-    "gb2312",
-    "big5",
-    "x-unknown",
-    "unicode-1-1-utf-7",
-    "ünicode",
-    "utf-8; format=flowed",
-    "cp65001",
-    "idna",
-    "punycode",
-    "unicode_escape",
-    "raw_unicode_escape",
-    "undefined",
-]
-TRANSFER_ENCODINGS = ["", "7bit", "8bit", "binary", "base64", "BASE64", " quoted-printable "]
-TRANSFER_ENCODINGS += ["x-uuencode", "gzip", "garbage", "base64 base64"]
-
-
-def known_bad_charset(name: str) -> bool:
-    """decode_part and decode_body raise on a charset with a NUL or naming a codec that is no
-    text encoding ("base64", "rot13"): test_non_text_charsets_never_raise, an open bug."""
-    name = name.strip().strip('"').lower()
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return False
-    except ValueError:
-        return True
-    try:
-        b"".decode(name)
-    except LookupError:
-        return True
-    return False
-
-
-charsets = (st.sampled_from(CHARSETS) | st.text(max_size=20)).filter(
-    lambda name: not known_bad_charset(name)
-)
-
-
-def encode_as(text: str, charset: str) -> bytes:
-    """`text` in `charset` where Python knows it (with replacements), else UTF-8."""
-    try:
-        return text.encode(charset.strip().strip('"') or "utf-8", "replace")
-    except (LookupError, UnicodeError, ValueError):
-        return text.encode("utf-8", "surrogatepass")
-
-
-@st.composite
-def transfer_encoded(draw: st.DrawFn) -> tuple[bytes, str, str]:
-    """(body, transfer encoding, charset): soup or bytes, encoded rightly or wrongly."""
-    charset = draw(charsets)
-    cte = draw(st.sampled_from(TRANSFER_ENCODINGS))
-    body = draw(
-        soup.map(lambda markup: encode_as(markup, charset))
-        | st.binary(max_size=2000)
-        | st.just(CALENDAR.encode())
-    )
-    how = draw(st.sampled_from(["as declared", "raw", "base64 junk", "truncated"]))
-    if how == "as declared" and "base64" in cte.lower():
-        body = base64.encodebytes(body)
-    elif how == "as declared" and "quoted" in cte:
-        body = binascii.b2a_qp(body)
-    elif how == "base64 junk":
-        body = b"!!" + base64.b64encode(body)[1:] + b"=?"
-    elif how == "truncated":
-        body = body[: len(body) // 2]
-    return body, cte, charset
 
 
 @FUZZ
@@ -476,149 +164,6 @@ def test_whole_message_bodies_decode_without_error(
 
 
 # -- mutated MIME through parse_message ---------------------------------------------------------
-
-HEADER_VALUES = st.one_of(
-    st.binary(max_size=60),  # NUL, 8-bit and CR/LF bytes as they come
-    st.sampled_from(
-        [
-            b"=?utf-8?b?SW50ZXJ2aWV3?=",
-            b"=?x-unknown?q?abc?=",
-            b"=?utf-8?b?!!!?=",
-            b"=?utf-8?q?=FF=FE?=",
-            b"Sam \xc3\xa9 <sam@acme.example>",
-            b"<a@b> <c@d>",
-            b"\x00\x00",
-            b"x" * 3000,
-        ]
-    ),
-)
-HEADER_NAMES = [b"From", b"Reply-To", b"Subject", b"Message-ID", b"Date", b"References"]
-HEADER_NAMES += [b"In-Reply-To", b"List-Id", b"Precedence", b"X-\xff\x00", b"Content-Type"]
-
-
-@st.composite
-def header_lines(draw: st.DrawFn) -> bytes:
-    """A header line as mailers and spammers write them: 8-bit, NUL, no colon, folded."""
-    name = draw(st.sampled_from(HEADER_NAMES))
-    value = draw(HEADER_VALUES)
-    form = draw(st.sampled_from(["plain", "folded", "no colon", "continuation"]))
-    if form == "folded":
-        return name + b": " + value[:10] + b"\r\n\t" + value[10:]
-    if form == "no colon":
-        return name + b" " + value
-    if form == "continuation":
-        return b" " + value
-    return name + b": " + value
-
-
-PART_TYPES = [
-    "text/plain",
-    "text/html",
-    "text/calendar; method=REQUEST",
-    "text/calendar",
-    'application/ics; name="invite.ics"',
-    "application/octet-stream",
-    "message/rfc822",
-    "multipart/alternative",
-    "image/png",
-    "text",
-    "",
-    "text/calendar; charset=base64",
-    "text/html; charset=rot13",
-    'text/calendar; charset="utf-8',
-]
-DISPOSITIONS = [
-    "",
-    'attachment; filename="invite.ics"',
-    "attachment; filename*=utf-8''invite%2Eics",
-    'attachment; filename="=?utf-8?q?invite=2Eics?="',
-    "attachment; filename*0*=x-unknown''%FF; filename*1=.ics",
-    "inline",
-]
-
-
-CALENDAR_HEADS = [
-    "Content-Type: text/calendar; method=REQUEST; charset=utf-8",
-    "Content-Type: text/calendar",
-    'Content-Type: application/ics; name="invite.ics"\r\nContent-Disposition: attachment',
-    "Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=invite.ics",
-]
-
-
-@st.composite
-def parts(draw: st.DrawFn) -> bytes:
-    """One MIME part: a calendar, an HTML or text body, or anything under any type, transfer
-    encoding, charset and disposition, encoded rightly or wrongly."""
-    role = draw(st.sampled_from(["calendar", "calendar", "html", "html", "plain", "any"]))
-    cte = draw(st.sampled_from(["", "8bit", "base64", "quoted-printable", *TRANSFER_ENCODINGS]))
-    if role == "calendar":
-        head, body = draw(st.sampled_from(CALENDAR_HEADS)), CALENDAR.encode()
-    elif role in {"html", "plain"}:
-        charset = draw(st.sampled_from(["utf-8", "utf-8", "x-unknown", "utf-16", "base64"]))
-        head = f"Content-Type: text/{role}; charset={charset}"
-        body = draw(soup).encode()
-    else:
-        ctype = draw(st.sampled_from(PART_TYPES))
-        charset = draw(st.sampled_from(["", "; charset=utf-8", "; charset=x-unknown"]))
-        disposition = draw(st.sampled_from(DISPOSITIONS))
-        head = f"Content-Type: {ctype}{charset}" if ctype or draw(st.booleans()) else ""
-        head += f"\r\nContent-Disposition: {disposition}" if disposition else ""
-        body = draw(st.just(CALENDAR.encode()) | soup.map(str.encode) | st.binary(max_size=300))
-    if "base64" in cte.lower() and draw(st.booleans()):
-        body = base64.encodebytes(body)
-    elif "quoted" in cte and draw(st.booleans()):
-        body = binascii.b2a_qp(body)
-    head += f"\r\nContent-Transfer-Encoding: {cte}" if cte else ""
-    return head.strip().encode() + b"\r\n\r\n" + body
-
-
-@st.composite
-def mime_messages(draw: st.DrawFn) -> bytes:
-    """A message of a few parts with boundaries missing, duplicated, nested or wrong, header
-    lines with NUL and 8-bit bytes, mixed line ends, then a few byte-level mutations."""
-    boundary = draw(
-        st.sampled_from(["b1", "b1", "=_Part_0.1", "", " spaced ", "a" * 90, "--", "b\x001"])
-    )
-    param = draw(
-        st.sampled_from(
-            [
-                f'; boundary="{boundary}"',
-                f'; boundary="{boundary}"',
-                f"; boundary={boundary}",
-                "",
-                f'; boundary="{boundary}"; boundary="other"',
-                f"; boundary*=utf-8''{quote(boundary)}",
-            ]
-        )
-    )
-    top = draw(st.sampled_from(["multipart/mixed", "multipart/alternative", "multipart/related"]))
-    head = [
-        b"From: Sam <sam@acme.example>",
-        b"Subject: Interview",
-        b"MIME-Version: 1.0",
-        *draw(st.lists(header_lines(), max_size=6)),
-    ]
-    # After a line without a colon the rest is body: the Content-Type goes anywhere.
-    head.insert(
-        draw(st.integers(0, len(head))),
-        f"Content-Type: {top}{param}".encode("utf-8", "surrogateescape"),
-    )
-    body: list[bytes] = [draw(st.sampled_from([b"", b"preamble", b"--" + boundary.encode()]))]
-    for part in draw(st.lists(parts(), min_size=1, max_size=4)):
-        marker = draw(st.sampled_from(["right"] * 4 + ["missing", "twice", "other"]))
-        line = {
-            "right": [b"--" + boundary.encode()],
-            "missing": [],
-            "twice": [b"--" + boundary.encode()] * 2,
-            "other": [b"--not-the-boundary"],
-        }[marker]
-        body += [*line, part]
-    body += draw(
-        st.sampled_from([[f"--{boundary}--".encode()], [], [f"--{boundary}--".encode()] * 2])
-    )
-    eol = draw(st.sampled_from([b"\r\n", b"\n", b"\r"]))
-    raw = eol.join(head) + eol + eol + eol.join(body) + eol
-    return draw(mutated(raw)) if draw(st.sampled_from([True, False, False])) else raw
 
 
 @FUZZ
