@@ -1,21 +1,26 @@
-"""Jane's Maildir++ tree in a temp dir, its config with the maildir transport, and an
-invitation to put in it."""
+"""Jane's Maildir++ tree in a temp dir, its config with the maildir transport, an
+invitation to put in it, and a pass over it with what it left in the state db."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import json
 import mailbox
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
 from decliner import config as cfg
+from decliner import service
 from decliner.cli.main import cli
 from decliner.mail.maildir import folder_path
+from decliner.store import outbox as outbox_db
 from tests.testbed.mailfactory import google_invite
+from tests.testbed.world import Clock
 
 ME = "jane.doe@example.com"
 
@@ -121,3 +126,19 @@ def invite(uid: str = "g1@google.com", start: datetime = SOON) -> tuple[bytes, s
         start=start,
         summary="Interview with Acme",
     )
+
+
+def run_pass(config: cfg.Config, clock: Clock | None = None) -> None:
+    with service.open_store(config) as store:
+        service.run_once(config, store, now=clock or service.utcnow)
+
+
+def outbox(config: cfg.Config) -> list[outbox_db.OutboxRow]:
+    with service.open_store(config) as store:
+        return outbox_db.rows(store.connection)
+
+
+def invites_json(tree: Tree) -> dict[str, dict[str, Any]]:
+    result = tree.cli("invites", "--all", "--json", "--cached")
+    assert result.exit_code == 0, result.output
+    return {r["uid"]: r for r in json.loads(result.stdout)}

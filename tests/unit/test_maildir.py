@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
 
 import icalendar
 import pytest
@@ -28,32 +27,25 @@ from decliner.errors import ConfigError
 from decliner.mail.maildir import MaildirSource, folder_path
 from decliner.store import events as event_db
 from decliner.store import mailbox as mailbox_db
-from decliner.store import outbox as outbox_db
 from tests.testbed.helpers import (
     assert_corpus_events,
     corpus_files,
     corpus_rejected_files,
     followup_at_any_time,
 )
-from tests.testbed.maildir_tree import BERLIN_ZONE, ME, SAM, SOON, Tree, invite
+from tests.testbed.maildir_tree import (
+    BERLIN_ZONE,
+    ME,
+    SAM,
+    SOON,
+    Tree,
+    invite,
+    invites_json,
+    outbox,
+    run_pass,
+)
 from tests.testbed.mailfactory import outlook_invite, robot_invite
 from tests.testbed.world import Clock
-
-
-def run_pass(config: cfg.Config, clock: Clock | None = None) -> None:
-    with service.open_store(config) as store:
-        service.run_once(config, store, now=clock or service.utcnow)
-
-
-def outbox(config: cfg.Config) -> list[outbox_db.OutboxRow]:
-    with service.open_store(config) as store:
-        return outbox_db.rows(store.connection)
-
-
-def invites_json(tree: Tree) -> dict[str, dict[str, Any]]:
-    result = tree.cli("invites", "--all", "--json", "--cached")
-    assert result.exit_code == 0, result.output
-    return {r["uid"]: r for r in json.loads(result.stdout)}
 
 
 @pytest.fixture
