@@ -1,7 +1,7 @@
 """Mail at volume (issue 17): 10 MB messages are read and calendars of 100,000 components are
 skipped with a warning naming folder and UID (Maildir: key), all in bounded memory (SPEC 10).
 
-tests/test_limits.py checks each limit at its edge; this drives them with inputs far past it,
+tests/integration/test_limits.py checks each limit at its edge; this drives them with inputs far past it,
 through the parser, a Maildir pass and an IMAP pass, and measures the memory each takes."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """IMAP faults under the real daemon (issue 17, item 3): Dovecot restarts while invitations
 arrive and get flagged, and a UIDVALIDITY bump; each invitation withdrawn exactly once.
-`make stress` runs the long versions (tests/stress/test_imap_faults_long.py)."""
+`make stress` runs the long versions (tests/integration/stress/test_imap_faults_long.py)."""
 
 from __future__ import annotations
 

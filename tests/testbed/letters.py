@@ -1,7 +1,7 @@
 """The built-in letters of every language, rendered for one fixed interview.
 
 `python -m tests.testbed.letters` writes them to docs/letters/ (`make letters`), so a reader
-of each language can review them in one place; tests/test_letters.py checks the
+of each language can review them in one place; tests/unit/test_letters.py checks the
 files are what the code renders now.
 """
 
