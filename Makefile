@@ -44,7 +44,7 @@ demo: $(STAMP)
 
 # Long fault and fuzz runs: random SIGKILLs of `run --once`, heavy hypothesis.
 stress: $(STAMP) servers
-	HYPOTHESIS_PROFILE=stress $(BIN)/pytest -q -m "" -s tests/stress tests/core
+	HYPOTHESIS_PROFILE=stress $(BIN)/pytest -q -m "" -s tests/integration/stress tests/unit/core
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
@@ -58,4 +58,4 @@ bench: $(STAMP) servers
 
 # docs/letters/: the built-in letters of every language as the code renders them.
 letters: $(STAMP)
-	$(BIN)/python -m tests.letters
+	$(BIN)/python -m tests.testbed.letters

@@ -20,8 +20,8 @@ from decliner.calendar.client import CalDav
 from decliner.calendar.sync import CalendarReader
 from decliner.config.credentials import Credential
 from decliner.store import Store
-from tests.calendar_world import stored_copy
-from tests.mailfactory import calendar
+from tests.testbed.calendar_world import stored_copy
+from tests.testbed.mailfactory import calendar
 from tests.testbed.proxy import Proxy
 from tests.testbed.radicale import Radicale
 

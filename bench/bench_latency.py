@@ -18,14 +18,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tests.daemon_harness import running
-from tests.helpers import config_text, load_config
-from tests.mailfactory import google_invite
+from tests.testbed.daemon_harness import running
 from tests.testbed.dovecot import Dovecot
+from tests.testbed.helpers import config_text, load_config
+from tests.testbed.mailfactory import google_invite
 from tests.testbed.oauth import OAuthServer
 from tests.testbed.smtpd import lmtp_deliverer, start_smtp_servers
 from tests.testbed.wait import wait_until
-from tests.world import SOON
+from tests.testbed.world import SOON
 
 
 def _arrived(server: Any, count: int) -> bool:

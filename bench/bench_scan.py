@@ -17,9 +17,9 @@ from pathlib import Path
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
 from decliner.service import passes, wiring
-from tests.helpers import config_text, load_config
-from tests.test_scan import invite, plain_mail
 from tests.testbed.dovecot import Dovecot
+from tests.testbed.helpers import config_text, load_config
+from tests.testbed.imap_inbox import invite, plain_mail
 from tests.testbed.proxy import Proxy
 
 SIZE = 5000

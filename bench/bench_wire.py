@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import config_text, load_config
 from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.helpers import config_text, load_config
 from tests.testbed.proxy import Proxy
 
 ME = "jane.doe@example.com"
@@ -255,7 +255,7 @@ def decliner_found(state: Path) -> list[int]:
 def daemon_peak_rss(config: Path, work: Path) -> float:
     """`decliner run` on a fresh state db of the same folder: its peak RSS (VmHWM) once
     its first pass (the whole first scan) is done."""
-    from tests.daemon_harness import running
+    from tests.testbed.daemon_harness import running
 
     for path in config.parent.glob("state.db*"):
         path.unlink()

@@ -1,0 +1,164 @@
+"""The built-in letters of every language, rendered for one fixed interview.
+
+`python -m tests.testbed.letters` writes them to docs/letters/ (`make letters`), so a reader
+of each language can review them in one place; tests/unit/test_letters.py checks the
+files are what the code renders now.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from decliner.core.letters.languages import LANGUAGES
+from decliner.core.letters.render import render_followup, render_withdrawal
+from decliner.core.parse.model import Address
+from decliner.core.plan.events import EventRecord, Invite
+
+DOCS = Path(__file__).parents[2] / "docs" / "letters"
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+START = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)  # a Thursday, 15:00 in Berlin
+PRIYA = Address("priya@acme.example", "Priya Raman")
+JANE = Address("jane@example.com", "Jane Doe")
+REASONS = {
+    "en": "I have accepted another offer",
+    "de": "Ich habe ein anderes Angebot angenommen.",
+    "fr": "J’ai accepté une autre offre",
+    "es": "He aceptado otra oferta.",
+    "it": "Ho accettato un’altra offerta",
+    "nl": "Ik heb een ander aanbod aangenomen.",
+    "pt": "Aceitei outra proposta",
+}
+
+
+def _request(start: datetime, summary: str) -> str:
+    stamp = f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Acme//Letters//EN",
+            "METHOD:REQUEST",
+            "BEGIN:VEVENT",
+            "UID:letters@acme.example",
+            f"DTSTART:{stamp}",
+            f"DTEND:{stamp}",
+            f"DTSTAMP:{stamp}",
+            f"SUMMARY:{summary}",
+            f"ORGANIZER;CN=Priya Raman:mailto:{PRIYA.email}",
+            f"ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{JANE.email}",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+
+
+def interview(start: datetime = START, summary: str = "Acme – Backend") -> EventRecord:
+    """Priya's invitation to Jane, as decliner stores it."""
+    return EventRecord(
+        id="letters",
+        uid="letters@acme.example",
+        recurrence_id="",
+        sequence=0,
+        summary=summary,
+        start=start,
+        end=start + timedelta(hours=1),
+        all_day=False,
+        location="",
+        description="",
+        rrule="",
+        interview=True,
+        organizer=PRIYA,
+        attendee=JANE,
+        other_attendees=(),
+        invite=Invite(
+            "INBOX", 1, "<invite@acme.example>", f"Invitation: {summary}", (), PRIYA, None
+        ),
+        ical=_request(start, summary),
+        cancelled_by_organizer=False,
+    )
+
+
+def body(raw: bytes) -> str:
+    """The text/plain body of a rendered message."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def withdrawal(
+    language: str,
+    *,
+    event: EventRecord | None = None,
+    reason: str | None = None,
+    short_notice: bool = False,
+    offer_help: bool = True,
+    keep_in_touch: bool = True,
+    recipient: Address = PRIYA,
+) -> str:
+    """The withdrawal's body in `language`."""
+    rendered = render_withdrawal(
+        event=event or interview(),
+        me=JANE,
+        recipient=recipient,
+        cc=[],
+        reason=REASONS[language] if reason is None else reason,
+        offer_help=offer_help,
+        keep_in_touch=keep_in_touch,
+        short_notice=short_notice,
+        now=NOW,
+        zone=BERLIN,
+        token="letters",
+        attach_decline=True,
+        language=language,
+    )
+    return body(rendered.raw)
+
+
+def followup(language: str, *, replied: bool = True, recipient: Address = PRIYA) -> str:
+    """The follow-up's body in `language`, a day after the withdrawal."""
+    rendered = render_followup(
+        event=interview(),
+        me=JANE,
+        recipient=recipient,
+        cc=[],
+        in_reply_to="<withdrawal@example.com>",
+        references=["<invite@acme.example>", "<withdrawal@example.com>"],
+        withdrawal_date=NOW,
+        withdrawal_subject="Re: Invitation: Acme – Backend",
+        replied=replied,
+        now=NOW + timedelta(days=1),
+        zone=BERLIN,
+        token="letters",
+        reason=REASONS[language],
+        language=language,
+    )
+    return body(rendered.raw)
+
+
+def snapshots() -> dict[str, str]:
+    """docs/letters/<file> -> its text, for every language and both letters."""
+    return {
+        **{f"{lang}-withdrawal.txt": withdrawal(lang) for lang in LANGUAGES},
+        **{f"{lang}-followup.txt": followup(lang) for lang in LANGUAGES},
+    }
+
+
+def main() -> None:
+    """Write the snapshots."""
+    DOCS.mkdir(parents=True, exist_ok=True)
+    for name, text in snapshots().items():
+        (DOCS / name).write_text(text, encoding="utf-8")
+        print(f"wrote docs/letters/{name}")
+
+
+if __name__ == "__main__":
+    main()
