@@ -140,6 +140,8 @@ class CalendarReader:
             return 0
         ids: list[str] = []
         for event in parsed[1] if parsed else ():
+            for warning in event.warnings:
+                log.warning("%s: event %s: %s", label, event.uid, warning)
             mine = event.organizer is not None and event.organizer.email in self.me
             if event.attendee is None or mine:
                 continue  # the user's own event, or one that does not invite them

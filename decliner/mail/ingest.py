@@ -91,6 +91,9 @@ class Recorder:
                 conn, StoredMessage(folder, uid, "", "rejected", (), keyword, problem=what)
             )
             return 0
+        for event in result.events:
+            for warning in event.warnings:
+                log.warning("%s: event %s: %s", label, event.uid, warning)
         ids = self.merge(conn, folder, uid, result)
         kind = "cancel" if result.method == "CANCEL" else "invite"
         message_id = result.message.message_id

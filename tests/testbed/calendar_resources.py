@@ -3,8 +3,8 @@ weekly series in Europe/Berlin with the user among the attendees; and readers of
 
 from __future__ import annotations
 
-from decliner.core.caledit.contentlines import split_lines
 from decliner.core.caledit.edit import Edit
+from decliner.core.parse.contentlines import split_lines
 
 BERLIN_TZ = """BEGIN:VTIMEZONE
 TZID:Europe/Berlin

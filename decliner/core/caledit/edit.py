@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 from icalendar import Calendar, Component, Timezone
 
-from decliner.core.caledit.contentlines import (
+from decliner.core.parse.contentlines import (
     Line,
     fold,
     line_ending,

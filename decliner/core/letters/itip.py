@@ -14,21 +14,29 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Component, Event, Timezone, vCalAddress
 
 from decliner.core.letters.headers import RenderError
-from decliner.core.parse.model import Address, Rejected, normalise_email, one_line
+from decliner.core.parse.contentlines import Line, fold, split_lines, vevent_spans
+from decliner.core.parse.model import Address, Rejected, one_line
 from decliner.core.parse.timezones import Zones
-from decliner.core.parse.vcalendar import read_calendar
+from decliner.core.parse.vcalendar import quote_tzids, read_calendar
+from decliner.core.parse.vevent import email_of
 from decliner.core.plan.events import EventRecord
 
 PRODID = "-//decliner//decliner iTIP REPLY//EN"
 # Copied verbatim when the request has them, in this order.
 _COPIED = ("UID", "RECURRENCE-ID", "SEQUENCE", "DTSTART", "DTEND", "DURATION", "ORGANIZER")
 _TIMED = ("RECURRENCE-ID", "DTSTART", "DTEND")
+_ECHOED = (*_TIMED, "DURATION")
 # ATTENDEE parameters worth echoing; RSVP, PARTSTAT and CN are set afresh.
-_KEPT_PARAMS = ("CUTYPE", "ROLE")
+_KEPT_PARAMS = ("CUTYPE", "ROLE", "EMAIL")
 
 
 def _single(prop: Any) -> Any:
     return prop[0] if isinstance(prop, list) else prop
+
+
+def _first(component: Component, name: str) -> Any:
+    """A property's first value ("" when absent): the one rule for repeated properties."""
+    return _single(component.get(name, ""))
 
 
 def _recurrence_key(prop: Any, zones: Zones, default_tz: ZoneInfo) -> str:
@@ -65,7 +73,7 @@ def find_vevent(calendar: Calendar, event: EventRecord, default_tz: ZoneInfo) ->
     same = [
         c
         for c in calendar.subcomponents
-        if c.name == "VEVENT" and str(c.get("UID", "")).strip() == event.uid
+        if c.name == "VEVENT" and str(_first(c, "UID")).strip() == event.uid
     ]
     if event.recurrence_id:
         pool = [
@@ -87,9 +95,10 @@ def _attendee(vevent: Component, event: EventRecord, me: Address) -> vCalAddress
     """The user's ATTENDEE as the invite wrote it, declined; `me` when the invite had none."""
     wanted = event.attendee.email if event.attendee else me.email
     raw = [_single(a) for a in _list(vevent.get("ATTENDEE"))]
-    mine = next((a for a in raw if normalise_email(str(a)) == wanted), None)
+    # As the invite wrote it: `mailto:`, or Apple's `urn:x-uid:` with an EMAIL parameter.
+    mine = next((a for a in raw if email_of(a) == wanted), None)
     value = one_line(str(mine)) if mine is not None else ""
-    attendee = vCalAddress(value if normalise_email(value) == wanted else f"mailto:{wanted}")
+    attendee = vCalAddress(value if value and email_of(mine) == wanted else f"mailto:{wanted}")
     for name in _KEPT_PARAMS:
         if mine is not None and name in mine.params:
             attendee.params[name] = one_line(str(mine.params[name]))
@@ -139,6 +148,7 @@ def decline_reply(
     for name in _COPIED:
         if name in vevent:
             declined[name] = _single(vevent[name])
+    written = _as_written(event.ical, request, vevent)
     # The summary as one clean line: a control byte must not reach the 7bit calendar part.
     original = _single(vevent["SUMMARY"]) if "SUMMARY" in vevent else None
     if original is not None and (summary := one_line(str(original))):
@@ -149,4 +159,39 @@ def decline_reply(
     if comment:
         declined.add("COMMENT", comment)
     reply.add_component(declined)
-    return bytes(reply.to_ical())
+    return _echoed(reply.to_ical().decode("utf-8"), written).encode("utf-8")
+
+
+def _as_written(text: str, request: Calendar, vevent: Component) -> dict[str, Line]:
+    """The request VEVENT's time lines as the request wrote them (SPEC 7: DTSTART unchanged;
+    icalendar would drop the `Z` of `TZID=Europe/London:20140130T140000Z`); {} when the
+    text's structure cannot be followed, and icalendar's rendering then stands."""
+    try:
+        lines = split_lines(text)
+        spans = vevent_spans(lines)
+    except ValueError:
+        return {}
+    vevents = [c for c in request.subcomponents if c.name == "VEVENT"]
+    if len(spans) != len(vevents):
+        return {}
+    index = next(i for i, c in enumerate(vevents) if c is vevent)
+    written: dict[str, Line] = {}
+    for at in spans[index][2]:
+        line = lines[at]
+        if line.name in _ECHOED and line.name not in written:
+            written[line.name] = Line(line.raw, quote_tzids(line.text))
+    return written
+
+
+def _echoed(reply: str, written: dict[str, Line]) -> str:
+    """The reply with its VEVENT's time lines replaced by the request's own."""
+    if not written:
+        return reply
+    lines = split_lines(reply)
+    _begin, _end, props = vevent_spans(lines)[0]
+    out = [line.raw for line in lines]
+    for at in props:
+        original = written.get(lines[at].name)
+        if original is not None:
+            out[at] = fold(original.text, "\r\n")
+    return "".join(out)

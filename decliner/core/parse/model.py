@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from decliner.core.parse.booking import BookingLink
 
 MIB = 1024 * 1024
+# A CANCEL may name only UID and RECURRENCE-ID (RFC 5546 3.2.5): its event's times are then
+# unknown until the request is, and stored as this instant (long past).
+NO_START = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_CALENDAR_BYTES = 4 * MIB  # a decoded calendar part; real invitations are a few KiB
 # The email package keeps each line of a message as a str, ~70 bytes apiece whatever its
 # length: a whole message with more lines than this is refused before parsing, so one
@@ -100,6 +103,7 @@ class InviteEvent:
     partstat: str = ""
     kind: InviteKind = "request"
     booking_links: tuple[BookingLink, ...] = ()  # from DESCRIPTION, URL and X- properties
+    warnings: tuple[str, ...] = ()  # what was repaired or ignored, one line each
 
     @property
     def key(self) -> tuple[str, datetime | date | None]:

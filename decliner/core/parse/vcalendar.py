@@ -7,6 +7,7 @@ are repaired; what kind of calendar it is (SPEC 1) decides whether it is an invi
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -25,10 +26,13 @@ from decliner.core.parse.model import (
     one_line,
 )
 from decliner.core.parse.timezones import Zones
-from decliner.core.parse.vevent import EventReader, property_values
+from decliner.core.parse.vevent import EventReader, email_of, property_values
 
 INVITE_METHODS = frozenset({"REQUEST", "CANCEL"})
 STATIC_METHOD = "PUBLISH"
+# A calendar nobody can answer is an interview only if it is small: a booking tool's
+# confirmation holds one event; cinema listings, fixtures and programmes hold many.
+MAX_STATIC_EVENTS = 3
 MAX_COMPONENTS = 500  # BEGIN: lines (VEVENT, VTIMEZONE, VALARM, ...); a series with a few
 # dozen exceptions stays far below, while parsing time stays bounded
 _BEGIN = re.compile(rb"^[ \t]*BEGIN:", re.IGNORECASE | re.MULTILINE)
@@ -51,9 +55,11 @@ def _me(me: Iterable[str]) -> frozenset[str]:
 
 def _kind(method: str, vevents: Sequence[Component], mine: frozenset[str]) -> InviteKind | None:
     """SPEC 1: REQUEST/CANCEL, or no METHOD with an ORGANIZER and the user as ATTENDEE, can
-    be answered; PUBLISH, or no METHOD and no ATTENDEE, is a calendar nobody can answer."""
+    be answered; PUBLISH, or no METHOD and no ATTENDEE, is a calendar nobody can answer,
+    and one of many events is a listing (films, fixtures, a programme), no invitation."""
     if method == STATIC_METHOD or (not method and not any("ATTENDEE" in e for e in vevents)):
-        return "static"
+        uids = {str(property_values(e, "UID")[:1]) for e in vevents}
+        return "static" if len(uids) <= MAX_STATIC_EVENTS else None
     if method in INVITE_METHODS or (not method and any(_invites_me(e, mine) for e in vevents)):
         return "request"
     return None
@@ -61,16 +67,16 @@ def _kind(method: str, vevents: Sequence[Component], mine: frozenset[str]) -> In
 
 def _invites_me_at_all(event: Component, me: frozenset[str]) -> bool:
     """Whether a VEVENT names the user as ATTENDEE."""
-    return bool({normalise_email(str(a)) for a in property_values(event, "ATTENDEE")} & me)
+    return bool({email_of(a) for a in property_values(event, "ATTENDEE")} & me)
 
 
 def _invites_me(event: Component, me: frozenset[str]) -> bool:
     """Whether a VEVENT has an ORGANIZER and names the user as ATTENDEE."""
-    attendees = {normalise_email(str(a)) for a in property_values(event, "ATTENDEE")}
+    attendees = {email_of(a) for a in property_values(event, "ATTENDEE")}
     return "ORGANIZER" in event and bool(attendees & me)
 
 
-def _quote_tzids(text: str) -> str:
+def quote_tzids(text: str) -> str:
     """The unfolded calendar with unquoted TZID parameters holding ":" quoted."""
     return "\r\n".join(_UNQUOTED_TZID.sub(r'\1"\2"\3', line) for line in NEWLINE.split(text))
 
@@ -107,7 +113,7 @@ def read_calendar(ical: bytes) -> Calendar | Rejected:
     except UnicodeDecodeError as exc:
         return Rejected("encoding", f"calendar is not valid UTF-8: {exc}")
     try:
-        calendar = Calendar.from_ical(_quote_tzids(text))
+        calendar = Calendar.from_ical(quote_tzids(text))
     except Exception as exc:  # noqa: BLE001 -- icalendar raises many types on junk
         return Rejected("malformed", f"unreadable calendar: {type(exc).__name__}: {exc}")
     if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
@@ -123,11 +129,27 @@ def parse_calendar(
     """An invitation's METHOD ("" if absent) and events; None when it is no invitation.
 
     Events are keyed by UID and RECURRENCE-ID; of duplicates the highest SEQUENCE wins.
+    What icalendar warns of while reading joins each event's warnings, so the shell logs
+    it with the folder and key instead of Python printing it without either.
     """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = _parse_calendar(ical, me=me, default_tz=default_tz)
+    if not isinstance(found, tuple) or not caught:
+        return found
+    said = tuple(dict.fromkeys(f"icalendar: {one_line(str(w.message))}" for w in caught))
+    method, events = found
+    return method, tuple(replace(e, warnings=(*e.warnings, *said)) for e in events)
+
+
+def _parse_calendar(
+    ical: bytes, *, me: Iterable[str], default_tz: ZoneInfo
+) -> tuple[str, tuple[InviteEvent, ...]] | Rejected | None:
     calendar = read_calendar(ical)
     if isinstance(calendar, Rejected):
         return calendar
-    method = one_line(str(calendar.get("METHOD", ""))).upper()
+    methods = property_values(calendar, "METHOD")
+    method = one_line(str(methods[0])).upper() if methods else ""
     mine = _me(me)
     vevents = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     kind = _kind(method, vevents, mine)

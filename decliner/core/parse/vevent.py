@@ -13,6 +13,7 @@ from icalendar.prop import vBroken, vRecur, vText
 
 from decliner.core.parse import booking
 from decliner.core.parse.model import (
+    NO_START,
     Address,
     InviteEvent,
     Rejected,
@@ -23,12 +24,12 @@ from decliner.core.parse.model import (
 )
 from decliner.core.parse.timezones import Zones
 
-# A broken value of one of these would make the event silently wrong; others
-# (DTSTAMP, X- properties) do not matter to us.
-_USED = frozenset(
-    {"UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "RRULE"}
-    | {"ORGANIZER", "ATTENDEE", "SUMMARY", "LOCATION", "DESCRIPTION", "STATUS"}
-)
+# What an invitation cannot do without (docs/design.md, "What each METHOD requires"):
+# the UID always, RECURRENCE-ID when given (it names the instance), DTSTART for any
+# METHOD but CANCEL. A broken or repeated value of any other property is repaired or
+# ignored with one warning.
+_REQUIRED = frozenset({"UID", "RECURRENCE-ID", "DTSTART"})
+MAX_SEQUENCE = 2**63 - 1  # what SQLite's INTEGER holds; Google has sent SEQUENCE > 2**31
 
 Instant = tuple[datetime, date | None, str]
 """A resolved DTSTART-like value: aware in its own zone, the date if all-day, the TZID."""
@@ -43,9 +44,27 @@ def property_values(component: Component, name: str) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def email_of(value: Any) -> str:
+    """A CAL-ADDRESS's email: its `mailto:` value, else (Apple's `urn:x-uid:`) its EMAIL
+    parameter; normalised, "" when it holds none."""
+    text = str(value)
+    if not text.lower().startswith("mailto:"):
+        param = str(getattr(value, "params", {}).get("EMAIL", ""))
+        if param:
+            return normalise_email(param)
+    return normalise_email(text)
+
+
 def _address(value: Any) -> Address | None:
-    address = Address(str(value), str(getattr(value, "params", {}).get("CN", "")))
+    address = Address(email_of(value), str(getattr(value, "params", {}).get("CN", "")))
     return address if is_valid_email(address.email) else None
+
+
+def _unescaped(value: Any) -> str:
+    """A broken value's text as the line wrote it (icalendar escapes it when it breaks)."""
+    raw = value.to_ical() if hasattr(value, "to_ical") else value
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return text.replace("\\;", ";").replace("\\,", ",")
 
 
 def _properties(event: Component) -> Iterator[tuple[str, str]]:
@@ -107,18 +126,24 @@ class EventReader:
             return Rejected("timezone", f"{name} cannot be resolved in {tzid!r}: {exc}")
         return local, None, tzid
 
-    def end(self, event: Component, start: Instant) -> Instant | Rejected:
-        """DTEND, else DTSTART + DURATION, else DTSTART (+1 day when all-day)."""
+    def end(self, first: _First, start: Instant) -> Instant | Rejected:
+        """DTEND, else DTSTART + DURATION, else DTSTART (+1 day when all-day); a DTEND or
+        DURATION that cannot be used is ignored with a warning."""
         begin, start_day, tzid = start
-        if "DTEND" in event:
-            end = self.instant(event["DTEND"], "DTEND")
-            if isinstance(end, Rejected) or (end[1] is None) == (start_day is None):
+        event, warnings = first.event, first.warnings
+        if "DTEND" in event and "DTEND" not in first.ignored:
+            end = self.instant(first.value("DTEND"), "DTEND")
+            if isinstance(end, Rejected):
+                warnings.append(f"DTEND ignored: {end.detail}")
+            elif (end[1] is None) == (start_day is None):
                 return end
-            return Rejected("malformed", "DTSTART and DTEND mix a date and a date-time")
-        duration = event.get("DURATION")
+            else:
+                warnings.append("DTEND ignored: DTSTART and DTEND mix a date and a date-time")
+        duration = None if "DURATION" in first.ignored else first.value("DURATION")
         delta = getattr(duration, "dt", None)
         if duration is not None and not isinstance(delta, timedelta):
-            return Rejected("malformed", "DURATION is not a duration")
+            warnings.append("DURATION ignored: it is not a duration")
+            delta = None
         if start_day is not None:
             end_day = start_day + timedelta(days=delta.days if delta is not None else 1)
             return _local_midnight(end_day, self.default_tz), end_day, ""
@@ -128,63 +153,63 @@ class EventReader:
         local = (begin + timedelta(days=delta.days)).astimezone(UTC)
         return (local + timedelta(seconds=delta.seconds)).astimezone(begin.tzinfo), None, tzid
 
-    def times(self, event: Component, uid: str) -> Times | Rejected:
+    def times(self, first: _First, uid: str) -> Times | Rejected:
         """A VEVENT's start, end and RECURRENCE-ID (UTC datetime, or date if all-day)."""
+        event = first.event
         if "DTSTART" not in event:
             return Rejected("no-dtstart", f"VEVENT {uid!r} has no DTSTART")
-        start = self.instant(event["DTSTART"], "DTSTART")
+        start = self.instant(first.value("DTSTART"), "DTSTART")
         if isinstance(start, Rejected):
             return start
-        end = self.end(event, start)
+        end = self.end(first, start)
         if isinstance(end, Rejected):
             return end
         if "RECURRENCE-ID" not in event:
             return start, end, None
-        rid = self.instant(event["RECURRENCE-ID"], "RECURRENCE-ID")
+        rid = self.instant(first.value("RECURRENCE-ID"), "RECURRENCE-ID")
         if isinstance(rid, Rejected):
             return rid
         return start, end, rid[1] if rid[1] is not None else rid[0].astimezone(UTC)
 
     def event(self, event: Component) -> InviteEvent | Rejected:
-        """One VEVENT as plain data, or why it cannot be read safely."""
-        uid = str(event.get("UID", "")).strip()
-        broken = [(name, text) for name, text in event.errors if name is None or name in _USED]
-        if broken:
-            name, text = broken[0]
-            return Rejected("malformed", f"VEVENT {uid!r}: {name or 'a line'}: {text}")
+        """One VEVENT as plain data, or why it cannot be read safely: only what the METHOD
+        requires rejects it; the rest is repaired or ignored, each with a warning."""
+        warnings: list[str] = []
+        first = _First(event, warnings)
+        uid = one_line(str(first.value("UID") or "")).strip()
+        broken = {str(name).upper(): text for name, text in event.errors if name is not None}
+        cancel = self.method == "CANCEL"
+        required = _REQUIRED - {"DTSTART"} if cancel else _REQUIRED
+        for name in sorted(set(broken) & required):
+            return Rejected("malformed", f"VEVENT {uid!r}: {name}: {broken[name]}")
         if not uid or any(ord(char) < 32 or char == "\x7f" for char in uid):
             return Rejected("malformed", f"a VEVENT has no usable UID: {uid!r}")
-        times = self.times(event, uid)
+        if any(name is None for name, _ in event.errors):
+            warnings.append("a line that is no property was ignored")
+        times = self._times_or_unknown(first, uid, cancel, broken, warnings)
         if isinstance(times, Rejected):
             return times
         (start, start_day, tzid), (end, end_day, _), recurrence_id = times
-        if end.astimezone(UTC) < start.astimezone(UTC):
-            return Rejected("malformed", f"VEVENT {uid!r} ends before it starts")
-        try:
-            sequence = int(event.get("SEQUENCE", 0))
-            rrules = property_values(event, "RRULE")
-            rrule = _rrule_text(rrules[0]) if rrules else ""
-        except (TypeError, ValueError, AttributeError) as exc:
-            return Rejected("malformed", f"VEVENT {uid!r}: SEQUENCE or RRULE: {exc}")
-        organizer = _address(event["ORGANIZER"]) if "ORGANIZER" in event else None
-        attendees = [a for a in map(_address, property_values(event, "ATTENDEE")) if a is not None]
+        organizer = _address(first.value("ORGANIZER")) if "ORGANIZER" in event else None
+        raw_attendees = property_values(event, "ATTENDEE")
+        attendees = [a for a in map(_address, raw_attendees) if a is not None]
         me = self.me
-        raw_mine = [a for a in property_values(event, "ATTENDEE") if normalise_email(str(a)) in me]
+        raw_mine = [a for a in raw_attendees if email_of(a) in me]
         partstat = str(raw_mine[0].params.get("PARTSTAT", "")) if raw_mine else ""
         return InviteEvent(
             uid=uid,
             recurrence_id=recurrence_id,
-            sequence=sequence,
+            sequence=_sequence(first, broken, warnings),
             method=self.method,
-            summary=one_line(str(event.get("SUMMARY", ""))),
+            summary=one_line(first.text("SUMMARY", broken)),
             start=start.astimezone(UTC),
             end=end.astimezone(UTC),
             all_day=start_day is not None,
             start_date=start_day,
             end_date=end_day,
             tzid=one_line(tzid),
-            location=one_line(str(event.get("LOCATION", ""))),
-            description=clipped_text(str(event.get("DESCRIPTION", ""))),
+            location=one_line(first.text("LOCATION", broken)),
+            description=clipped_text(first.text("DESCRIPTION", broken)),
             organizer=organizer,
             attendee=next((a for a in attendees if a.email in me), None),
             other_attendees=tuple(
@@ -192,8 +217,104 @@ class EventReader:
                 for a in attendees
                 if a.email not in me and (organizer is None or a.email != organizer.email)
             ),
-            rrule=one_line(rrule),
-            status=one_line(str(event.get("STATUS", ""))).upper(),
+            rrule=one_line(_rrule(first, broken, warnings)),
+            status=one_line(first.text("STATUS", broken)).upper(),
             partstat=one_line(partstat).upper(),
             booking_links=booking.unique(booking.in_calendar(_properties(event))),
+            warnings=tuple(warnings),
         )
+
+    def _times_or_unknown(
+        self,
+        first: _First,
+        uid: str,
+        cancel: bool,  # noqa: FBT001 -- the METHOD, read once by the caller
+        broken: dict[str, str],
+        warnings: list[str],
+    ) -> Times | Rejected:
+        """The event's times; a CANCEL without a readable DTSTART names its event by UID
+        and RECURRENCE-ID alone (RFC 5546 3.2.5), so its times are unknown (`NO_START`)."""
+        event = first.event
+        if cancel and ("DTSTART" not in event or "DTSTART" in broken):
+            unknown: Instant = (NO_START, None, "")
+            if "RECURRENCE-ID" not in event:
+                return unknown, unknown, None
+            rid = self.instant(first.value("RECURRENCE-ID"), "RECURRENCE-ID")
+            if isinstance(rid, Rejected):
+                return rid
+            return unknown, unknown, rid[1] if rid[1] is not None else rid[0].astimezone(UTC)
+        for name in ("DTEND", "DURATION"):
+            if name in broken:
+                warnings.append(f"{name} ignored: {broken[name]}")
+                first.ignored.add(name)
+        times = self.times(first, uid)
+        if isinstance(times, Rejected) or times[1][0].astimezone(UTC) >= times[0][0].astimezone(
+            UTC
+        ):
+            return times
+        warnings.append("DTEND before DTSTART ignored: the event is taken to end as it starts")
+        return times[0], times[0], times[2]
+
+
+class _First:
+    """The first value of a property that may hold one, each repeat warned once."""
+
+    def __init__(self, event: Component, warnings: list[str]) -> None:
+        self.event = event
+        self.warnings = warnings
+        self._warned: set[str] = set()
+        self.ignored: set[str] = set()  # broken properties read as absent
+
+    def value(self, name: str) -> Any:
+        values = property_values(self.event, name)
+        if len(values) > 1 and name not in self._warned:
+            self._warned.add(name)
+            self.warnings.append(f"{name} appears {len(values)} times; the first is used")
+        return values[0] if values else None
+
+    def text(self, name: str, broken: dict[str, str]) -> str:
+        """A text property's first value; a broken one is read as written, warned."""
+        value = self.value(name)
+        if value is None:
+            return ""
+        if name in broken:
+            self.warnings.append(f"{name} read as written: {broken[name]}")
+            return _unescaped(value)
+        return str(value)
+
+
+def _sequence(first: _First, broken: dict[str, str], warnings: list[str]) -> int:
+    """SEQUENCE, also beyond RFC 5545's 32 bits (the number is what counts); 0 if none."""
+    value = first.value("SEQUENCE")
+    if value is None:
+        return 0
+    try:
+        number = int(_unescaped(value).strip() if "SEQUENCE" in broken else value)
+    except (TypeError, ValueError):
+        warnings.append(f"SEQUENCE ignored: {broken.get('SEQUENCE') or value!r} is no number")
+        return 0
+    if "SEQUENCE" in broken:
+        warnings.append(f"SEQUENCE {number} read though {broken['SEQUENCE']}")
+    return max(0, min(number, MAX_SEQUENCE))
+
+
+def _rrule(first: _First, broken: dict[str, str], warnings: list[str]) -> str:
+    """RRULE as written; spaces in a list (Microsoft CDO: `BYDAY=MO, TU`) are removed, and
+    a rule still unreadable is ignored (decliner only shows it), each with a warning."""
+    value = first.value("RRULE")
+    if value is None:
+        return ""
+    if "RRULE" not in broken:
+        try:
+            return _rrule_text(value)
+        except (TypeError, ValueError, AttributeError) as exc:
+            warnings.append(f"RRULE ignored: {exc}")
+            return ""
+    written = _unescaped(value)
+    try:
+        repaired = vRecur.from_ical("".join(written.split()))
+    except (TypeError, ValueError) as exc:
+        warnings.append(f"RRULE ignored: {broken['RRULE']} ({exc})")
+        return ""
+    warnings.append(f"RRULE repaired: {written!r} read without its spaces")
+    return _rrule_text(repaired)

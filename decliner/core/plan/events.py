@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from decliner.core.parse.booking import BookingLink, unique
 from decliner.core.parse.interview import looks_like_interview
-from decliner.core.parse.model import Address, InviteEvent, InviteKind, InviteMessage
+from decliner.core.parse.model import NO_START, Address, InviteEvent, InviteKind, InviteMessage
 
 CALENDAR_FOLDER = "calendar"  # the `folder` of an invitation known only from the CalDAV calendar
 
@@ -145,6 +145,12 @@ def merge(stored: EventRecord | None, incoming: EventRecord) -> EventRecord | No
         # The first mail for an event read from the calendar: it gives the thread.
         newest = incoming if incoming.sequence >= stored.sequence else stored
         return replace(newest, invite=incoming.invite, ical=incoming.ical)
+    return _from_mail(stored, incoming)
+
+
+def _from_mail(stored: EventRecord, incoming: EventRecord) -> EventRecord | None:
+    if stored.start == NO_START and not incoming.cancelled_by_organizer:
+        return _after_a_bare_cancel(stored, incoming)
     if incoming.cancelled_by_organizer:
         if stored.cancelled_by_organizer or incoming.sequence < stored.sequence:
             # A stale CANCEL from before a re-invite does not cancel the new one.
@@ -152,6 +158,14 @@ def merge(stored: EventRecord | None, incoming: EventRecord) -> EventRecord | No
         return replace(stored, cancelled_by_organizer=True, sequence=incoming.sequence)
     # An equal SEQUENCE is the same invite again (another folder, a label).
     return incoming if incoming.sequence > stored.sequence else None
+
+
+def _after_a_bare_cancel(stored: EventRecord, incoming: EventRecord) -> EventRecord:
+    """A CANCEL that named only the UID came first: the request gives the times, and a
+    request no newer than the cancel stays cancelled."""
+    if incoming.sequence > stored.sequence:
+        return incoming
+    return replace(incoming, cancelled_by_organizer=True, sequence=stored.sequence)
 
 
 def _from_calendar(stored: EventRecord, incoming: EventRecord) -> EventRecord | None:

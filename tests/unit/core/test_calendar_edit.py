@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from decliner.core.caledit.contentlines import split_lines
 from decliner.core.caledit.edit import Edit, decline, remove
+from decliner.core.parse.contentlines import split_lines
 from tests.testbed.calendar_resources import (
     ATTENDEE,
     CLIENT_SCHEDULED,

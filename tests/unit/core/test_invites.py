@@ -160,9 +160,12 @@ def test_garbage_dtstart(value: str) -> None:
     assert rejected(ics(value)).reason == "malformed"
 
 
-def test_broken_line_in_event() -> None:
-    """A line icalendar dropped (recorded only in `errors`) makes the event "malformed"."""
-    assert rejected(ics("DTSTART:20261203T150000Z", "no colon here")).reason == "malformed"
+def test_broken_line_in_event_is_ignored_with_a_warning() -> None:
+    """A line icalendar dropped (recorded only in `errors`) costs nothing decliner needs:
+    the event is read, and the warning says a line was ignored."""
+    event = one_event(ics("DTSTART:20261203T150000Z", "no colon here"))
+    assert event.start == datetime(2026, 12, 3, 15, tzinfo=UTC)
+    assert event.warnings == ("a line that is no property was ignored",)
 
 
 def test_truncated_calendar() -> None:
@@ -172,16 +175,26 @@ def test_truncated_calendar() -> None:
     assert rejected(data[: data.index(b"END:VCALENDAR")]).reason == "malformed"
 
 
-def test_end_before_start() -> None:
-    """DTEND before DTSTART is "malformed", not a negative-length interview."""
-    data = ics("DTSTART:20261203T150000Z", "DTEND:20261203T140000Z")
-    assert rejected(data).reason == "malformed"
+def test_end_before_start_is_ignored_with_a_warning() -> None:
+    """DTEND before DTSTART is no negative-length interview: the event ends as it starts,
+    and the warning says so (the start is what a withdrawal needs)."""
+    event = one_event(ics("DTSTART:20261203T150000Z", "DTEND:20261203T140000Z"))
+    assert event.end == event.start == datetime(2026, 12, 3, 15, tzinfo=UTC)
+    assert event.warnings == (
+        "DTEND before DTSTART ignored: the event is taken to end as it starts",
+    )
 
 
-def test_date_and_datetime_mixed() -> None:
-    """An all-day DTSTART with a timed DTEND is "malformed"."""
-    data = ics("DTSTART;VALUE=DATE:20261203", "DTEND:20261203T140000Z")
-    assert rejected(data).reason == "malformed"
+def test_date_and_datetime_mixed_keeps_the_day() -> None:
+    """An all-day DTSTART with a timed DTEND: the DTEND is ignored, warned, and the event
+    lasts its one day."""
+    event = one_event(ics("DTSTART;VALUE=DATE:20261203", "DTEND:20261203T140000Z"))
+    assert (event.all_day, event.start_date, event.end_date) == (
+        True,
+        date(2026, 12, 3),
+        date(2026, 12, 4),
+    )
+    assert event.warnings == ("DTEND ignored: DTSTART and DTEND mix a date and a date-time",)
 
 
 def test_invalid_utf8() -> None:
