@@ -106,9 +106,15 @@ def short_id_width(ids: Sequence[str], minimum: int = 6) -> int:
     return width
 
 
+def lines_console(*, highlight: bool = True) -> Console:
+    """A console for line output that never breaks a line itself (a terminal wraps what is
+    too long for it): piped or in the journal an address or a URL stays whole."""
+    return Console(soft_wrap=True, highlight=highlight)
+
+
 def pass_report(report: PassReport) -> None:
     """What one `run --once` pass did, a line per thing that happened."""
-    console = Console()
+    console = lines_console()
     scan = report.scan
     console.print(
         f"read {scan.new_messages} new message(s) in {len(scan.folders)} folder(s);"
@@ -148,7 +154,7 @@ def flag_result(view: InviteView, config: Config) -> None:
     """Confirm a flag, saying who will get what, and when."""
     event = view.event
     when = event.start.astimezone(config.account.zone)
-    console = Console()
+    console = lines_console()
     console.print(
         f"Flagged {event.id}: {escape(event.summary)} ({when:%a %Y-%m-%d %H:%M})", highlight=False
     )
@@ -170,7 +176,7 @@ def flag_result(view: InviteView, config: Config) -> None:
 
 def unflag_result(result: UnflagResult) -> None:
     """Say what was unflagged, and what still stands."""
-    console = Console()
+    console = lines_console()
     event = result.event
     removed = ", ".join(result.removed) or "nothing (no CLI or keyword flag was set)"
     console.print(f"{event.id}: removed {removed}", highlight=False)
@@ -200,7 +206,7 @@ STATE_STYLE = {
 
 def log_threads(entries: Sequence[LogEntry], zone: ZoneInfo) -> None:
     """Each thread as a heading and its messages: what went to whom, and what came back."""
-    console = Console(highlight=False)
+    console = lines_console(highlight=False)
     if not entries:
         console.print("Nothing sent or received yet.")
         return
