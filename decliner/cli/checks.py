@@ -83,7 +83,7 @@ def check_templates(config: Config) -> Check:
                 f"[{kind}].template: {p}"
                 for p in templating.check_template(text, name, kind, zone=zone, language=language)
             ]
-        checked.append(value if value else f"built-in {kind}")
+        checked.append(value or f"built-in {kind}")
     if problems:
         return Check("templates", False, "; ".join(dict.fromkeys(problems)))
     return Check("templates", True, f"{', '.join(checked)} (in {', '.join(LANGUAGES)})")
