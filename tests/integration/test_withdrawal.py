@@ -25,8 +25,8 @@ def reply_calendar(message: EmailMessage) -> icalendar.Calendar:
 
 
 def test_keyword_flag_google_invite_end_to_end(world: World) -> None:
-    """A keyword-flagged Google invite: one threaded withdrawal to the organizer with a valid
-    decline, a \\Seen copy in Sent, the invite \\Answered, status withdrawn; more passes send nothing."""
+    r"""A keyword-flagged Google invite: one threaded withdrawal to the organizer with a valid
+    decline, a \Seen copy in Sent, the invite \Answered, status withdrawn; more passes send nothing."""
     raw, invite_id = google_invite(
         organizer=world.sam.address,
         organizer_name="Sam Recruiter",

@@ -258,7 +258,7 @@ class Dovecot:
             client.add_flags([uid], [keyword], silent=True)
 
     def fetch_all(self, account: Account, folder: str) -> list[bytes]:
-        """Every message of `folder` as raw bytes, in UID order (without setting \\Seen)."""
+        r"""Every message of `folder` as raw bytes, in UID order (without setting \Seen)."""
         with self.imap(account) as client:
             client.select_folder(folder, readonly=True)
             uids = sorted(client.search("ALL"))
