@@ -175,7 +175,7 @@ def is_loopback(host: str) -> bool:
 
 
 def field_problems(exc: ValidationError) -> list[tuple[str, str]]:
-    """pydantic's errors as (location, message), in words for people."""
+    """Pydantic's errors as (location, message), in words for people."""
     return [
         (_location(error["loc"]), _message(error))
         for error in exc.errors()

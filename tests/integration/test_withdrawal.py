@@ -312,7 +312,7 @@ def test_header_injection_adds_no_header_and_no_recipient(world: World, payload:
 
 
 def test_preview_before_and_after_sending(world: World) -> None:
-    """preview works before flagging (nothing stored or sent), then shows the exact stored bytes."""
+    """`preview` works before flagging (nothing stored or sent), then shows the exact stored bytes."""
     world.invite("pv@g", flagged=False)
     config = world.config()
     assert world.cli("invites").exit_code == 0
