@@ -56,8 +56,10 @@ def _readable_by_others(config: Config) -> tuple[str, ...]:
     if not mode & 0o077:
         return ()
     return (
-        f"{config.source} is readable by other users (mode {mode:04o}); it may hold a"
-        f" secret: chmod 600 {config.source}",
+        (
+            f"{config.source} is readable by other users (mode {mode:04o}); it may hold a"
+            f" secret: chmod 600 {config.source}"
+        ),
     )
 
 

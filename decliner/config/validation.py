@@ -132,8 +132,10 @@ def _maildir_problems(maildir: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     if flag and (flag.upper() == "INBOX" or flag in folders):
         yield (
             "[maildir].flag_folder",
-            f'"{flag}" is where invitations arrive: every one of them would be withdrawn;'
-            ' use a folder of its own (it is read anyway), or "" for none',
+            (
+                f'"{flag}" is where invitations arrive: every one of them would be withdrawn;'
+                ' use a folder of its own (it is read anyway), or "" for none'
+            ),
         )
 
 

@@ -169,14 +169,15 @@ class Dovecot:
         return [self._popen.pid, *(p.pid for p in procs.children_of(self._popen.pid))]
 
     def _diagnostics(self) -> str:
-        parts = []
-        for path in (
-            self.layout.log_path.parent / "start.out",
-            self.layout.log_path,
-            self.layout.info_log_path,
-        ):
-            if path.exists():
-                parts.append(f"--- {path.name} ---\n{path.read_text(errors='replace')[-4000:]}")
+        parts = [
+            f"--- {path.name} ---\n{path.read_text(errors='replace')[-4000:]}"
+            for path in (
+                self.layout.log_path.parent / "start.out",
+                self.layout.log_path,
+                self.layout.info_log_path,
+            )
+            if path.exists()
+        ]
         return "\n".join(parts)
 
     def log_text(self) -> str:
