@@ -34,11 +34,13 @@ def _arrived(server: Any, count: int) -> bool:
 
 
 def percentile(values: list[float], fraction: float) -> float:
+    """The value at `fraction` of the way through `values`, sorted (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> None:
+    """Measure invite-to-withdrawal latency over `trials` runs (argv[1], default 100)."""
     trials = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     root = Path(tempfile.mkdtemp(prefix="decliner-latency-"))
     root.chmod(0o755)

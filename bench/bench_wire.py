@@ -113,6 +113,7 @@ def generate(maildir: Path, size: int, seed: int = 16) -> None:
 
 
 def chown_to_mail(path: Path) -> None:
+    """Give the tree to the mail user, so Dovecot can read what we generated."""
     shutil.chown(path, "mail", "mail")
     for root, dirs, files in os.walk(path):
         for name in dirs + files:
@@ -224,6 +225,7 @@ class Run:
 
 
 def measure(label: str, argv: list[str], proxy: Proxy, found: Any = None) -> Run:
+    """Run one client to the end and record its time, memory and traffic through the proxy."""
     proxy.reset()
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -247,6 +249,7 @@ def measure(label: str, argv: list[str], proxy: Proxy, found: Any = None) -> Run
 
 
 def decliner_found(state: Path) -> list[int]:
+    """The UIDs decliner stored as invitations or cancellations, sorted."""
     with sqlite3.connect(state) as conn:
         rows = conn.execute("SELECT uid FROM messages WHERE kind IN ('invite', 'cancel')")
         return sorted(r[0] for r in rows)
@@ -267,6 +270,7 @@ def daemon_peak_rss(config: Path, work: Path) -> float:
 
 
 def report(runs: list[Run]) -> None:
+    """Print the runs as a table, one client per row."""
     print(
         f"{'client':<28}{'wall':>9}{'cpu':>9}{'RSS MB':>9}{'bytes in':>14}{'bytes out':>11}{'cmds':>7}{'found':>7}"
     )
@@ -295,6 +299,7 @@ def profile_first_scan(out: Path, run_once: list[str], maildir: Path) -> None:
 
 
 def bench(size: int) -> dict[str, Any]:
+    """Scan a `size`-message INBOX with each client; the runs and the mailbox size."""
     root = Path(tempfile.mkdtemp(prefix="decliner-wire-"))
     root.chmod(0o755)
     dovecot = Dovecot(root / "dovecot")
@@ -372,6 +377,7 @@ def bench(size: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    """Be one client for bench() (argv: raw, raw-quiet or naive), else benchmark each size given."""
     if len(sys.argv) > 1 and sys.argv[1] in {"raw", "raw-quiet", "naive"}:
         client, port, user, password = sys.argv[1:5]
         if client == "naive":

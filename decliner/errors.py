@@ -29,7 +29,7 @@ class ConfigError(UserError):
         super().__init__("\n".join(problems))
 
 
-class RuntimeFailure(DeclinerError):
+class RuntimeFailure(DeclinerError):  # noqa: N818 -- a public name; renaming would break callers
     """Something outside decliner failed (network, server, command): exit status 1."""
 
 

@@ -56,8 +56,10 @@ def _readable_by_others(config: Config) -> tuple[str, ...]:
     if not mode & 0o077:
         return ()
     return (
-        f"{config.source} is readable by other users (mode {mode:04o}); it may hold a"
-        f" secret: chmod 600 {config.source}",
+        (
+            f"{config.source} is readable by other users (mode {mode:04o}); it may hold a"
+            f" secret: chmod 600 {config.source}"
+        ),
     )
 
 
@@ -83,7 +85,7 @@ def check_templates(config: Config) -> Check:
                 f"[{kind}].template: {p}"
                 for p in templating.check_template(text, name, kind, zone=zone, language=language)
             ]
-        checked.append(value if value else f"built-in {kind}")
+        checked.append(value or f"built-in {kind}")
     if problems:
         return Check("templates", False, "; ".join(dict.fromkeys(problems)))
     return Check("templates", True, f"{', '.join(checked)} (in {', '.join(LANGUAGES)})")

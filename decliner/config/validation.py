@@ -36,6 +36,7 @@ _SECTION_ORDER = (
 
 
 def file_order(problem: tuple[str, str]) -> tuple[int, str]:
+    """A sort key putting problems in the order their sections appear in the file."""
     where = problem[0]
     rank = next(
         (i for i, s in enumerate(_SECTION_ORDER) if where.startswith(s)), len(_SECTION_ORDER)
@@ -70,6 +71,7 @@ def _message(error: Mapping[str, Any]) -> str:
 
 
 def cross_key_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Problems no single key shows: a missing mail source, a secret, a required pair."""
     imap, maildir, smtp = (_table(raw, k) for k in ("imap", "maildir", "smtp"))
     if "imap" not in raw and "maildir" not in raw:
         yield "[imap]", "required: a mail source, [imap] or [maildir]"
@@ -132,8 +134,10 @@ def _maildir_problems(maildir: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     if flag and (flag.upper() == "INBOX" or flag in folders):
         yield (
             "[maildir].flag_folder",
-            f'"{flag}" is where invitations arrive: every one of them would be withdrawn;'
-            ' use a folder of its own (it is read anyway), or "" for none',
+            (
+                f'"{flag}" is where invitations arrive: every one of them would be withdrawn;'
+                ' use a folder of its own (it is read anyway), or "" for none'
+            ),
         )
 
 
@@ -175,7 +179,7 @@ def is_loopback(host: str) -> bool:
 
 
 def field_problems(exc: ValidationError) -> list[tuple[str, str]]:
-    """pydantic's errors as (location, message), in words for people."""
+    """Pydantic's errors as (location, message), in words for people."""
     return [
         (_location(error["loc"]), _message(error))
         for error in exc.errors()

@@ -189,7 +189,9 @@ class Daemon:
             heartbeat=heartbeat,
             on_change=lambda: self._threadsafe(self._idle_changed),
             on_alive=lambda: self._threadsafe(self._progress),
-            on_error=lambda exc, timed_out: None if timed_out else self._threadsafe(self._progress),
+            on_error=lambda _exc, timed_out: (
+                None if timed_out else self._threadsafe(self._progress)
+            ),
         )
         self.idle.start()
 

@@ -16,7 +16,7 @@ T = TypeVar("T")
 STOP_GRACE = 8.0
 
 
-class Abandoned(Exception):
+class Abandoned(Exception):  # noqa: N818 -- a public name; renaming would break callers
     """The pass in flight did not finish within the stop grace period."""
 
 

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 def render(config: Config, me: Address, letter: Letter, *, now: datetime, token: str) -> Rendered:
     """The message `letter` describes, not yet stored; raises RenderError or TemplateProblem.
-    (The renderer, Jinja2 and icalendar, is imported here: a pass that sends nothing
-    never loads it.)"""
+    The renderer, Jinja2 and icalendar, is imported here: a pass that sends nothing
+    never loads it."""
     from decliner.core.letters.render import render_followup, render_withdrawal
 
     event, to = letter.event, letter.recipient

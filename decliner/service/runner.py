@@ -1,11 +1,11 @@
-"""One pass of decliner's work: scan, settle (flags, snapshot, plan, bookkeeping), act.
+r"""One pass of decliner's work: scan, settle (flags, snapshot, plan, bookkeeping), act.
 
 The outbox protocol (SPEC 5): render and store the exact bytes as `pending`
 (commit); count the attempt (commit); send; record the outcome (commit). A
 try whose outcome was never recorded (a crash) or that was cut during DATA is
 only repeated after the sent folder has been searched for its Message-ID, and
 then with the same bytes. Sent copies are filed once, and the invite marked
-`\\Answered`. What to do is decided by `plan`; this module only carries it out.
+`\Answered`. What to do is decided by `plan`; this module only carries it out.
 """
 
 from __future__ import annotations

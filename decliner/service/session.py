@@ -71,7 +71,7 @@ class Session:
 
     def due_times(self) -> dict[int, datetime]:
         """Outbox rows waiting for a time: row id -> when it is due."""
-        assert self.store is not None  # noqa: S101
+        assert self.store is not None  # noqa: S101 -- open() always runs first
         return {
             row.id: row.due
             for row in outbox_db.rows(self.store.connection)
@@ -80,7 +80,7 @@ class Session:
 
     def counts(self) -> tuple[int, datetime | None]:
         """How many upcoming invites, and when the next message is due."""
-        assert self.store is not None  # noqa: S101
+        assert self.store is not None  # noqa: S101 -- open() always runs first
         now = wiring.utcnow()
         invites = event_db.upcoming_count(self.store.connection, now)
         dues = [d for d in self.due_times().values() if d > now]

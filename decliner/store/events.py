@@ -75,13 +75,13 @@ def get(conn: sqlite3.Connection, uid: str, recurrence_id: str) -> EventRecord |
 
 def by_id(conn: sqlite3.Connection, event_id: str) -> EventRecord | None:
     """The stored event with this short id, if any."""
-    row = conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()  # noqa: S608
+    row = conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()  # noqa: S608 -- constant column list
     return None if row is None else _record(row)
 
 
 def all_events(conn: sqlite3.Connection) -> list[EventRecord]:
     """Every stored event, soonest first."""
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY starts_at, id")  # noqa: S608
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY starts_at, id")  # noqa: S608 -- constant column list
     return [_record(row) for row in rows]
 
 
@@ -136,7 +136,7 @@ def save(conn: sqlite3.Connection, record: EventRecord, now: datetime) -> None:
     names = ", ".join(values)
     updates = ", ".join(f"{k} = excluded.{k}" for k in values if k not in {"id", "first_seen"})
     conn.execute(
-        f"INSERT INTO events ({names}) VALUES ({', '.join('?' for _ in values)})"  # noqa: S608
+        f"INSERT INTO events ({names}) VALUES ({', '.join('?' for _ in values)})"  # noqa: S608 -- names are our own keys; values are bound
         f" ON CONFLICT (id) DO UPDATE SET {updates}",
         tuple(values.values()),
     )

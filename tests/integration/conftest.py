@@ -73,7 +73,7 @@ BASIC_CAPABILITIES = "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRA
 
 @pytest.fixture(scope="session")
 def smtp_servers(dovecot: Dovecot, oauth_server: OAuthServer) -> Iterator[SmtpServers]:
-    """aiosmtpd servers (.plain, .starttls, .tls) delivering to Dovecot users over LMTP."""
+    """The aiosmtpd servers (.plain, .starttls, .tls) delivering to Dovecot users over LMTP."""
     servers = start_smtp_servers(
         password_of=dovecot.password_of,
         tokens=oauth_server.registry,

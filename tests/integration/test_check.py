@@ -76,7 +76,7 @@ def test_check_passes_in_each_tls_mode(
     imap_security: str,
     smtp_variant: str,
 ) -> None:
-    """check logs in to IMAP and SMTP with a password in plain, STARTTLS and TLS modes."""
+    """`check` logs in to IMAP and SMTP with a password in plain, STARTTLS and TLS modes."""
     server = getattr(smtp_servers, smtp_variant)
     path = write_config(
         tmp_path,
@@ -175,7 +175,7 @@ def test_wrong_ca_fails(
 def test_starttls_refused_when_not_offered(
     tmp_path: Path, dovecot: Dovecot, smtp_servers: SmtpServers, account: Account
 ) -> None:
-    """security = starttls against an SMTP server without STARTTLS fails instead of sending in clear."""
+    """`security = starttls` against an SMTP server without STARTTLS fails instead of sending in clear."""
     smtp_servers.plain.clear()
     path = write_config(
         tmp_path, dovecot, account, smtp_port=smtp_servers.plain.port, smtp_security="starttls"
@@ -201,7 +201,7 @@ def test_unreachable_server(tmp_path: Path, dovecot: Dovecot, account: Account) 
 
 
 def test_offline_does_not_connect(tmp_path: Path, dovecot: Dovecot, account: Account) -> None:
-    """check --offline validates without touching any server."""
+    """`check --offline` validates without touching any server."""
     path = write_config(tmp_path, dovecot, account, smtp_port=1)
     result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
     assert result.exit_code == 0, result.output

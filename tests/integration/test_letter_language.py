@@ -49,7 +49,7 @@ def test_preview_is_german_under_language_de(world: World) -> None:
 
 
 def test_auto_writes_in_the_invitations_language_and_preview_says_why(world: World) -> None:
-    """language = "auto": a French description gives the French letter, and preview says on
+    """`language = "auto"`: a French description gives the French letter, and preview says on
     stderr that French was detected in the description."""
     ics = calendar(
         uid="lang-fr@example.com",

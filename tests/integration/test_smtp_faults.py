@@ -249,7 +249,7 @@ def assert_refused_before_auth(
 def test_starttls_not_offered_is_refused_without_auth_in_clear(
     world: World, start_smtp: StartSmtp, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """security = "starttls" against a server offering no STARTTLS (one that would even take
+    """`security = "starttls"` against a server offering no STARTTLS (one that would even take
     AUTH in clear): refused at EHLO on every pass, never a silent downgrade, nothing sent."""
     server = start_smtp("plain")
     world.invite("no-starttls@example.com")

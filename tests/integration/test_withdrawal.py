@@ -25,8 +25,8 @@ def reply_calendar(message: EmailMessage) -> icalendar.Calendar:
 
 
 def test_keyword_flag_google_invite_end_to_end(world: World) -> None:
-    """A keyword-flagged Google invite: one threaded withdrawal to the organizer with a valid
-    decline, a \\Seen copy in Sent, the invite \\Answered, status withdrawn; more passes send nothing."""
+    r"""A keyword-flagged Google invite: one threaded withdrawal to the organizer with a valid
+    decline, a \Seen copy in Sent, the invite \Answered, status withdrawn; more passes send nothing."""
     raw, invite_id = google_invite(
         organizer=world.sam.address,
         organizer_name="Sam Recruiter",
@@ -312,7 +312,7 @@ def test_header_injection_adds_no_header_and_no_recipient(world: World, payload:
 
 
 def test_preview_before_and_after_sending(world: World) -> None:
-    """preview works before flagging (nothing stored or sent), then shows the exact stored bytes."""
+    """`preview` works before flagging (nothing stored or sent), then shows the exact stored bytes."""
     world.invite("pv@g", flagged=False)
     config = world.config()
     assert world.cli("invites").exit_code == 0

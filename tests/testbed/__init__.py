@@ -1,0 +1,1 @@
+"""The test bed: every harness and helper the tests share (servers, daemon harness, worlds)."""

@@ -169,14 +169,15 @@ class Dovecot:
         return [self._popen.pid, *(p.pid for p in procs.children_of(self._popen.pid))]
 
     def _diagnostics(self) -> str:
-        parts = []
-        for path in (
-            self.layout.log_path.parent / "start.out",
-            self.layout.log_path,
-            self.layout.info_log_path,
-        ):
-            if path.exists():
-                parts.append(f"--- {path.name} ---\n{path.read_text(errors='replace')[-4000:]}")
+        parts = [
+            f"--- {path.name} ---\n{path.read_text(errors='replace')[-4000:]}"
+            for path in (
+                self.layout.log_path.parent / "start.out",
+                self.layout.log_path,
+                self.layout.info_log_path,
+            )
+            if path.exists()
+        ]
         return "\n".join(parts)
 
     def log_text(self) -> str:
@@ -258,7 +259,7 @@ class Dovecot:
             client.add_flags([uid], [keyword], silent=True)
 
     def fetch_all(self, account: Account, folder: str) -> list[bytes]:
-        """Every message of `folder` as raw bytes, in UID order (without setting \\Seen)."""
+        r"""Every message of `folder` as raw bytes, in UID order (without setting \Seen)."""
         with self.imap(account) as client:
             client.select_folder(folder, readonly=True)
             uids = sorted(client.search("ALL"))

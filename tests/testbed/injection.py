@@ -229,7 +229,7 @@ def invite_bytes(case: Case, sam: str, jane: str) -> bytes:
 
 
 def toml_string(value: str) -> str:
-    """`value` as a TOML basic string, every non-printable character \\u-escaped."""
+    r"""`value` as a TOML basic string, every non-printable character \u-escaped."""
     out = []
     for c in value:
         if c in '"\\':

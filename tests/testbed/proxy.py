@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Self
 
 _TAGGED = re.compile(rb"^[A-Za-z0-9]+ (UID )?([A-Za-z]+)")
 _HTTP_REQUEST = re.compile(rb"^([A-Z]+) (\S+) HTTP/1\.[01]$")
@@ -80,7 +81,7 @@ class Proxy:
             except OSError:
                 continue
 
-    def __enter__(self) -> Proxy:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

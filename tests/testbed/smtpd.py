@@ -183,7 +183,7 @@ class SmtpServers:
         return (self.plain, self.starttls, self.tls)
 
     def clear(self) -> None:
-        """clear() on every server."""
+        """Clear all three servers, as SmtpServer.clear does one."""
         for server in self.all:
             server.clear()
 

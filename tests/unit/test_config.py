@@ -327,7 +327,7 @@ def test_need_imap_with_maildir(tmp_path: Path) -> None:
 
 
 def test_check_reports_template_errors_with_file_and_line(tmp_path: Path) -> None:
-    """check --offline renders a user template against a sample event: a typo is a FAIL naming file:line."""
+    """`check --offline` renders a user template against a sample event: a typo is a FAIL naming file:line."""
     template = tmp_path / "mine.txt.j2"
     template.write_text(
         "Subject: Withdrawing\n\nHi {{ recipient.name }},\n\n{{ evnt.summary }}\n", encoding="utf-8"
@@ -351,7 +351,7 @@ def test_check_reports_template_errors_with_file_and_line(tmp_path: Path) -> Non
 
 
 def test_check_offline_reports_the_state_db(tmp_path: Path) -> None:
-    """check --offline names the state db, and says when it does not exist yet."""
+    """`check --offline` names the state db, and says when it does not exist yet."""
     path = write(tmp_path, GOOD + f'\n[state]\npath = "{tmp_path / "s.db"}"\n')
     result = CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"])
     line = next(x for x in result.output.splitlines() if " state " in x)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_init_writes_a_private_valid_starter(tmp_path: Path) -> None:
-    """init writes the example with --email filled in, mode 0600, parents created; check
+    """`init` writes the example with --email filled in, mode 0600, parents created; check
     --offline accepts it and lists the lines still marked TODO; the next steps are printed."""
     path = tmp_path / "deep" / "er" / "config.toml"
     result = CliRunner().invoke(cli, ["init", "--email", "me@mine.example", str(path)])
@@ -58,7 +58,7 @@ def test_init_default_path_is_the_lookup_default(tmp_path: Path) -> None:
 
 def test_packaged_example_is_the_top_level_one() -> None:
     """decliner/data/config.example.toml (what `init` writes) and config.example.toml are one
-    text; edit the top-level one and copy it: cp config.example.toml decliner/data/"""
+    text; edit the top-level one and copy it (cp config.example.toml decliner/data/)."""
     assert starter.example_text() == (ROOT / "config.example.toml").read_text(encoding="utf-8")
     assert (ROOT / "decliner" / "data" / "config.example.toml").read_bytes() == (
         ROOT / "config.example.toml"

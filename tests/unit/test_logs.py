@@ -157,7 +157,7 @@ def test_secrets_are_redacted_in_message_arguments_and_traceback(
     pw = secret()
     logs.redact(pw)
     logs.setup(debug=True, stream=stream, env=env)
-    log.info("password is " + pw)
+    log.info("password is " + pw)  # noqa: G003 -- a secret inside the message text itself
     log.info("login as %s with %r", "jane", pw)
     try:
         raise RuntimeError(f"server rejected {pw}")  # noqa: TRY301 -- a real traceback to log

@@ -74,12 +74,14 @@ def payload_event(case: Case) -> EventRecord:
 
 # A custom template that puts every variable a message can fill into the Subject.
 HEADER_TEMPLATE = (
-    "Subject: {{ company }} | {{ event.summary }} | {{ event.location }} | {{ reason }}"
-    " | {{ recipient.name }} | {{ event.organizer.name }}\n"
-    "\n"
-    "Hello {{ recipient.name }}, about {{ event.summary }} at {{ company }}: {{ reason }}\n"
-    "\n"
-    "Jane Doe\n",
+    (
+        "Subject: {{ company }} | {{ event.summary }} | {{ event.location }} | {{ reason }}"
+        " | {{ recipient.name }} | {{ event.organizer.name }}\n"
+        "\n"
+        "Hello {{ recipient.name }}, about {{ event.summary }} at {{ company }}: {{ reason }}\n"
+        "\n"
+        "Jane Doe\n"
+    ),
     "header-template.j2",
 )
 

@@ -163,7 +163,7 @@ def test_a_failed_transaction_leaves_nothing(db: Path) -> None:
     """An exception inside `transaction()` rolls back every statement of the block."""
     with Store.open(db) as store:
         # The block is the transaction under test: it must hold several statements.
-        with pytest.raises(ZeroDivisionError), store.transaction() as conn:  # noqa: PT012
+        with pytest.raises(ZeroDivisionError), store.transaction() as conn:  # noqa: PT012 -- the block is the transaction
             add_event(conn, "a@example.com")
             store.set_meta("k", "v")
             _ = 1 / 0

@@ -99,7 +99,7 @@ class _Resource:
             raise ValueError(f"calendar resource is not encodable text: {exc}") from exc
         if isinstance(calendar, Rejected):
             # The contract: text that is no readable VCALENDAR is a ValueError, never other.
-            raise ValueError(f"calendar resource cannot be read: {calendar.detail}")  # noqa: TRY004
+            raise ValueError(f"calendar resource cannot be read: {calendar.detail}")  # noqa: TRY004 -- the contract above
         self.calendar: Calendar = calendar
         vevents = [c for c in calendar.subcomponents if c.name == "VEVENT"]
         if len(vevents) != len(spans):

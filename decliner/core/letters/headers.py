@@ -95,7 +95,7 @@ def reply_subject(subject: str) -> str:
     return f"Re: {text.strip()}" if text.strip() else ""
 
 
-class TemplateProblem(Exception):
+class TemplateProblem(Exception):  # noqa: N818 -- a public name; renaming would break callers
     """A template that does not compile or render, with the file and line to fix."""
 
     def __init__(self, name: str, line: int | None, message: str) -> None:

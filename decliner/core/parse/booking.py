@@ -192,8 +192,8 @@ def _clean(url: str) -> str:
 
 
 def in_text(text: str) -> Iterator[BookingLink]:
-    """Links in plain text (a DESCRIPTION or a text/plain body): each URL is judged by the
-    words on its line and the line before ("Need to cancel?\\n<url>")."""
+    r"""Links in plain text (a DESCRIPTION or a text/plain body): each URL is judged by the
+    words on its line and the line before ("Need to cancel?\n<url>")."""
     lines = text.replace("\r\n", "\n").split("\n")
     for number, line in enumerate(lines):
         for match in _URL.finditer(line):

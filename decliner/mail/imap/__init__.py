@@ -134,7 +134,7 @@ def _close(client: IMAPClient, *, logout: bool = False) -> None:
 
 
 def describe_server(client: IMAPClient) -> Server:
-    """The capabilities and folders of a logged-in server, and its `\\Sent` folder."""
+    r"""The capabilities and folders of a logged-in server, and its `\Sent` folder."""
     capabilities = frozenset(c.decode().upper() for c in client.capabilities())
     listing = client.list_folders()
     folders = tuple(name for _flags, _delim, name in listing)
@@ -143,7 +143,7 @@ def describe_server(client: IMAPClient) -> Server:
 
 
 def sent_folder(config: Config, server: Server) -> str | None:
-    """Where sent copies go: `[imap].sent_folder`, else the `\\Sent` folder; None for "none"."""
+    r"""Where sent copies go: `[imap].sent_folder`, else the `\Sent` folder; None for "none"."""
     configured = config.need_imap().sent_folder
     if configured == "none":
         return None
@@ -157,12 +157,12 @@ def has_message_id(client: IMAPClient, folder: str, message_id: str) -> bool:
 
 
 def append_sent(client: IMAPClient, folder: str, raw: bytes, when: datetime) -> None:
-    """File our exact bytes in the sent folder, marked `\\Seen`."""
+    r"""File our exact bytes in the sent folder, marked `\Seen`."""
     client.append(folder, raw, flags=[b"\\Seen"], msg_time=when)
 
 
 def mark_answered(client: IMAPClient, folder: str, uid: int) -> None:
-    """Set `\\Answered` on the invite we replied to, as a mail client would."""
+    r"""Set `\Answered` on the invite we replied to, as a mail client would."""
     client.select_folder(folder)
     client.add_flags([uid], [b"\\Answered"], silent=True)
 
@@ -194,7 +194,7 @@ class ImapSource:
             return self.scanner.scan(self.client, skip)
 
     def sent_folder(self) -> str | None:
-        """`[imap].sent_folder`, else the server's `\\Sent`; None for "none"."""
+        r"""`[imap].sent_folder`, else the server's `\Sent`; None for "none"."""
         return sent_folder(self.config, self.server())
 
     def has_message_id(self, folder: str, message_id: str) -> bool:
@@ -203,12 +203,12 @@ class ImapSource:
             return has_message_id(self.client, folder, message_id)
 
     def append_sent(self, folder: str, raw: bytes, when: datetime) -> None:
-        """APPEND our bytes with `\\Seen`."""
+        r"""APPEND our bytes with `\Seen`."""
         with errors_named(self.config.need_imap()):
             append_sent(self.client, folder, raw, when)
 
     def mark_answered(self, folder: str, uid: int) -> None:
-        """STORE +FLAGS `\\Answered`."""
+        r"""STORE +FLAGS `\Answered`."""
         with errors_named(self.config.need_imap()):
             mark_answered(self.client, folder, uid)
 

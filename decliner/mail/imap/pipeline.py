@@ -36,7 +36,7 @@ def fetch_chunks(
     Results are matched to chunks by UID, not by arrival, so a server that interleaves
     pipelined responses is read correctly; unsolicited FETCHes for other UIDs are dropped,
     as imapclient's `fetch` drops them."""
-    imap = cast(Any, client)._imap
+    imap = cast("Any", client)._imap
     wanted = seq_to_parenstr_upper(items)
     todo = iter(chunks)
     in_flight: deque[tuple[str, Sequence[int]]] = deque()
@@ -52,7 +52,7 @@ def fetch_chunks(
         while in_flight:
             tag, chunk = in_flight.popleft()
             typ, data = imap._command_complete("FETCH", tag)
-            cast(Any, client)._checkok("fetch", typ, data)
+            cast("Any", client)._checkok("fetch", typ, data)
             _, data = imap._untagged_response(typ, data, "FETCH")
             if (following := next(todo, None)) is not None:
                 send(following)  # before parsing, so the server works while we do

@@ -45,8 +45,10 @@ def test_decline_single_event_changes_only_the_two_lines() -> None:
         ),
         (
             ATTENDEE + "\r\n",
-            'ATTENDEE;CN="Doe: Jane; QA";ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED:mailto:j\r\n'
-            " ane@example.com\r\n",
+            (
+                'ATTENDEE;CN="Doe: Jane; QA";ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED:mailto:j\r\n'
+                " ane@example.com\r\n"
+            ),
         ),
     ]
     assert DESCRIPTION in after and OTHER in after and "X-MICROSOFT-CDO-BUSYSTATUS:BUSY" in after

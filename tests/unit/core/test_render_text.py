@@ -217,9 +217,11 @@ def test_followup_confirms_and_thanks_for_a_reply(replied: bool, keep: bool) -> 
 def test_user_template_with_headers() -> None:
     """A user template's Subject: and Cc: become headers; the rest is the body."""
     template = (
-        "Subject: Withdrawing from {{ event.summary }}\nCc: hm@acme.example\n\n"
-        "Dear {{ recipient | first_name }},\n\nNo longer available {{ event.start | date }}.\n"
-        "{{ me.name }}\n",
+        (
+            "Subject: Withdrawing from {{ event.summary }}\nCc: hm@acme.example\n\n"
+            "Dear {{ recipient | first_name }},\n\nNo longer available {{ event.start | date }}.\n"
+            "{{ me.name }}\n"
+        ),
         "custom.j2",
     )
     rendered = render_withdrawal(
