@@ -137,7 +137,7 @@ def test_an_rrule_with_spaces_is_repaired() -> None:
 
 
 def test_an_unreadable_rrule_is_ignored_not_the_invitation() -> None:
-    """decliner only shows the rule; an unreadable one is dropped with a warning."""
+    """`decliner` only shows the rule: an unreadable one is dropped with a warning."""
     event = one(cal("REQUEST", ORGANIZER, ATTENDEE, TIMES, "RRULE:FREQ=SOMETIMES;BYDAY=XX"))
     assert event.rrule == ""
     assert any(w.startswith("RRULE ignored") for w in event.warnings)
