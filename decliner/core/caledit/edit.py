@@ -18,6 +18,7 @@ from icalendar import Calendar, Component, Timezone
 
 from decliner.core.parse.contentlines import (
     Line,
+    Property,
     fold,
     line_ending,
     parse,
@@ -185,7 +186,15 @@ class _Resource:
 
 
 def _uid(component: Component) -> str:
-    return str(component.get("UID", "")).strip()
+    value = component.get("UID", "")
+    return str(value[0] if isinstance(value, list) else value).strip()
+
+
+def _email(prop: Property) -> str:
+    """An ATTENDEE's email: its `mailto:` value, else (Apple's `urn:x-uid:`) EMAIL=."""
+    if not prop.value.lower().startswith("mailto:") and (param := prop.get("EMAIL")):
+        return normalise_email(unquote(param))
+    return normalise_email(prop.value)
 
 
 def _same(left: Instance, right: Instance) -> bool:
@@ -211,7 +220,7 @@ def _declined(
             continue
         prop = parse(lines[index].text)
         if name == "ATTENDEE":
-            if normalise_email(prop.value) not in mine:
+            if _email(prop) not in mine:
                 continue
             attendee = True
             partstat = unquote(prop.get("PARTSTAT") or "").upper()

@@ -61,7 +61,7 @@ def _recurrence_key(prop: Any, zones: Zones, default_tz: ZoneInfo) -> str:
 
 def _sequence(component: Component) -> int:
     try:
-        return int(component.get("SEQUENCE", 0))
+        return int(_first(component, "SEQUENCE") or 0)
     except (TypeError, ValueError):
         return 0
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
+from decliner.core.caledit.edit import decline
 from decliner.core.letters.itip import decline_reply
 from decliner.core.parse import InviteEvent, Rejected, parse_calendar
 from decliner.core.parse.model import NO_START, Address, InviteMessage
@@ -210,3 +211,19 @@ def test_icalendars_own_warnings_are_kept_with_the_event() -> None:
     )
     assert event.start == datetime(2026, 12, 10, 13, tzinfo=UTC)
     assert any("globally unique TZID" in w for w in event.warnings)
+
+
+def test_an_apple_urn_attendee_is_declined_in_the_users_own_calendar() -> None:
+    """In an iCloud calendar the user's ATTENDEE may be `urn:x-uid:` with EMAIL=: the
+    decline finds it by the EMAIL parameter and changes that line."""
+    resource = cal(
+        "",
+        "ORGANIZER;CN=Sam;EMAIL=sam@acme.example:urn:x-uid:AAA",
+        "ATTENDEE;CN=Jane;EMAIL=jane@example.com;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:urn:x-uid:BBB",
+        TIMES,
+    ).decode()
+    edit = decline(
+        resource, uid="u1", recurrence_id=None, addresses=[ME.email], zone=ZoneInfo("UTC")
+    )
+    assert edit.text is not None
+    assert "ATTENDEE;CN=Jane;EMAIL=jane@example.com;PARTSTAT=DECLINED:urn:x-uid:BBB" in edit.text
