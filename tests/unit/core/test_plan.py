@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from decliner.core.parse.booking import BookingLink
-from decliner.core.parse.model import Address
 from decliner.core.parse.replies import Reply
 from decliner.core.plan.actions import (
     Action,
@@ -32,34 +31,15 @@ from decliner.core.plan.outbox import OutboxRow, RowKey, RowKind
 from decliner.core.plan.plan import plan
 from decliner.core.plan.situation import Situation
 from decliner.core.plan.timing import Policy
+from tests.testbed.records import SAM, interview_record
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-SAM = Address("sam@acme.example", "Sam Recruiter")
 POLICY = Policy(grace=timedelta(minutes=5), min_notice=timedelta(hours=24))
 W, F, C = RowKey("e1", "withdrawal"), RowKey("e1", "followup"), RowKey("e1", "calendar")
 
 
 def event(start: datetime = NOW + timedelta(days=3), cancelled: bool = False) -> EventRecord:
-    return EventRecord(
-        id="e1",
-        uid="u1",
-        recurrence_id="",
-        sequence=0,
-        summary="Interview",
-        start=start,
-        end=start + timedelta(hours=1),
-        all_day=False,
-        location="",
-        description="",
-        rrule="",
-        interview=True,
-        organizer=SAM,
-        attendee=Address("jane@example.com"),
-        other_attendees=(),
-        invite=Invite("INBOX", 1, "<i@acme>", "Interview", (), SAM, None),
-        ical="",
-        cancelled_by_organizer=cancelled,
-    )
+    return interview_record(start, cancelled=cancelled)
 
 
 def row(state: str, due: datetime = NOW, kind: RowKind = "withdrawal", **kw: Any) -> OutboxRow:

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from decliner import config as cfg
-from decliner.core.parse.model import Address
-from decliner.core.plan.events import EventRecord, Invite, event_id
+from decliner.core.plan.events import EventRecord, event_id
 from decliner.core.plan.outbox import OutboxRow
 from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import SendResult
@@ -24,9 +23,9 @@ from decliner.store import Store
 from decliner.store import events as event_db
 from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
+from tests.testbed.records import interview_record
 
 START = datetime(2026, 12, 1, 10, tzinfo=UTC)  # a Tuesday
-SAM = Address("sam@acme.example", "Sam Recruiter")
 
 
 @dataclass
@@ -85,26 +84,12 @@ class Clock:
 
 
 def interview(uid: str = "u1") -> EventRecord:
-    start = START + timedelta(days=3)
-    return EventRecord(
-        id=event_id(uid),
+    return interview_record(
+        START + timedelta(days=3),
+        event_id=event_id(uid),
         uid=uid,
-        recurrence_id="",
-        sequence=0,
         summary="Interview with Acme",
-        start=start,
-        end=start + timedelta(hours=1),
-        all_day=False,
-        location="",
-        description="",
-        rrule="",
-        interview=True,
-        organizer=SAM,
-        attendee=Address("jane@example.com"),
-        other_attendees=(),
-        invite=Invite("INBOX", 4, "<invite@acme>", "Interview with Acme", (), SAM, None),
-        ical="",
-        cancelled_by_organizer=False,
+        invite_uid=4,
     )
 
 
