@@ -1,218 +1,33 @@
-"""The IMAP port: connect, secure, log in, and map library errors onto ours.
+"""The IMAP port: connect, secure, log in, and map library errors onto ours
+(`connection`); the account as a MailSource (`source`); the incremental scan (`scan`),
+its pipelined fetches (`pipeline`) and the IDLE watcher (`idle`)."""
 
-imapclient raises a mix of its own, imaplib's, ssl's and socket errors; here they
-become `ConnectionFailure` (retry later), `AuthFailure` (fix the config) or
-`TLSFailure`, each naming the server and never the secret.
-"""
+from decliner.mail.imap.connection import (
+    USED_CAPABILITIES,
+    Server,
+    append_sent,
+    connect,
+    describe_server,
+    errors_named,
+    has_message_id,
+    mark_answered,
+    remove_keyword,
+    sent_folder,
+    session,
+)
+from decliner.mail.imap.source import ImapSource
 
-from __future__ import annotations
-
-import imaplib
-import ssl
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
-
-from decliner import tls
-from decliner.config import Config, ImapConfig
-from decliner.config.credentials import Credential, imap_credential
-from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
-
-if TYPE_CHECKING:
-    from decliner.mail.imap.scan import Scanner
-    from decliner.mail.ingest import ScanReport
-
-USED_CAPABILITIES = ("IDLE", "CONDSTORE", "SPECIAL-USE", "MOVE")
-
-
-@dataclass(frozen=True)
-class Server:
-    """What a logged-in IMAP server offers that decliner cares about."""
-
-    capabilities: frozenset[str]
-    folders: tuple[str, ...]
-    sent_folder: str | None
-
-    def has(self, capability: str) -> bool:
-        """Whether the server advertises `capability` (case-insensitive)."""
-        return capability.upper() in self.capabilities
-
-
-def _where(imap: ImapConfig) -> str:
-    return f"IMAP {imap.host}:{imap.effective_port}"
-
-
-@contextmanager
-def errors_named(imap: ImapConfig, credential: Credential | None = None) -> Iterator[None]:
-    """Translate any library error inside the block into a decliner error naming the server."""
-    where = _where(imap)
-    try:
-        yield
-    except DeclinerError:
-        raise
-    except LoginError as exc:
-        user = credential.username if credential else "?"
-        raise AuthFailure(f"{where}: login as {user} refused: {_text(exc)}") from None
-    except ssl.SSLError as exc:
-        raise TLSFailure(f"{where}: {tls.describe(exc)}") from None
-    except TimeoutError:
-        raise ConnectionFailure(
-            f"{where}: no answer within {imap.timeout.total_seconds():.0f}s", timed_out=True
-        ) from None
-    except OSError as exc:
-        raise ConnectionFailure(f"{where}: {exc.strerror or exc}") from None
-    except (IMAPClientError, imaplib.IMAP4.error) as exc:
-        raise ConnectionFailure(f"{where}: {_text(exc)}") from None
-
-
-def _text(exc: BaseException) -> str:
-    text = str(exc)
-    if text.startswith(("b'", 'b"')):
-        text = text[2:-1]
-    return " ".join(text.split())[:300]
-
-
-def connect(config: Config, credential: Credential | None = None) -> IMAPClient:
-    """A logged-in client over the configured security; the caller logs out."""
-    imap = config.need_imap()
-    context = tls.client_context(config.resolve_path(imap.ca_file) if imap.ca_file else None)
-    timeout = imap.timeout.total_seconds()
-    credential = credential or imap_credential(config)
-    with errors_named(imap, credential):
-        client = IMAPClient(
-            imap.host,
-            imap.effective_port,
-            ssl=imap.security == "tls",
-            ssl_context=context,
-            timeout=timeout,
-        )
-        try:
-            if imap.security == "starttls":
-                if not client.has_capability("STARTTLS"):
-                    raise TLSFailure(  # noqa: TRY301 -- ours, and the try only maps library errors
-                        f"{_where(imap)}: server does not offer STARTTLS; refusing to log in unencrypted"
-                    )
-                client.starttls(context)
-            if credential.mechanism == "xoauth2":
-                client.oauth2_login(credential.username, credential.secret)
-            else:
-                client.login(credential.username, credential.secret)
-            if client.has_capability("CONDSTORE"):
-                # Must precede any SELECT for the server to report HIGHESTMODSEQ.
-                client.enable("CONDSTORE")
-        except BaseException:
-            _close(client)
-            raise
-    return client
-
-
-@contextmanager
-def session(config: Config, credential: Credential | None = None) -> Iterator[IMAPClient]:
-    """A logged-in client for the block, logged out afterwards."""
-    client = connect(config, credential)
-    try:
-        with errors_named(config.need_imap(), credential):
-            yield client
-    finally:
-        _close(client, logout=True)
-
-
-def _close(client: IMAPClient, *, logout: bool = False) -> None:
-    try:
-        if logout:
-            client.logout()
-        else:
-            client.shutdown()
-    except (OSError, IMAPClientError, imaplib.IMAP4.error):
-        # The connection is being dropped anyway; nothing more can be learnt.
-        return
-
-
-def describe_server(client: IMAPClient) -> Server:
-    r"""The capabilities and folders of a logged-in server, and its `\Sent` folder."""
-    capabilities = frozenset(c.decode().upper() for c in client.capabilities())
-    listing = client.list_folders()
-    folders = tuple(name for _flags, _delim, name in listing)
-    sent = next((name for flags, _d, name in listing if b"\\Sent" in flags), None)
-    return Server(capabilities, folders, sent)
-
-
-def sent_folder(config: Config, server: Server) -> str | None:
-    r"""Where sent copies go: `[imap].sent_folder`, else the `\Sent` folder; None for "none"."""
-    configured = config.need_imap().sent_folder
-    if configured == "none":
-        return None
-    return configured or server.sent_folder
-
-
-def has_message_id(client: IMAPClient, folder: str, message_id: str) -> bool:
-    """Whether `folder` holds a message with this Message-ID (e.g. filed by the provider)."""
-    client.select_folder(folder, readonly=True)
-    return bool(client.search(["HEADER", "Message-ID", message_id]))
-
-
-def append_sent(client: IMAPClient, folder: str, raw: bytes, when: datetime) -> None:
-    r"""File our exact bytes in the sent folder, marked `\Seen`."""
-    client.append(folder, raw, flags=[b"\\Seen"], msg_time=when)
-
-
-def mark_answered(client: IMAPClient, folder: str, uid: int) -> None:
-    r"""Set `\Answered` on the invite we replied to, as a mail client would."""
-    client.select_folder(folder)
-    client.add_flags([uid], [b"\\Answered"], silent=True)
-
-
-def remove_keyword(client: IMAPClient, folder: str, uids: list[int], keyword: str) -> None:
-    """Take the flag keyword off invite messages (`decliner unflag`)."""
-    client.select_folder(folder)
-    client.remove_flags(uids, [keyword], silent=True)
-
-
-class ImapSource:
-    """The IMAP account as a `MailSource`, over one logged-in connection."""
-
-    def __init__(self, config: Config, client: IMAPClient, scanner: Scanner) -> None:
-        self.config = config
-        self.client = client
-        self.scanner = scanner
-        self._server: Server | None = None
-
-    def server(self) -> Server:
-        """Capabilities and folders, asked once per connection."""
-        if self._server is None:
-            self._server = describe_server(self.client)
-        return self._server
-
-    def scan(self, skip: Collection[str] = ()) -> ScanReport:
-        """An incremental pass over the configured folders but `skip`."""
-        with errors_named(self.config.need_imap()):
-            return self.scanner.scan(self.client, skip)
-
-    def sent_folder(self) -> str | None:
-        r"""`[imap].sent_folder`, else the server's `\Sent`; None for "none"."""
-        return sent_folder(self.config, self.server())
-
-    def has_message_id(self, folder: str, message_id: str) -> bool:
-        """Search `folder` for a Message-ID."""
-        with errors_named(self.config.need_imap()):
-            return has_message_id(self.client, folder, message_id)
-
-    def append_sent(self, folder: str, raw: bytes, when: datetime) -> None:
-        r"""APPEND our bytes with `\Seen`."""
-        with errors_named(self.config.need_imap()):
-            append_sent(self.client, folder, raw, when)
-
-    def mark_answered(self, folder: str, uid: int) -> None:
-        r"""STORE +FLAGS `\Answered`."""
-        with errors_named(self.config.need_imap()):
-            mark_answered(self.client, folder, uid)
-
-    def remove_keyword(self, folder: str, uids: Sequence[int], keyword: str) -> None:
-        """STORE -FLAGS keyword."""
-        with errors_named(self.config.need_imap()):
-            remove_keyword(self.client, folder, list(uids), keyword)
+__all__ = [
+    "USED_CAPABILITIES",
+    "ImapSource",
+    "Server",
+    "append_sent",
+    "connect",
+    "describe_server",
+    "errors_named",
+    "has_message_id",
+    "mark_answered",
+    "remove_keyword",
+    "sent_folder",
+    "session",
+]
