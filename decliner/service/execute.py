@@ -97,12 +97,6 @@ class Executor:
                 self._calendar_outcome(*calendar.update(update))
         self._file_copies(self.later.copies)
 
-    def _row_id(self, key: RowKey) -> int:
-        found = outbox_db.row_id(self.store.connection, key)
-        if found is None:
-            raise LookupError(f"no outbox row for {key}")  # planned in a committed transaction
-        return found
-
     def _send(self, act: Send) -> None:
         """Write the letter, store its bytes (the row becomes pending), make the first try."""
         key = act.key
@@ -115,7 +109,7 @@ class Executor:
         with self.store.transaction() as conn:
             stored = outbox_db.store_rendered(
                 conn,
-                self._row_id(key),
+                outbox_db.planned_row_id(self.store.connection, key),
                 message_id=rendered.message_id,
                 raw=rendered.raw,
                 to=rendered.to,
@@ -140,7 +134,7 @@ class Executor:
 
     def _resend(self, act: Resend) -> None:
         """One attempt at stored bytes; after a cut try, only if the sent folder lacks them."""
-        key, row_id = act.key, self._row_id(act.key)
+        key, row_id = act.key, outbox_db.planned_row_id(self.store.connection, act.key)
         label = f"{key.kind} {act.message_id} to {', '.join(act.recipients)}"
         if act.look_in_sent and self._already_sent(act.message_id):
             now = self.now()
@@ -248,7 +242,9 @@ class Executor:
                 except DeclinerError as exc:
                     log.warning("cannot mark the invitation answered: %s", exc)
             with self.store.transaction() as conn:
-                outbox_db.mark_copied(conn, self._row_id(copy.key))
+                outbox_db.mark_copied(
+                    conn, outbox_db.planned_row_id(self.store.connection, copy.key)
+                )
 
     def _copy(self, folder: str | None, copy: FileCopy) -> None:
         """File the sent bytes once: not again if the provider (or a crashed pass) did."""

@@ -133,9 +133,17 @@ class Runner:
                 elif action.key in taken:
                     continue
                 elif isinstance(action, Reschedule):
-                    outbox_db.reschedule(conn, self._row_id(action.key), action.due)
+                    outbox_db.reschedule(
+                        conn,
+                        outbox_db.planned_row_id(self.store.connection, action.key),
+                        action.due,
+                    )
                 elif isinstance(action, Cancel):
-                    outbox_db.cancel(conn, self._row_id(action.key), action.reason)
+                    outbox_db.cancel(
+                        conn,
+                        outbox_db.planned_row_id(self.store.connection, action.key),
+                        action.reason,
+                    )
                     log.info(
                         "%s for %s cancelled: %s",
                         action.key.kind,
@@ -145,12 +153,6 @@ class Runner:
                 else:
                     acts.append(action)
         return snapshot, acts
-
-    def _row_id(self, key: RowKey) -> int:
-        found = outbox_db.row_id(self.store.connection, key)
-        if found is None:
-            raise LookupError(f"no outbox row for {key}")  # planned on this very transaction
-        return found
 
     # -- rendering -------------------------------------------------------------
 

@@ -69,6 +69,14 @@ def row_id(conn: sqlite3.Connection, key: RowKey) -> int | None:
     return None if found is None else int(found["id"])
 
 
+def planned_row_id(conn: sqlite3.Connection, key: RowKey) -> int:
+    """The id of a row a plan names: planned in a committed transaction, so it exists."""
+    found = row_id(conn, key)
+    if found is None:
+        raise LookupError(f"no outbox row for {key}")
+    return found
+
+
 def get(conn: sqlite3.Connection, row_id: int) -> OutboxRow:
     """One row by id."""
     found = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (row_id,)).fetchone()  # noqa: S608 -- constant column list
