@@ -225,6 +225,7 @@ def context(
         "recipient": _person(recipient),
         "event": _event(event),
         "company": guess_company(event),
+        "role": "",  # what the letter calls the position (SPEC 19); found from issue 25 on
         "reason": " ".join(clean_text(reason).split()),
         "offer_help": offer_help,
         "keep_in_touch": keep_in_touch,
