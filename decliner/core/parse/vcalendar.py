@@ -103,8 +103,16 @@ def over_limits(ical: bytes) -> Rejected | None:
 def read_calendar(ical: bytes) -> Calendar | Rejected:
     """The VCALENDAR in UTF-8 bytes, as icalendar reads it after our repairs, or a rejection.
 
-    Use this, not `Calendar.from_ical`, to re-read `ParsedInvite.calendar_bytes`.
+    Use this, not `Calendar.from_ical`, to re-read `ParsedInvite.calendar_bytes`; what it
+    repaired was reported when the calendar was first read (`read_calendar_noting`).
     """
+    found = read_calendar_noting(ical)
+    return found if isinstance(found, Rejected) else found[0]
+
+
+def read_calendar_noting(ical: bytes) -> tuple[Calendar, tuple[str, ...]] | Rejected:
+    """`read_calendar`, and one line for each repair and each warning icalendar gave, so
+    the shell logs them with the folder and key instead of Python printing them bare."""
     if too_large := over_limits(ical):
         return too_large
     try:
@@ -113,14 +121,25 @@ def read_calendar(ical: bytes) -> Calendar | Rejected:
     except UnicodeDecodeError as exc:
         return Rejected("encoding", f"calendar is not valid UTF-8: {exc}")
     try:
-        calendar = Calendar.from_ical(quote_tzids(text))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = Calendar.from_ical(quote_tzids(text), multiple=True)
     except Exception as exc:  # noqa: BLE001 -- icalendar raises many types on junk
         return Rejected("malformed", f"unreadable calendar: {type(exc).__name__}: {exc}")
-    if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
+    calendars = [c for c in found if isinstance(c, Calendar) and c.name == "VCALENDAR"]
+    if not calendars:
         return Rejected("malformed", "the calendar part holds no VCALENDAR")
-    if calendar.errors:
-        return Rejected("malformed", f"VCALENDAR: {calendar.errors[0][1]}")
-    return calendar
+    calendar = calendars[0]
+    notes = [f"icalendar: {one_line(str(w.message))}" for w in caught]
+    if len(found) > 1:
+        notes.append(
+            f"the part holds {len(found)} components at its top; the first VCALENDAR is read"
+        )
+    for name, problem in calendar.errors:
+        if name is None or str(name).upper() == "METHOD":
+            return Rejected("malformed", f"VCALENDAR: {problem}")
+        notes.append(f"VCALENDAR {name} ignored: {problem}")
+    return calendar, tuple(dict.fromkeys(notes))
 
 
 def parse_calendar(
@@ -145,9 +164,10 @@ def parse_calendar(
 def _parse_calendar(
     ical: bytes, *, me: Iterable[str], default_tz: ZoneInfo
 ) -> tuple[str, tuple[InviteEvent, ...]] | Rejected | None:
-    calendar = read_calendar(ical)
-    if isinstance(calendar, Rejected):
-        return calendar
+    read = read_calendar_noting(ical)
+    if isinstance(read, Rejected):
+        return read
+    calendar, notes = read
     methods = property_values(calendar, "METHOD")
     method = one_line(str(methods[0])).upper() if methods else ""
     mine = _me(me)
@@ -174,4 +194,4 @@ def _parse_calendar(
             events[event.key] = event
     if static and not events:
         return None
-    return method, tuple(events.values())
+    return method, tuple(replace(e, warnings=(*notes, *e.warnings)) for e in events.values())

@@ -227,3 +227,25 @@ def test_an_apple_urn_attendee_is_declined_in_the_users_own_calendar() -> None:
     )
     assert edit.text is not None
     assert "ATTENDEE;CN=Jane;EMAIL=jane@example.com;PARTSTAT=DECLINED:urn:x-uid:BBB" in edit.text
+
+
+def test_a_part_with_several_vcalendars_reads_the_first_with_a_warning() -> None:
+    """Some producers put two VCALENDARs in one part: the first is read, and warned."""
+    first = cal("REQUEST", ORGANIZER, ATTENDEE, TIMES, "SUMMARY:First")
+    second = cal("REQUEST", ORGANIZER, ATTENDEE, TIMES, "SUMMARY:Second")
+    event = one(first + second)
+    assert event.summary == "First"
+    assert "the part holds 2 components at its top; the first VCALENDAR is read" in event.warnings
+
+
+def test_rereading_a_calendar_warns_nothing_bare() -> None:
+    """The REPLY re-reads the stored request; what icalendar says then was logged at the
+    scan and is not printed again by Python (pytest turns any warning into an error)."""
+    data = cal(
+        "REQUEST",
+        ORGANIZER,
+        ATTENDEE,
+        "DTSTART;TZID=/example.org/Europe/Berlin:20261210T140000",
+        "DTEND;TZID=/example.org/Europe/Berlin:20261210T150000",
+    )
+    assert any(line.startswith("DTSTART") for line in reply_lines(data))
