@@ -11,9 +11,8 @@ name, so `init --provider` names the provider instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Security = Literal["tls", "starttls", "plain"]
+from decliner.config.schema import Security
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from decliner.errors import (
 )
 from decliner.mail.imap.idle import IdleWatcher
 from decliner.service.execute import PassReport
-from decliner.service.session import Session
+from decliner.service.session import DaemonSession
 
 log = logging.getLogger(__name__)
 # Servers already coalesce a burst of changes into one IDLE notice (Dovecot waits 500 ms:
@@ -51,7 +51,7 @@ class Daemon:
         self.last_progress = time.monotonic()
         self.last_sync: datetime | None = None
         self.worker = Worker()
-        self.session = Session(config)
+        self.session = DaemonSession(config)
         self.idle: IdleWatcher | None = None
         # Whether the IDLE folder may have changed since the last pass (True until a full pass
         # has read it): a timer pass skips a folder that IDLE watches and that reported nothing.

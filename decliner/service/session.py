@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from decliner.service.own_calendar import OwnCalendar
 
 
-class Session:
+class DaemonSession:
     """What lives on the worker thread: the store, the lock, and the command connection."""
 
     def __init__(self, config: Config) -> None:
