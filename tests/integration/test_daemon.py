@@ -13,7 +13,7 @@ import pytest
 
 from tests.testbed.daemon_harness import NotifyListener, daemon, running
 from tests.testbed.dovecot import Account, Dovecot
-from tests.testbed.helpers import config_text, load_config, sent_by
+from tests.testbed.helpers import config_text, load_config, plain_text, sent_by
 from tests.testbed.mailfactory import google_invite
 from tests.testbed.proxy import Proxy
 from tests.testbed.smtpd import SmtpServers
@@ -134,7 +134,7 @@ def test_sighup_acts_on_a_new_cancel_entry(
         )
         decliner.process.send_signal(signal.SIGHUP)
         decliner.wait(lambda: len(sent_by(smtp_servers, jane)) == 1, "withdrawal after SIGHUP")
-        assert b"I took another role." in sent_by(smtp_servers, jane)[0]
+        assert "I took another role." in plain_text(sent_by(smtp_servers, jane)[0])
         assert listener.count("RELOADING=1")
 
 

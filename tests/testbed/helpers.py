@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import tomllib
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +141,12 @@ def _stored_rid(value: str) -> str:
 
 def sent_by(smtp: SmtpServers, account: Account) -> list[bytes]:
     return [m.data for m in smtp.plain.messages if m.mail_from == account.address]
+
+
+def plain_text(raw: bytes) -> str:
+    """A message's text/plain body decoded, with its line wrapping undone: what a sentence
+    says, wherever the letter happened to wrap it."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(("plain",))
+    assert isinstance(body, EmailMessage), "no text/plain body"
+    return " ".join(body.get_content().split())
