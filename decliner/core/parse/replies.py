@@ -10,7 +10,7 @@ from datetime import datetime
 from email import policy
 
 from decliner.core.parse.mime import parse_headers
-from decliner.core.parse.model import is_valid_email, normalise_email
+from decliner.core.parse.model import address_spellings, is_valid_email, normalise_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ def match_reply(headers: bytes, ours: Mapping[str, str], me: Collection[str]) ->
     if event_id is None:
         return None
     sender = parsed.from_.email if parsed.from_ else ""
-    if sender in {m.lower() for m in me}:
+    if sender in {spelling for m in me for spelling in address_spellings(m)}:
         return None
     to, cc = _addresses(headers, "to"), _addresses(headers, "cc")
     return Reply(
