@@ -29,10 +29,10 @@ RejectReason = Literal[
 ]
 
 _MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
-# One `local@domain` in any script (RFC 6532): no space, control, bracket or separator.
-_EMAIL = re.compile(
-    r"^[^\s@<>(),;:\"\\\[\]\x00-\x1f\x7f-\x9f]+@[^\s@<>(),;:\"\\\[\]\x00-\x1f\x7f-\x9f]+$"
-)
+# One `local@domain` in any script (RFC 6532): no space, control, bracket or separator, and
+# no surrogate or U+FFFD (bytes that were not UTF-8: such an address would be a garbled one).
+_NOT_IN_EMAIL = r"\s@<>(),;:\"\\\[\]\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffd"
+_EMAIL = re.compile(rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+$")
 _ACE = "xn--"  # an IDNA A-label's prefix (RFC 5890)
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")

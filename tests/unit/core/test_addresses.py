@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from decliner.core.parse import ParsedInvite, parse_message
+from decliner.core.parse.mime import parse_headers
 from decliner.core.parse.model import (
     Address,
     address_spellings,
@@ -18,6 +19,7 @@ from decliner.core.parse.model import (
     normalise_email,
     unicode_domain,
 )
+from decliner.core.parse.replies import match_reply
 from decliner.core.plan.recipient import resolve
 from tests.testbed.mailfactory import google_invite
 from tests.testbed.records import interview_record
@@ -114,8 +116,10 @@ def _invite(*, organizer: str, me: str, mine: tuple[str, ...]) -> ParsedInvite:
 )
 def test_the_user_is_found_in_either_spelling(written: str, configured: str) -> None:
     """The invitation's ATTENDEE is the user whichever IDNA spelling either side uses, and the
-    organizer in another script is kept exactly, as the recipient."""
-    [event] = _invite(organizer="josé@empresa.es", me=written, mine=(configured,)).events
+    organizer and Reply-To in another script (raw UTF-8 headers) are read exactly."""
+    parsed = _invite(organizer="josé@empresa.es", me=written, mine=(configured,))
+    assert parsed.message.reply_to == Address("josé@empresa.es", "José Pérez")
+    [event] = parsed.events
     assert event.attendee is not None
     assert event.attendee.email == normalise_email(written)
     assert event.organizer == Address("josé@empresa.es", "José Pérez")
@@ -128,3 +132,25 @@ def test_the_user_in_the_other_spelling_is_never_the_recipient() -> None:
     event = replace(event, organizer=me, invite=replace(event.invite, from_=me))
     assert resolve(event, ("jane@bücher.example",)) is None
     assert resolve(event, ("jane@other.example",)) == event.organizer
+
+
+def test_a_reply_from_an_address_in_another_script_is_read_exactly() -> None:
+    """A reply with raw UTF-8 address headers (RFC 6532) names its sender and recipients as
+    written; a header in another 8-bit charset yields no address rather than a garbled one."""
+    head = (
+        "From: José Pérez <josé@empresa.es>\r\n"
+        "To: Jane <jane@bücher.example>\r\nCc: 用户@例子.广告, sam@acme.example\r\n"
+        "Message-ID: <r1@empresa.es>\r\nIn-Reply-To: <tok-1@example.com>\r\n"
+        "Subject: Re: Entrevista\r\n\r\n"
+    ).encode()
+    reply = match_reply(head, {"<tok-1@example.com>": "e1"}, ("jane@xn--bcher-kva.example",))
+    assert reply is not None
+    assert (reply.from_, reply.to, reply.cc) == (
+        "josé@empresa.es",
+        ("jane@bücher.example",),
+        ("用户@例子.广告", "sam@acme.example"),
+    )
+    mine = head.replace("José Pérez <josé@empresa.es>".encode(), b"jane@xn--bcher-kva.example")
+    assert match_reply(mine, {"<tok-1@example.com>": "e1"}, ("jane@bücher.example",)) is None
+    latin1 = head.replace("josé".encode(), "josé".encode("latin-1"))
+    assert parse_headers(latin1).from_ is None
