@@ -15,7 +15,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from decliner.core.letters.render import Rendered, render_followup, render_withdrawal
+from decliner.core.letters.render import (
+    Rendered,
+    RenderError,
+    render_followup,
+    render_withdrawal,
+)
 from decliner.core.parse import ParsedInvite, parse_message
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, record_from
@@ -95,6 +100,29 @@ def test_a_letter_to_an_address_in_another_script_has_it_raw(address: str, attac
         part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
         [vevent] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
         assert str(vevent["ORGANIZER"]) == f"mailto:{address}"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "josé\u202e@empresa.es",  # a bidi override
+        "jos\u200bé@empresa.es",  # a zero-width space
+        "josé@empresa\u3000.es",  # an ideographic space
+        "josé\x85x@empresa.es",
+        "jo sé@empresa.es",
+        "josé@ｅmpresa.es",  # full-width: NFKC makes it empresa.es, a look-alike
+        "josé@-empresa.es",
+        "josé..x@empresa.es",
+    ],
+)
+def test_unusable_addresses_in_another_script_are_refused(bad: str) -> None:
+    """Invisible, spacing or look-alike characters, or a broken dot-atom or label, make no
+    address to write to, in any script: a RenderError, as for ASCII ones."""
+    event = invitation("josé@empresa.es")
+    with pytest.raises(RenderError, match="address"):
+        withdraw(event, recipient=Address(bad, "José"))
+    with pytest.raises(RenderError, match="address"):
+        withdraw(event, me=Address(bad, "Jane"))
 
 
 def test_a_letter_from_an_address_in_another_script() -> None:
