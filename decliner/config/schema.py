@@ -26,7 +26,7 @@ from pydantic import (
 
 from decliner.config.validation import is_loopback
 from decliner.core.letters.languages import AUTO, LANGUAGES
-from decliner.core.parse.model import is_valid_email
+from decliner.core.parse.model import address_spellings, is_valid_email
 from decliner.errors import UserError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -151,8 +151,11 @@ class AccountConfig(_Section):
 
     @property
     def addresses(self) -> tuple[str, ...]:
-        """Every address that is the user, lower-cased for comparison."""
-        return tuple(a.lower() for a in (self.email, *self.aliases))
+        """Every address that is the user, normalised for comparison, each in every spelling
+        of its domain (`bücher.example` and `xn--bcher-kva.example` are one mailbox)."""
+        return tuple(
+            dict.fromkeys(s for a in (self.email, *self.aliases) for s in address_spellings(a))
+        )
 
     @property
     def zone(self) -> ZoneInfo:

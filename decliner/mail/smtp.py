@@ -2,11 +2,16 @@
 
 `starttls` is strict: aiosmtplib's default would carry on unencrypted when the
 server does not offer STARTTLS, which would send the password in clear text.
+
+A message to or from an address in another script, or with UTF-8 headers (RFC 6532), is
+sent with the SMTPUTF8 option (RFC 6531); a server that does not offer it gets nothing,
+and the attempt is refused for good with that reason: never a garbled address.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -19,6 +24,8 @@ from decliner.config import Config, SmtpConfig
 from decliner.config.credentials import Credential, smtp_credential
 from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
 from decliner.mail.ports import SendResult
+
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass(frozen=True)
@@ -123,20 +130,30 @@ async def send(
     """One attempt to send `raw` to `recipients`; never raises for a server's answer."""
     try:
         async with session(config, credential) as smtp_session:
-            return await _transact(smtp_session.client, raw, sender, recipients)
+            return await _transact(
+                smtp_session.client, raw, sender, recipients, _where(config.smtp)
+            )
     except DeclinerError as exc:
         # Unreachable, TLS or login trouble: nothing was sent; the user may fix it.
         return SendResult("temporary", str(exc))
 
 
 async def _transact(
-    client: aiosmtplib.SMTP, raw: bytes, sender: str, recipients: Sequence[str]
+    client: aiosmtplib.SMTP, raw: bytes, sender: str, recipients: Sequence[str], where: str
 ) -> SendResult:
     options = ["BODY=8BITMIME"] if _is_8bit(raw) and client.supports_extension("8bitmime") else []
+    needs = needs_smtputf8(raw, sender, recipients)
+    if needs and not client.supports_extension("smtputf8"):
+        return SendResult(
+            "permanent",
+            f"{where} does not offer SMTPUTF8, which {needs} needs (RFC 6531); not sent",
+        )
+    encoding = "utf-8" if needs else "ascii"
+    options += ["SMTPUTF8"] if needs else []
     try:
-        await client.mail(sender, options=options)
+        await client.mail(sender, options=options, encoding=encoding)
         for recipient in recipients:
-            await client.rcpt(recipient)
+            await client.rcpt(recipient, encoding=encoding)
     except aiosmtplib.SMTPResponseException as exc:
         return _refused(exc)
     except (aiosmtplib.SMTPException, OSError) as exc:
@@ -161,6 +178,16 @@ def _refused(exc: aiosmtplib.SMTPResponseException) -> SendResult:
 
 def _is_8bit(raw: bytes) -> bool:
     return not raw.isascii()
+
+
+def needs_smtputf8(raw: bytes, sender: str, recipients: Sequence[str]) -> str:
+    """What needs SMTPUTF8 ("the address josé@empresa.es", "the message's UTF-8 headers"),
+    "" when nothing does: only ASCII addresses, and ASCII headers."""
+    address = next((a for a in (sender, *recipients) if not a.isascii()), None)
+    if address is not None:
+        return f"the address {address}"
+    head = _BLANK_LINE.split(raw, maxsplit=1)[0]
+    return "" if head.isascii() else "the message's UTF-8 headers"
 
 
 class SmtpTransport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid
 
 from decliner.cli.demo_mail import WINDOWS_VTIMEZONE, WINDOWS_ZONE
@@ -67,7 +67,8 @@ def google_invite(
     ics: str = "",
 ) -> tuple[bytes, str]:
     """Google Calendar's shape: mixed > alternative > calendar, plus invite.ics; robot From.
-    `ics` replaces the calendar made from the other arguments."""
+    `ics` replaces the calendar made from the other arguments. An address in another script
+    is written raw in the headers (RFC 6532), as a server that speaks SMTPUTF8 delivers it."""
     ics = ics or calendar(
         uid=uid,
         start=start,
@@ -77,7 +78,7 @@ def google_invite(
         me=me,
         others=others,
     )
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=SMTP if organizer.isascii() and me.isascii() else SMTPUTF8)
     msg["From"] = f'"{organizer_name} (Google Calendar)" <calendar-notification@google.com>'
     msg["Reply-To"] = f'"{organizer_name}" <{organizer}>'
     msg["To"] = me

@@ -40,6 +40,7 @@ class Received:
     tls: bool
     delivered_to: tuple[str, ...]
     at: float = 0.0  # time.monotonic() when the message was accepted (for latency benches)
+    mail_options: tuple[str, ...] = ()  # MAIL FROM's parameters: SMTPUTF8, BODY=8BITMIME
 
 
 @dataclass
@@ -143,6 +144,7 @@ class Handler:
             tls=is_tls(server),
             delivered_to=local,
             at=time.monotonic(),
+            mail_options=tuple(envelope.mail_options),
         )
         with self._record.lock:
             self._record.messages.append(received)

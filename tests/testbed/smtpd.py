@@ -28,7 +28,8 @@ Security = Literal["plain", "starttls", "tls"]
 
 
 class SmtpServer:
-    """One aiosmtpd server on a free 127.0.0.1 port, in its own thread."""
+    """One aiosmtpd server on a free 127.0.0.1 port, in its own thread; it offers SMTPUTF8
+    (RFC 6531) unless made with `smtputf8=False`."""
 
     host = "127.0.0.1"
 
@@ -41,6 +42,7 @@ class SmtpServer:
         deliver: Deliver,
         cert_file: str,
         key_file: str,
+        smtputf8: bool = True,
     ) -> None:
         self.security = security
         self.port = free_port()
@@ -51,7 +53,7 @@ class SmtpServer:
         server_ctx.load_cert_chain(cert_file, key_file)
         kwargs: dict[str, Any] = {
             "authenticator": self._authenticate,
-            "enable_SMTPUTF8": True,
+            "enable_SMTPUTF8": smtputf8,
             "server_hostname": "localhost",
             # aiosmtpd's default of 5 s for its thread to answer is short on a busy machine.
             "ready_timeout": CEILING,

@@ -26,7 +26,7 @@ from decliner.core.parse.contentlines import (
     unquote,
     vevent_spans,
 )
-from decliner.core.parse.model import Rejected, normalise_email
+from decliner.core.parse.model import Rejected, address_spellings, normalise_email
 from decliner.core.parse.timezones import Zones
 from decliner.core.parse.vcalendar import read_calendar
 
@@ -323,7 +323,7 @@ def decline(
     An instance with no override gets a new one; "absent" when the user is not invited to it.
     """
     res = _Resource(text, zone)
-    mine = frozenset(normalise_email(address) for address in addresses)
+    mine = frozenset(spelling for address in addresses for spelling in address_spellings(address))
     blocks = res.find(uid)
     master = _master(blocks)
     if recurrence_id is None:

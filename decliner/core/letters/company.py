@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from decliner.core.parse.model import Address
+from decliner.core.parse.model import Address, unicode_domain
 from decliner.core.plan.events import EventRecord
 
 # Domains whose label names a mail provider, a scheduler or a calendar robot, not an employer.
@@ -72,7 +72,8 @@ _SEPARATORS = re.compile(r"\s(?:<>|[-–—|:@x×]|w/|with|at)\s", re.IGNORECASE
 def _domain_label(address: Address | None) -> str:
     if address is None or "@" not in address.email:
         return ""
-    labels = [label for label in address.email.rpartition("@")[2].split(".") if label]
+    domain = unicode_domain(address.email.rpartition("@")[2])  # `xn--...` as its name reads
+    labels = [label for label in domain.split(".") if label]
     if len(labels) < 2:
         return ""
     labels.pop()  # the top-level domain

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from email import policy
 from typing import TYPE_CHECKING
@@ -12,8 +13,9 @@ from decliner.core.parse.model import Address, one_line
 if TYPE_CHECKING:
     from decliner.core.plan.events import EventRecord
 
-# RFC 5322 dot-atom local part and an LDH host name: one plain `local@domain`, ASCII
-# only, since we send without SMTPUTF8.
+# RFC 5322 dot-atom local part and an LDH host name: one plain `local@domain`. An address
+# in another script (RFC 6532) is checked in its shape: each visible non-ASCII character
+# stands for a letter (`_shape`), so `josé@bücher.example` passes as `josa@bacher.example`.
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDR_SPEC = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})*")
@@ -51,13 +53,38 @@ def clean_text(value: str) -> str:
     return one_line(_ENCODED_WORD.sub(" ", text))
 
 
+# Not a letter of an address: controls, format characters (bidi overrides), unassigned or
+# private code points, separators; the joiners ZWJ and ZWNJ are letters' parts in some scripts.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _shape(text: str) -> str:
+    """`text` with each visible non-ASCII character as `a` and any other as a NUL."""
+    return "".join(
+        c
+        if c.isascii()
+        else "a"
+        if c in _JOINERS or unicodedata.category(c) not in _INVISIBLE
+        else "\0"
+        for c in text
+    )
+
+
 def checked_address(address: Address, role: str) -> Address:
-    """`address` with a clean display name, or RenderError when it is not one plain address."""
+    """`address` with a clean display name, or RenderError when it is not one plain address
+    (in any script: RFC 6532)."""
     email = address.email
-    if not _ADDR_SPEC.fullmatch(email) or len(email) > 254:
+    domain = email.rpartition("@")[2]
+    if (
+        not _ADDR_SPEC.fullmatch(_shape(email))
+        or len(email.encode("utf-8")) > 254
+        # IDNA 2008 refuses what NFKC changes: a full-width `ａcme` is a look-alike of acme.
+        or unicodedata.normalize("NFKC", domain) != domain
+    ):
         raise RenderError(f"{role} address {email!r} is not one plain local@domain address")
     name = clean_text(address.name)
-    if normalise(name) == email or ("@" in name and _ADDR_SPEC.search(name)):
+    if normalise(name) == email or ("@" in name and _ADDR_SPEC.search(_shape(name))):
         name = ""  # a name that is (or holds) an address only invites confusion
     return Address(email, name)
 

@@ -3,6 +3,9 @@
 Every header value that came from a message is cleaned (no CR, LF or other control,
 no RFC 2047 word hiding one) or rejected with `RenderError`, and the finished bytes
 are parsed back to prove they carry exactly the headers and recipients intended.
+A letter to or from an address in another script is written as RFC 6532 says (raw UTF-8
+headers, the email package's SMTPUTF8 policy), never with RFC 2047 words in an address;
+every other letter is written as before, in ASCII headers.
 """
 
 from __future__ import annotations
@@ -35,15 +38,17 @@ from decliner.core.letters.templating import (
     fill,
     followup_variables,
 )
-from decliner.core.parse.model import Address
+from decliner.core.parse.model import Address, email_key
 from decliner.core.plan.events import EventRecord
 
 __all__ = ["RenderError", "Rendered", "render_followup", "render_withdrawal", "withdrawal_subject"]
 
 _POLICY = email.policy.SMTP
+_UTF8_POLICY = email.policy.SMTPUTF8
 # Message-id headers are written pre-folded (set_raw) and must not be refolded: the
 # email package would turn a long unbreakable id into RFC 2047 words, breaking threading.
 _OUTPUT = _POLICY.clone(refold_source="none")
+_UTF8_OUTPUT = _UTF8_POLICY.clone(refold_source="none")
 _FALLBACK_SUBJECT = "Interview withdrawal"
 _SMTP_LINE = 998
 
@@ -84,25 +89,35 @@ def _cte(text: str) -> str:
 
 
 def _header_address(address: Address) -> HeaderAddress:
-    return HeaderAddress(display_name=address.name, addr_spec=address.email)
+    if address.email.isascii():
+        return HeaderAddress(display_name=address.name, addr_spec=address.email)
+    # The email package refuses a non-ASCII addr_spec (a defect) but takes its two parts.
+    local, _, domain = address.email.rpartition("@")
+    return HeaderAddress(display_name=address.name, username=local, domain=domain)
+
+
+def _needs_utf8(envelope: _Envelope) -> bool:
+    """Whether an address is in another script, so the headers must be UTF-8 (RFC 6532)."""
+    return not all(a.email.isascii() for a in (envelope.me, envelope.to, *envelope.cc))
 
 
 def _message_id(token: str, me: Address) -> str:
     if not TOKEN.fullmatch(token) or len(token) > 128:
         raise ValueError(f"token {token!r} is not usable in a Message-ID")
-    return f"<{token}@{me.email.rpartition('@')[2]}>"
+    # The A-label domain keeps the id ASCII, as every mail client's threading expects.
+    return f"<{token}@{email_key(me.email).rpartition('@')[2]}>"
 
 
 def _recipients(
     recipient: Address, cc: Sequence[Address], extra: Sequence[Address]
 ) -> tuple[Address, tuple[Address, ...]]:
     to = checked_address(recipient, "recipient")
-    seen = {to.email}
+    seen = {email_key(to.email)}
     copies: list[Address] = []
     for address in (*cc, *extra):
         checked = checked_address(address, "Cc")
-        if checked.email not in seen:
-            seen.add(checked.email)
+        if email_key(checked.email) not in seen:
+            seen.add(email_key(checked.email))
             copies.append(checked)
     return to, tuple(copies)
 
@@ -147,7 +162,8 @@ def _verify(raw: bytes, envelope: _Envelope, *, multipart: bool) -> None:
 
 
 def _compose(envelope: _Envelope, body: str, calendar: bytes | None) -> Rendered:
-    message = EmailMessage(policy=_POLICY)
+    utf8 = _needs_utf8(envelope)
+    message = EmailMessage(policy=_UTF8_POLICY if utf8 else _POLICY)
     _headers(message, envelope)
     message.set_content(body, charset="utf-8", cte=_cte(body))
     if calendar is not None:
@@ -165,7 +181,7 @@ def _compose(envelope: _Envelope, body: str, calendar: bytes | None) -> Rendered
     for part in message.walk():
         if part is not message:
             del part["MIME-Version"]  # the email package adds it to parts; only the top has it
-    raw = message.as_bytes(policy=_OUTPUT)
+    raw = message.as_bytes(policy=_UTF8_OUTPUT if utf8 else _OUTPUT)
     _verify(raw, envelope, multipart=calendar is not None)
     return Rendered(
         raw=raw,

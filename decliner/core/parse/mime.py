@@ -180,8 +180,18 @@ def decode_text(name: str, raw: str) -> str:
     return one_line(text.encode("utf-8", "replace").decode("utf-8"))
 
 
+def utf8_header(raw: str) -> str:
+    """A header value as the email package reads raw 8-bit bytes (surrogate escapes), as the
+    UTF-8 text it holds (RFC 6532: `josé@empresa.es` in From); other values as they are."""
+    try:
+        return raw.encode("ascii", "surrogateescape").decode("utf-8")
+    except UnicodeError:  # already text, or not UTF-8: an address in it stays unusable
+        return raw
+
+
 def parse_address(name: str, raw: str) -> Address | None:
     """The first usable address in an address header, or None; never raises."""
+    raw = utf8_header(raw)
     try:
         header = policy.default.header_fetch_parse(name, raw)
         candidates = [(a.display_name, a.addr_spec) for a in getattr(header, "addresses", ())]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal
@@ -28,7 +29,11 @@ RejectReason = Literal[
 ]
 
 _MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^\s@<>(),;:\"\\\[\]]+@[^\s@<>(),;:\"\\\[\]]+$")
+# One `local@domain` in any script (RFC 6532): no space, control, bracket or separator, and
+# no surrogate or U+FFFD (bytes that were not UTF-8: such an address would be a garbled one).
+_NOT_IN_EMAIL = r"\s@<>(),;:\"\\\[\]\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffd"
+_EMAIL = re.compile(rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+$")
+_ACE = "xn--"  # an IDNA A-label's prefix (RFC 5890)
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _BREAKS = re.compile(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -37,8 +42,64 @@ _CLIPPED_CHARS = 2000
 
 
 def normalise_email(value: str) -> str:
-    """Strip a `mailto:` prefix and surrounding space, and lower-case, for comparison."""
-    return _MAILTO.sub("", value).strip().lower()
+    """Strip a `mailto:` prefix and surrounding space, lower-case and NFC-normalise.
+
+    An address is kept in the script it was written in: a domain's U-labels are never
+    turned into A-labels (`xn--...`) or back here; `address_spellings` knows both.
+    """
+    return unicodedata.normalize("NFC", _MAILTO.sub("", value).strip().lower())
+
+
+def _ascii_label(label: str) -> str | None:
+    """A domain label as its IDNA A-label (`bücher` -> `xn--bcher-kva`)."""
+    if label.isascii():
+        return label
+    try:
+        return _ACE + label.encode("punycode").decode("ascii")
+    except UnicodeError:
+        return None
+
+
+def _unicode_label(label: str) -> str | None:
+    """An A-label as its U-label (`xn--bcher-kva` -> `bücher`); None when it is no valid one."""
+    if not label.startswith(_ACE):
+        return label
+    try:
+        text = unicodedata.normalize("NFC", label[len(_ACE) :].encode("ascii").decode("punycode"))
+    except UnicodeError:
+        return None
+    text = text.lower()
+    # A U-label holds letters, marks, digits and hyphens only (roughly IDNA 2008's PVALID).
+    letters = all(c == "-" or unicodedata.category(c)[0] in "LMN" for c in text)
+    return text if letters and not text.isascii() and _ascii_label(text) == label else None
+
+
+def unicode_domain(domain: str) -> str:
+    """A domain with its valid A-labels shown as U-labels, for reading (`xn--bcher-kva.de` ->
+    `bücher.de`)."""
+    return ".".join(_unicode_label(label) or label for label in domain.split("."))
+
+
+def address_spellings(value: str) -> tuple[str, ...]:
+    """`value` normalised, then the same address with its domain's labels all A-labels and
+    all U-labels: the spellings one mailbox may be written in (IDNA, RFC 5890)."""
+    email = normalise_email(value)
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return (email,)
+    spellings = [email]
+    for convert in (_ascii_label, _unicode_label):
+        labels = [convert(label) for label in domain.split(".")]
+        if None not in labels:
+            spellings.append(f"{local}@{'.'.join(label or '' for label in labels)}")
+    return tuple(dict.fromkeys(spellings))
+
+
+def email_key(value: str) -> str:
+    """One address's identity for comparison: normalised, its domain in A-labels where it can
+    be, so `jane@bücher.example` and `jane@xn--bcher-kva.example` are one mailbox."""
+    spellings = address_spellings(value)
+    return next((s for s in spellings if s.rpartition("@")[2].isascii()), spellings[0])
 
 
 def is_valid_email(value: str) -> bool:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 
-from decliner.core.parse.mime import parse_headers
-from decliner.core.parse.model import is_valid_email, normalise_email
+from decliner.core.parse.mime import parse_headers, utf8_header
+from decliner.core.parse.model import address_spellings, is_valid_email, normalise_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ def match_reply(headers: bytes, ours: Mapping[str, str], me: Collection[str]) ->
     if event_id is None:
         return None
     sender = parsed.from_.email if parsed.from_ else ""
-    if sender in {m.lower() for m in me}:
+    if sender in {spelling for m in me for spelling in address_spellings(m)}:
         return None
     to, cc = _addresses(headers, "to"), _addresses(headers, "cc")
     return Reply(
@@ -50,8 +50,9 @@ def match_reply(headers: bytes, ours: Mapping[str, str], me: Collection[str]) ->
 
 def _addresses(headers: bytes, name: str) -> tuple[str, ...]:
     try:
-        values = email.message_from_bytes(headers, policy=policy.compat32).get_all(name, [])
-        pairs = email.utils.getaddresses([str(v) for v in values])
+        message = email.message_from_bytes(headers, policy=policy.compat32)
+        values = [utf8_header(str(v)) for k, v in message.raw_items() if k.lower() == name]
+        pairs = email.utils.getaddresses(values)
     except Exception:  # noqa: BLE001 -- junk headers give no addresses rather than an error
         return ()
     found = (normalise_email(addr) for _name, addr in pairs)

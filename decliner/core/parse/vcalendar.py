@@ -22,7 +22,7 @@ from decliner.core.parse.model import (
     InviteEvent,
     InviteKind,
     Rejected,
-    normalise_email,
+    address_spellings,
     one_line,
 )
 from decliner.core.parse.timezones import Zones
@@ -50,7 +50,7 @@ _UNQUOTED_TZID = re.compile(
 
 
 def _me(me: Iterable[str]) -> frozenset[str]:
-    return frozenset(normalise_email(address) for address in me)
+    return frozenset(spelling for address in me for spelling in address_spellings(address))
 
 
 def _kind(method: str, vevents: Sequence[Component], mine: frozenset[str]) -> InviteKind | None:

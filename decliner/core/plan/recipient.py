@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from decliner.core.parse.model import Address
+from decliner.core.parse.model import Address, address_spellings
 from decliner.core.plan.events import EventRecord
 
 # Local parts of addresses that no person reads. Schedulers (Google Calendar,
@@ -57,7 +57,7 @@ def resolve(event: EventRecord, me: Collection[str], override: str = "") -> Addr
     """
     if override:
         return Address(override)
-    mine = {m.lower() for m in me}
+    mine = {spelling for m in me for spelling in address_spellings(m)}
     people = (event.invite.reply_to, event.invite.from_)
     candidates = people if event.kind == "static" else (event.organizer, *people)
     mailboxes = scheduling_mailboxes(event)

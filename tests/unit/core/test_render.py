@@ -247,7 +247,6 @@ def test_non_ascii_names_and_body_are_encoded() -> None:
         "sam@acme.example\u2028x",
         '"sam"@acme.example',
         "sam@[127.0.0.1]",
-        "zoë@acme.example",
         "sam@ａcme.example",
         "sam@acme.example;evil@x.example",
         "sam(comment)@acme.example",
