@@ -150,9 +150,13 @@ def intents(
         if flag.event_id not in known:
             continue
         rule = rule_of.get(flag.event_id) or CancelRule()
-        had = found.get(flag.event_id) or Intent(flag.first_seen, "", "")
-        named = with_given(had.named, role=rule.role, company=rule.company, source="[[cancel]]")
-        named = with_given(named, role=flag.role, company=flag.company, source="flag")
+        had = found.get(flag.event_id) or Intent(
+            flag.first_seen,
+            "",
+            "",
+            named=with_given(NOTHING, role=rule.role, company=rule.company, source="[[cancel]]"),
+        )
+        named = with_given(had.named, role=flag.role, company=flag.company, source="flag")
         found[flag.event_id] = Intent(
             since=min(flag.first_seen, had.since),
             reason=flag.reason or had.reason or rule.reason,
