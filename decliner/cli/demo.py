@@ -325,3 +325,15 @@ def _outbox_row(store: Store, event_id: str, kind: LetterKind) -> OutboxRow:
 def _delivered(box: mailbox.Maildir) -> list[bytes]:
     """The outbox's messages in delivery order (unique names start with the time)."""
     return [box.get_bytes(k) for k in sorted(box.keys(), key=delivery_order)]
+
+
+def program() -> str:
+    """How to run this decliner in the commands printed: the venv's path when not on PATH."""
+    import shutil
+    import sys
+
+    argv0 = Path(sys.argv[0])
+    found = shutil.which("decliner")
+    if argv0.name == "decliner" and (found is None or Path(found).resolve() != argv0.resolve()):
+        return str(argv0.absolute())
+    return "decliner"

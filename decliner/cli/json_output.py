@@ -42,6 +42,9 @@ def invite_json(view: InviteView, config: Config) -> dict[str, object]:
         "kind": e.kind,
         "booking_links": [link.as_json() for link in e.booking_links],
         "calendar": view.calendar,
+        "role": view.named.role,
+        "company": view.named.company,
+        "process": view.process,
         "sequence": e.sequence,
     }
 

@@ -193,8 +193,18 @@ def run(opts: Options, once: bool) -> None:
     "--reason", default="", help="A brief reason to give (overrides [withdrawal].reason)."
 )
 @click.option("--to", "to", default="", metavar="ADDR", help="Send the withdrawal to ADDR instead.")
+@click.option(
+    "--scope",
+    type=click.Choice(["process", "interview"]),
+    default=None,
+    help="Withdraw from the whole hiring process or this interview only ([withdrawal].scope).",
+)
+@click.option("--role", default="", metavar="TEXT", help="What the letter calls the position.")
+@click.option("--company", default="", metavar="TEXT", help="What the letter calls the employer.")
 @click.pass_obj
-def flag(opts: Options, event: str, reason: str, to: str) -> None:
+def flag(
+    opts: Options, event: str, *, reason: str, to: str, scope: str | None, role: str, company: str
+) -> None:
     """Flag the interview EVENT: decliner will withdraw from it.
 
     EVENT is the id `decliner invites` shows, any unique prefix of it, or the
@@ -206,7 +216,16 @@ def flag(opts: Options, event: str, reason: str, to: str) -> None:
 
     config = opts.load()
     with wiring.open_store(config) as store:
-        view = flagging.flag(config, store, event, reason=reason, to=to)
+        view = flagging.flag(
+            config,
+            store,
+            event,
+            reason=reason,
+            to=to,
+            scope=scope or "",
+            role=role,
+            company=company,
+        )
     output.flag_result(view, config)
 
 
@@ -249,13 +268,11 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
             config, store, event, kind="followup" if followup else "withdrawal"
         )
         language = previews.letter_language(config, store, event)
+        named = previews.naming(config, store, event)
         record = lookup.find_event(store, event)
     # Notes go to stderr: stdout is the exact message.
-    if language.note:  # "auto": what decided the language
-        click.echo(f"language: {language.language} ({language.note})", err=True)
-    if not followup:
-        for note in preview_text.booking_notes(record):
-            click.echo(f"note: {note}", err=True)
+    for line in preview_text.notes(record, language, named, followup=followup):
+        click.echo(line, err=True)
     if raw:
         sys.stdout.buffer.write(message)
     else:
@@ -359,24 +376,13 @@ def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
         demo_sandbox.ensure_empty(directory)
     target = directory or Path(tempfile.mkdtemp(prefix="decliner-demo-"))
     try:
-        for item in demo.run(target, followup_delay=delay, program=_program(), keep=keep):
+        for item in demo.run(target, followup_delay=delay, program=demo.program(), keep=keep):
             output.demo_item(item)
     finally:
         if not keep:
             shutil.rmtree(target, ignore_errors=True)
     if not keep:
         click.echo(f"\nRemoved the sandbox {target} (--no-keep).")
-
-
-def _program() -> str:
-    """How to run this decliner in the commands printed: the venv's path when not on PATH."""
-    import shutil
-
-    argv0 = Path(sys.argv[0])
-    found = shutil.which("decliner")
-    if argv0.name == "decliner" and (found is None or Path(found).resolve() != argv0.resolve()):
-        return str(argv0.absolute())
-    return "decliner"
 
 
 def _print_check(result: Check) -> None:

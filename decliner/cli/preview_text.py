@@ -8,7 +8,9 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from decliner.core.letters.languages import Choice
     from decliner.core.plan.events import EventRecord
+    from decliner.core.plan.naming import Found
 
 
 def print_message(raw: bytes) -> None:
@@ -68,3 +70,18 @@ def booking_notes(event: EventRecord) -> list[str]:
         for link in event.booking_links
     ]
     return notes
+
+
+def notes(event: EventRecord, language: Choice, named: Found, *, followup: bool) -> list[str]:
+    """The lines `preview` writes beside the message: for "auto" what decided the language,
+    what the letter calls the role and the employer and where each was found (SPEC 19),
+    and for a withdrawal the booking notes."""
+    lines = [f"language: {language.language} ({language.note})"] if language.note else []
+    for what, value, where in (
+        ("role", named.role, named.role_from),
+        ("company", named.company, named.company_from),
+    ):
+        lines.append(f"{what}: {value} (from the {where})" if value else f"{what}: not found")
+    if not followup:
+        lines += [f"note: {note}" for note in booking_notes(event)]
+    return lines

@@ -22,6 +22,7 @@ from decliner.config.schema import (
     StateConfig,
     WithdrawalConfig,
     check_address,
+    check_name,
     parse_business_hours,
     parse_duration,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "StateConfig",
     "WithdrawalConfig",
     "check_address",
+    "check_name",
     "default_path",
     "is_loopback",
     "load",

@@ -32,6 +32,7 @@ from decliner.errors import UserError
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NAME_LIMIT = 100
 _IMAP_ATOM_SPECIALS = re.compile(r'[\s(){%*"\\\]\x00-\x1f\x7f]')
 
 
@@ -94,6 +95,15 @@ def _check_holidays(value: str) -> str:
     return value
 
 
+def check_name(value: str) -> str:
+    """A role or company as the letters will write it: one line, of a sensible length."""
+    if any(ch in value for ch in "\r\n\t\x00") or not value.isprintable():
+        raise ValueError("must be one line of text, without control characters")
+    if len(value) > _NAME_LIMIT:
+        raise ValueError(f"is {len(value)} characters long; at most {_NAME_LIMIT} fit a letter")
+    return value.strip()
+
+
 def _check_optional_address(value: str) -> str:
     return check_address(value) if value else value
 
@@ -132,6 +142,8 @@ def parse_business_hours(value: str) -> tuple[time, time] | None:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 EmailAddress = Annotated[str, AfterValidator(check_address)]
 OptionalAddress = Annotated[str, AfterValidator(_check_optional_address)]
+Scope = Literal["process", "interview"]
+Name = Annotated[str, AfterValidator(check_name)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Security = Literal["tls", "starttls", "plain"]
 
@@ -256,6 +268,7 @@ class WithdrawalConfig(_Section):
     attach_decline: bool = True
     template: str = ""
     cc: list[EmailAddress] = []
+    scope: Scope = "process"
 
 
 class FollowupConfig(_Section):
@@ -315,6 +328,9 @@ class CancelEntry(_Section):
     reason: str = ""
     to: OptionalAddress = ""
     language: Annotated[str, AfterValidator(_check_language)] = ""
+    scope: Literal["", "process", "interview"] = ""  # "" = [withdrawal].scope
+    role: Name = ""
+    company: Name = ""
 
 
 class Config(_Section):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from decliner.config import Config, check_address
+from decliner.config import Config, check_address, check_name
 from decliner.core.plan.events import EventRecord
 from decliner.errors import UserError
 from decliner.service.listing import InviteView, invite_view
@@ -26,17 +26,43 @@ class UnflagResult:
     withdrawal_state: str | None
 
 
-def flag(config: Config, store: Store, key: str, *, reason: str = "", to: str = "") -> InviteView:
-    """Flag an event from the CLI (or change its reason or recipient)."""
+def flag(
+    config: Config,
+    store: Store,
+    key: str,
+    *,
+    reason: str = "",
+    to: str = "",
+    scope: str = "",
+    role: str = "",
+    company: str = "",
+) -> InviteView:
+    """Flag an event from the CLI (or change its reason, recipient, scope, role or company)."""
     if to:
         try:
             check_address(to)
         except ValueError as exc:
             raise UserError(f"--to: {exc}") from None
+    if scope not in {"", "process", "interview"}:
+        raise UserError(f'--scope: "{scope}" is neither "process" nor "interview"')
+    for option, value in (("--role", role), ("--company", company)):
+        try:
+            check_name(value)
+        except ValueError as exc:
+            raise UserError(f"{option}: {exc}") from None
     event = find_event(store, key)
     now = utcnow()
     with store.transaction() as conn:
-        flag_db.set_cli_flag(conn, event.id, reason, to, now)
+        flag_db.set_cli_flag(
+            conn,
+            event.id,
+            reason,
+            to,
+            now,
+            scope=scope,
+            role=role.strip(),
+            company=company.strip(),
+        )
     return invite_view(config, store, event.id, now)
 
 

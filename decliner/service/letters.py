@@ -49,6 +49,7 @@ def render(config: Config, me: Address, letter: Letter, *, now: datetime, token:
             attach_decline=config.withdrawal.attach_decline and event.kind == "request",
             template=template(config, config.withdrawal.template),
             language=language,
+            named=letter.named,
         )
     thread = letter.thread
     if thread is None:
@@ -76,6 +77,7 @@ def render(config: Config, me: Address, letter: Letter, *, now: datetime, token:
         offer_help=config.withdrawal.offer_help,
         keep_in_touch=config.withdrawal.keep_in_touch,
         language=language,
+        named=letter.named,
     )
 
 

@@ -7,7 +7,10 @@ from datetime import datetime
 
 from decliner.config import Config
 from decliner.core.plan.events import EventRecord
+from decliner.core.plan.naming import NOTHING, Found
 from decliner.core.plan.outbox import OutboxRow
+from decliner.core.plan.process import Member, processes
+from decliner.core.plan.situation import Situation
 from decliner.core.plan.status import Facts, Status, status
 from decliner.service import snapshot as read_model
 from decliner.store import Store
@@ -23,6 +26,8 @@ class InviteView:
     recipient_email: str | None
     recipient_name: str
     calendar: str | None = None  # the event in the user's own calendar (SPEC 13)
+    named: Found = NOTHING  # the role and company the letters name (SPEC 19)
+    process: str = ""  # the id shared by the invitations of one hiring process (SPEC 18)
 
 
 def invites(config: Config, store: Store, now: datetime, *, include_past: bool) -> list[InviteView]:
@@ -32,7 +37,9 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
     """
     snapshot = read_model.read(config, store.connection, now)
     views = []
-    for situation in read_model.situations(config, snapshot):
+    every = read_model.situations(config, snapshot)
+    process_of = processes(member(s) for s in every)
+    for situation in every:
         event = situation.event
         if not include_past and (event.start <= now or event.cancelled_by_organizer):
             continue
@@ -55,9 +62,26 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
                 recipient_email=situation.recipient.email if situation.recipient else None,
                 recipient_name=situation.recipient.name if situation.recipient else "",
                 calendar=calendar_state(snapshot.row(event.id, "calendar")),
+                named=situation.named,
+                process=process_of[event.id],
             )
         )
     return views
+
+
+def member(situation: Situation) -> Member:
+    """What the process grouping (SPEC 18) needs of one situation."""
+    event = situation.event
+    invite = event.invite
+    return Member(
+        event_id=event.id,
+        start=event.start,
+        uid=event.uid,
+        thread=(invite.message_id, *invite.references) if invite.message_id else invite.references,
+        recipient=situation.recipient.email if situation.recipient else "",
+        role=situation.named.role,
+        company=situation.named.company,
+    )
 
 
 def invite_view(config: Config, store: Store, event_id: str, now: datetime) -> InviteView:

@@ -56,5 +56,16 @@ def flag_folder(config: Config) -> str:
 def cancel_rules(config: Config) -> list[CancelRule]:
     """The `[[cancel]]` tables as plain rules."""
     return [
-        CancelRule(c.uid, c.summary, c.organizer, c.reason, c.to, c.language) for c in config.cancel
+        CancelRule(
+            c.uid,
+            c.summary,
+            c.organizer,
+            c.reason,
+            c.to,
+            c.language,
+            scope=c.scope,
+            role=c.role,
+            company=c.company,
+        )
+        for c in config.cancel
     ]

@@ -9,9 +9,11 @@ from decliner.config import Config
 from decliner.core.letters.headers import RenderError, TemplateProblem
 from decliner.core.letters.languages import Choice
 from decliner.core.plan.actions import LetterKind
+from decliner.core.plan.naming import Found
 from decliner.core.plan.outbox import OutboxRow, RowKind
 from decliner.errors import UserError
 from decliner.service import letters
+from decliner.service import snapshot as read_model
 from decliner.service.lookup import find_event
 from decliner.service.runner import Runner
 from decliner.service.wiring import utcnow
@@ -41,3 +43,11 @@ def stored_message(store: Store, event_id: str, kind: RowKind) -> OutboxRow | No
 def letter_language(config: Config, store: Store, key: str) -> Choice:
     """Which language the event's letters are written in, and for "auto" why."""
     return letters.letter_language(config, find_event(store, key))
+
+
+def naming(config: Config, store: Store, key: str) -> Found:
+    """What the event's letters call its role and employer, and where each was found
+    (SPEC 19): the flag's or `[[cancel]]`'s when given, else the invitation's."""
+    event = find_event(store, key)
+    intent = read_model.read(config, store.connection, utcnow()).intents.get(event.id)
+    return read_model.named(config, event, intent)

@@ -25,6 +25,7 @@ from decliner.core.plan.flags import (
     rules_by_event,
     with_derived,
 )
+from decliner.core.plan.naming import NOTHING, Found, name_interview
 from decliner.core.plan.outbox import OutboxRow, RowKey, RowKind
 from decliner.core.plan.situation import Situation
 from decliner.service.policy import cancel_rules, flag_folder
@@ -82,6 +83,14 @@ def recipient(config: Config, event: EventRecord, intent: Intent | None) -> Addr
     return recipients.resolve(event, config.account.addresses, intent.to if intent else "")
 
 
+def named(config: Config, event: EventRecord, intent: Intent | None) -> Found:
+    """The role and company the letters name (SPEC 19): given by the flag or `[[cancel]]`
+    (see `intents`), else found in the invitation."""
+    account = config.account
+    given = intent.named if intent else NOTHING
+    return name_interview(event, me_name=account.name, me=account.addresses, given=given)
+
+
 def situations(config: Config, snapshot: Snapshot) -> list[Situation]:
     """Every event with its flags, recipient, outbox rows and replies, for planning."""
     found = []
@@ -98,6 +107,8 @@ def situations(config: Config, snapshot: Snapshot) -> list[Situation]:
                 replies=tuple(snapshot.replies.get(event.id, ())),
                 reason=intent.reason if intent else "",
                 language=intent.language if intent else "",
+                named=named(config, event, intent),
+                scope=(intent.scope if intent else "") or config.withdrawal.scope,
             )
         )
     return found

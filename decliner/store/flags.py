@@ -13,7 +13,8 @@ from decliner.store.db import iso_utc
 def all_flags(conn: sqlite3.Connection) -> list[Flag]:
     """Every stored flag."""
     rows = conn.execute(
-        "SELECT event_id, source, reason, to_addr, first_seen FROM flags ORDER BY first_seen"
+        "SELECT event_id, source, reason, to_addr, first_seen, scope, role, company FROM flags"
+        " ORDER BY first_seen"
     )
     return [
         Flag(
@@ -22,6 +23,9 @@ def all_flags(conn: sqlite3.Connection) -> list[Flag]:
             r["reason"] or "",
             r["to_addr"] or "",
             datetime.fromisoformat(r["first_seen"]),
+            scope=r["scope"],
+            role=r["role"],
+            company=r["company"],
         )
         for r in rows
     ]
@@ -46,16 +50,28 @@ def sync_derived(conn: sqlite3.Connection, current: Mapping[str, list[str]], now
 
 
 def set_cli_flag(
-    conn: sqlite3.Connection, event_id: str, reason: str, to: str, now: datetime
+    conn: sqlite3.Connection,
+    event_id: str,
+    reason: str,
+    to: str,
+    now: datetime,
+    *,
+    scope: str = "",
+    role: str = "",
+    company: str = "",
 ) -> bool:
-    """Flag from the CLI (or update its reason and recipient); True if it is new."""
+    """Flag from the CLI (or update what it says: reason, recipient, scope, role and
+    company; its first_seen stays); True if it is new."""
     existing = conn.execute(
         "SELECT 1 FROM flags WHERE event_id = ? AND source = 'cli'", (event_id,)
     ).fetchone()
     conn.execute(
-        "INSERT INTO flags (event_id, source, reason, to_addr, first_seen) VALUES (?, 'cli', ?, ?, ?)"
-        " ON CONFLICT (event_id, source) DO UPDATE SET reason = excluded.reason, to_addr = excluded.to_addr",
-        (event_id, reason, to, iso_utc(now)),
+        "INSERT INTO flags (event_id, source, reason, to_addr, first_seen, scope, role, company)"
+        " VALUES (?, 'cli', ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (event_id, source) DO UPDATE SET reason = excluded.reason,"
+        " to_addr = excluded.to_addr, scope = excluded.scope, role = excluded.role,"
+        " company = excluded.company",
+        (event_id, reason, to, iso_utc(now), scope, role, company),
     )
     return existing is None
 

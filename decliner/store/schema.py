@@ -72,6 +72,10 @@ Migration 4 also lets ``outbox.kind`` be ``calendar``: the update of the user's
 own calendar once the withdrawal is sent, with ``action`` decline or delete, no
 bytes or Message-ID, and ``to_addrs`` the calendar's URL once the event is found.
 
+Migration 6 gives ``flags`` what `decliner flag` may say besides a reason and a
+recipient: ``scope`` ('' = the config's, process or interview; SPEC 18), and ``role``
+and ``company`` ('' = found in the invitation; SPEC 19). Only CLI flags fill them.
+
 Times are ISO 8601 UTC strings from `iso_utc`, so they compare as text.
 """
 
@@ -292,5 +296,12 @@ MIGRATIONS: list[str] = [
         CHECK (kind IN ('request', 'static'));
     ALTER TABLE events ADD COLUMN booking_links TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE events ADD COLUMN body_text TEXT NOT NULL DEFAULT '';
+    """,
+    # 6: a CLI flag's --scope, --role and --company (SPEC 18, 19); '' = not given.
+    """
+    ALTER TABLE flags ADD COLUMN scope TEXT NOT NULL DEFAULT ''
+        CHECK (scope IN ('', 'process', 'interview'));
+    ALTER TABLE flags ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    ALTER TABLE flags ADD COLUMN company TEXT NOT NULL DEFAULT '';
     """,
 ]

@@ -40,6 +40,7 @@ from decliner.core.letters.templating import (
 )
 from decliner.core.parse.model import Address, email_key
 from decliner.core.plan.events import EventRecord
+from decliner.core.plan.naming import Found
 
 __all__ = ["RenderError", "Rendered", "render_followup", "render_withdrawal", "withdrawal_subject"]
 
@@ -244,6 +245,7 @@ def render_withdrawal(
     attach_decline: bool,
     template: tuple[str, str] | None = None,
     language: str = "en",
+    named: Found | None = None,
 ) -> Rendered:
     """The withdrawal replying to the invite, with the iTIP decline when `attach_decline`,
     in `language` (the built-in template of that language unless `template` is given).
@@ -263,6 +265,7 @@ def render_withdrawal(
         now=now,
         declined=attach_decline,
         language=language,
+        named=named,
     )
     filled = fill(template or builtin_template("withdrawal", language), variables, zone, language)
     envelope = _envelope(
@@ -304,6 +307,7 @@ def render_followup(
     offer_help: bool = True,
     keep_in_touch: bool = True,
     language: str = "en",
+    named: Found | None = None,
 ) -> Rendered:
     """The follow-up confirmation replying to the newest message of the thread.
 
@@ -320,6 +324,7 @@ def render_followup(
         short_notice=False,
         now=now,
         language=language,
+        named=named,
     )
     variables |= followup_variables(
         date=withdrawal_date, subject=withdrawal_subject, replied=replied

@@ -23,7 +23,6 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedErro
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from decliner.core.letters.company import guess_company
 from decliner.core.letters.headers import RenderError, TemplateProblem, checked_address, clean_text
 from decliner.core.letters.wording import (
     first_name,
@@ -38,6 +37,7 @@ from decliner.core.letters.wording import (
 from decliner.core.parse.model import Address
 from decliner.core.plan.actions import LetterKind
 from decliner.core.plan.events import EventRecord, Invite
+from decliner.core.plan.naming import Found, name_interview
 
 __all__ = ["TemplateProblem"]  # defined with RenderError, re-exported where it is raised
 
@@ -217,15 +217,20 @@ def context(
     now: datetime,
     declined: bool = False,
     language: str = "en",
+    named: Found | None = None,
 ) -> dict[str, Any]:
-    """The variables SPEC "Templates" lists for a withdrawal (a follow-up adds two)."""
+    """The variables SPEC "Templates" lists for a withdrawal (a follow-up adds two);
+    `named` is what the plan found the role and company to be (SPEC 19), else they are
+    found here."""
     seconds = (event.start - now).total_seconds()
+    if named is None:
+        named = name_interview(event, me_name=me.name, me=(me.email,))
     return {
         "me": _person(me),
         "recipient": _person(recipient),
         "event": _event(event),
-        "company": guess_company(event),
-        "role": "",  # what the letter calls the position (SPEC 19); found from issue 25 on
+        "company": clean_text(named.company),
+        "role": clean_text(named.role),
         "reason": " ".join(clean_text(reason).split()),
         "offer_help": offer_help,
         "keep_in_touch": keep_in_touch,

@@ -16,6 +16,7 @@ from typing import Literal
 from decliner.core.parse.booking import BookingLink
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord
+from decliner.core.plan.naming import NOTHING, Found
 from decliner.core.plan.outbox import CalendarChange, CancelReason, RowKey
 from decliner.core.plan.timing import Policy, followup_due
 
@@ -70,6 +71,7 @@ class Letter:
     language: str = ""  # the `[[cancel]]` rule's language; "" = the account's
     short_notice: bool = False
     thread: FollowupThread | None = None  # a follow-up's; None before the withdrawal is sent
+    named: Found = NOTHING  # the role and company the letter names (SPEC 19)
 
 
 @dataclass(frozen=True, slots=True)

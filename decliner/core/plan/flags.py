@@ -8,6 +8,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 
 from decliner.core.plan.events import EventRecord
+from decliner.core.plan.naming import NOTHING, Found, with_given
 
 FlagSource = str  # "config" | "keyword" | "folder" | "cli"
 SOURCE_ORDER = ("cli", "config", "keyword", "folder")
@@ -23,6 +24,9 @@ class CancelRule:
     reason: str = ""
     to: str = ""
     language: str = ""
+    scope: str = ""  # "process" | "interview" | "" (the config's)
+    role: str = ""  # what the letter calls the position ("" = found in the invitation)
+    company: str = ""  # the employer's name likewise
 
     def matches(self, event: EventRecord) -> bool:
         """Whether this rule names `event` (globs are case-insensitive)."""
@@ -92,6 +96,9 @@ class Flag:
     reason: str
     to: str
     first_seen: datetime
+    scope: str = ""  # the CLI's `--scope`, `--role` and `--company`; "" when not given
+    role: str = ""
+    company: str = ""
 
 
 FlagKey = tuple[str, str]  # (event id, source)
@@ -119,30 +126,45 @@ def with_derived(flags: list[Flag], current: Mapping[str, list[str]], now: datet
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """What the user asked for one flagged event: since when, why, to whom, in which language."""
+    """What the user asked for one flagged event: since when, why, to whom, in which
+    language, for the interview or the whole process, and what to call it (`named`: the
+    role and company given by `flag` or `[[cancel]]`, with where each was given)."""
 
     since: datetime
     reason: str
     to: str
     language: str = ""
+    scope: str = ""
+    named: Found = NOTHING
 
 
 def intents(
     events: Iterable[EventRecord], flags: Iterable[Flag], rule_of: Mapping[str, CancelRule]
 ) -> dict[str, Intent]:
-    """Each flagged event's intent: the earliest flag's time; the CLI's reason and `--to`,
-    else the `[[cancel]]` rule's (`rule_of`: event id -> the first rule naming it)."""
+    """Each flagged event's intent: the earliest flag's time; the CLI's reason, `--to`,
+    `--scope`, `--role` and `--company`, else the `[[cancel]]` rule's (`rule_of`: event id
+    -> the first rule naming it)."""
     known = {e.id for e in events}
     found: dict[str, Intent] = {}
     for flag in flags:
         if flag.event_id not in known:
             continue
-        rule = rule_of.get(flag.event_id)
-        had = found.get(flag.event_id)
-        reason = flag.reason or (had.reason if had else "") or (rule.reason if rule else "")
-        to = flag.to or (had.to if had else "") or (rule.to if rule else "")
-        since = min(flag.first_seen, had.since) if had else flag.first_seen
-        found[flag.event_id] = Intent(since, reason, to, rule.language if rule else "")
+        rule = rule_of.get(flag.event_id) or CancelRule()
+        had = found.get(flag.event_id) or Intent(
+            flag.first_seen,
+            "",
+            "",
+            named=with_given(NOTHING, role=rule.role, company=rule.company, source="[[cancel]]"),
+        )
+        named = with_given(had.named, role=flag.role, company=flag.company, source="flag")
+        found[flag.event_id] = Intent(
+            since=min(flag.first_seen, had.since),
+            reason=flag.reason or had.reason or rule.reason,
+            to=flag.to or had.to or rule.to,
+            language=rule.language,
+            scope=flag.scope or had.scope or rule.scope,
+            named=named,
+        )
     return found
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from decliner.core.parse.model import Address
 from decliner.core.parse.replies import Reply
 from decliner.core.plan.events import EventRecord
+from decliner.core.plan.naming import NOTHING, Found
 from decliner.core.plan.outbox import OutboxRow
 
 
@@ -24,3 +25,5 @@ class Situation:
     replies: tuple[Reply, ...] = ()
     reason: str = ""  # the flag's own reason ([[cancel]].reason, flag --reason), if any
     language: str = ""  # the [[cancel]] rule's language, if any
+    named: Found = NOTHING  # the role and company the letters name (SPEC 19)
+    scope: str = "process"  # "process" or "interview" (SPEC 18)

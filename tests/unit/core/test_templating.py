@@ -1,4 +1,4 @@
-"""Templates: filters, header block, errors with file and line, the sandbox, company guess."""
+"""Templates: filters, header block, errors with file and line, the sandbox."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from decliner.core.letters.company import guess_company
 from decliner.core.letters.templating import (
     TemplateProblem,
     builtin_template,
@@ -27,7 +26,6 @@ from decliner.core.letters.wording import (
     wrap,
 )
 from decliner.core.parse.model import Address
-from decliner.core.plan.events import Invite
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -268,45 +266,3 @@ def test_builtin_templates_check_clean(kind: Any) -> None:
     """The built-in templates pass `check` for their kind."""
     text, name = builtin_template(kind)
     assert check_template(text, name, kind, zone=BERLIN) == []
-
-
-def _with(organizer: str = "", summary: str = "", reply_to: str = "", from_: str = "") -> Any:
-    event = sample_event(NOW)
-    invite = Invite(
-        "INBOX",
-        1,
-        "",
-        summary,
-        (),
-        Address(from_) if from_ else None,
-        Address(reply_to) if reply_to else None,
-    )
-    return replace(
-        event,
-        organizer=Address(organizer) if organizer else None,
-        summary=summary,
-        invite=invite,
-    )
-
-
-@pytest.mark.parametrize(
-    ("organizer", "summary", "reply_to", "expected"),
-    [
-        ("sam@acme.example", "Interview", "", "Acme"),
-        ("sam@mail.initech.example", "Interview", "", "Initech"),
-        ("sam@acme.co.uk", "Interview", "", "Acme"),
-        ("sam@acme-labs.example", "Interview", "", "Acme-Labs"),
-        ("sam@globex.example", "Onsite day: Jane Doe @ GLOBEX", "", "GLOBEX"),
-        ("no-reply@greenhouse.io", "Interview", "maya@initech.example", "Initech"),
-        ("calendar-notification@google.com", "Interview", "", ""),
-        ("sam@gmail.com", "Jane Doe <> Acme – Senior Engineer", "", "Acme"),
-        ("sam@gmail.com", "Interview – Initech", "", "Initech"),
-        ("sam@gmail.com", "Interview - Senior Engineer", "", ""),
-        ("sam@gmail.com", "Coffee", "", ""),
-        ("", "Jane Doe <> Umbrella Corp", "", "Umbrella Corp"),
-        ("x@example.com", "Interview", "", ""),
-    ],
-)
-def test_guess_company(organizer: str, summary: str, reply_to: str, expected: str) -> None:
-    """The employer from the organizer's domain or the summary; '' when unsure."""
-    assert guess_company(_with(organizer, summary, reply_to)) == expected
