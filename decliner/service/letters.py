@@ -50,6 +50,7 @@ def render(config: Config, me: Address, letter: Letter, *, now: datetime, token:
             template=template(config, config.withdrawal.template),
             language=language,
             named=letter.named,
+            scope=letter.scope,
         )
     thread = letter.thread
     if thread is None:
@@ -78,6 +79,7 @@ def render(config: Config, me: Address, letter: Letter, *, now: datetime, token:
         keep_in_touch=config.withdrawal.keep_in_touch,
         language=language,
         named=letter.named,
+        scope=letter.scope,
     )
 
 

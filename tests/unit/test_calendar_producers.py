@@ -140,3 +140,23 @@ def test_output_that_is_no_terminal_never_breaks_an_address(tree: Tree) -> None:
     logged = tree.cli("log")
     for output in (ran.stdout, logged.stdout):
         assert any(long in line for line in output.splitlines()), output
+
+
+def test_a_withdrawal_for_this_interview_only_says_the_user_remains_interested(
+    tree: Tree,
+) -> None:
+    """`flag --scope interview`: the letter cancels the interview, says the user remains
+    interested in the role, and never quotes the calendar title (SPEC 18, 19)."""
+    tree.add(invite("i1@google.com")[0])
+    config = tree.config()
+    run_pass(config)
+    event = invites_json(tree)["i1@google.com"]["id"]
+    assert tree.cli("flag", event, "--scope", "interview").exit_code == 0
+    run_pass(config)
+    [letter] = tree.received()
+    body = letter.get_body(("plain",))
+    assert body is not None
+    text = " ".join(body.get_content().split())
+    assert "I remain interested in the role." in text
+    assert "from the hiring process" not in text
+    assert "Interview with Acme" not in text

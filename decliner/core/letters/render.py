@@ -246,6 +246,7 @@ def render_withdrawal(
     template: tuple[str, str] | None = None,
     language: str = "en",
     named: Found | None = None,
+    scope: str = "process",
 ) -> Rendered:
     """The withdrawal replying to the invite, with the iTIP decline when `attach_decline`,
     in `language` (the built-in template of that language unless `template` is given).
@@ -266,6 +267,7 @@ def render_withdrawal(
         declined=attach_decline,
         language=language,
         named=named,
+        scope=scope,
     )
     filled = fill(template or builtin_template("withdrawal", language), variables, zone, language)
     envelope = _envelope(
@@ -308,6 +310,7 @@ def render_followup(
     keep_in_touch: bool = True,
     language: str = "en",
     named: Found | None = None,
+    scope: str = "process",
 ) -> Rendered:
     """The follow-up confirmation replying to the newest message of the thread.
 
@@ -325,6 +328,7 @@ def render_followup(
         now=now,
         language=language,
         named=named,
+        scope=scope,
     )
     variables |= followup_variables(
         date=withdrawal_date, subject=withdrawal_subject, replied=replied

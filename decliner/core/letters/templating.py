@@ -218,6 +218,7 @@ def context(
     declined: bool = False,
     language: str = "en",
     named: Found | None = None,
+    scope: str = "process",
 ) -> dict[str, Any]:
     """The variables SPEC "Templates" lists for a withdrawal (a follow-up adds two);
     `named` is what the plan found the role and company to be (SPEC 19), else they are
@@ -231,6 +232,8 @@ def context(
         "event": _event(event),
         "company": clean_text(named.company),
         "role": clean_text(named.role),
+        "scope": scope,
+        "interviews": [_event(event)],  # one today: a process-wide letter will list them all
         "reason": " ".join(clean_text(reason).split()),
         "offer_help": offer_help,
         "keep_in_touch": keep_in_touch,

@@ -72,6 +72,7 @@ class Letter:
     short_notice: bool = False
     thread: FollowupThread | None = None  # a follow-up's; None before the withdrawal is sent
     named: Found = NOTHING  # the role and company the letter names (SPEC 19)
+    scope: str = "process"  # "interview": the user remains interested in the role (SPEC 18)
 
 
 @dataclass(frozen=True, slots=True)

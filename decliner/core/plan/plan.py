@@ -56,6 +56,7 @@ def letter_for(s: Situation, kind: LetterKind, now: datetime, policy: Policy) ->
         short_notice=kind == "withdrawal" and short_notice(s.event, now, policy),
         thread=_thread(s, now) if kind == "followup" else None,
         named=s.named,
+        scope=s.scope,
     )
 
 

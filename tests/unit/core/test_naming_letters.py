@@ -71,7 +71,7 @@ NAMED = {  # (both known, role only, employer only, neither)
 }
 
 
-def letter(kind: str, language: str, role: str, company: str) -> str:
+def letter(kind: str, language: str, role: str, company: str, scope: str = "process") -> str:
     event = replace(sample_event(NOW), summary=TITLE)
     variables = context(
         event=event,
@@ -84,7 +84,7 @@ def letter(kind: str, language: str, role: str, company: str) -> str:
         now=NOW,
         language=language,
     )
-    variables.update(role=role, company=company)
+    variables.update(role=role, company=company, scope=scope)
     if kind == "followup":
         variables.update(followup_variables(date=NOW, subject="Withdrawal", replied=False))
     filled = fill(builtin_template(kind, language), variables, BERLIN, language)
@@ -120,3 +120,31 @@ def test_french_elides_de_before_a_vowel() -> None:
     """« poste d’ingénieur », not « poste de ingénieur »."""
     text = letter("withdrawal", "fr", "ingénieure logicielle", "Acme")
     assert "pour le poste d’ingénieure logicielle chez Acme" in text
+
+
+STILL_INTERESTED = {
+    "en": ("I remain interested in the role.", "from the hiring process"),
+    "de": ("An der Position bin ich weiterhin interessiert.", "zurück"),
+    "fr": ("Le poste m’intéresse toujours.", "retir"),
+    "es": ("El puesto sigue siendo de mi interés.", "retir"),
+    "it": ("La posizione continua a interessarmi.", "ritira"),
+    "pt": ("Continuo com interesse na posição.", "retir"),
+    "nl": ("Ik blijf geïnteresseerd in de functie.", "sollicitatie in"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(STILL_INTERESTED))
+@pytest.mark.parametrize("kind", ["withdrawal", "followup"])
+def test_scope_interview_says_the_user_remains_interested(kind: str, language: str) -> None:
+    """With `scope = "interview"` the letter cancels this interview only and says the user
+    remains interested in the role; it never says the application is withdrawn
+    (SPEC 18). The default, "process", withdraws the application and says nothing of
+    staying interested."""
+    interested, withdrawn = STILL_INTERESTED[language]
+    one = letter(kind, language, ROLE, COMPANY, scope="interview")
+    assert interested in one
+    assert withdrawn not in one
+    assert NAMED[language][0] in one
+    whole = letter(kind, language, ROLE, COMPANY)
+    assert interested not in whole
+    assert withdrawn in whole
