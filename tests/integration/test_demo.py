@@ -21,7 +21,9 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     withdrawal = out.split("----- the withdrawal -----")[1].split("-----\n")[0]
     followup = out.split("----- the follow-up -----")[1].split("-----\n")[0]
     assert "To: Priya Raman <priya@acme.example>" in withdrawal
-    assert "In-Reply-To: <" in withdrawal and "I have accepted another offer." in withdrawal
+    assert "In-Reply-To: <" in withdrawal and "I have accepted another offer." in " ".join(
+        withdrawal.split()
+    )
     assert "REPLY, jane.doe@example.com DECLINED" in withdrawal
     assert "Thank you for your reply." in followup
     assert "Subject: Re: Invitation: Interview – Acme" in followup

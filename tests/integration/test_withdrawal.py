@@ -12,6 +12,7 @@ import icalendar
 import pytest
 
 from decliner.service import wiring
+from tests.testbed.helpers import flat_body
 from tests.testbed.injection import INJECTIONS
 from tests.testbed.mailfactory import google_invite, outlook_invite, robot_invite
 from tests.testbed.world import SOON, Clock, World, outbox, run_pass
@@ -107,10 +108,10 @@ def test_config_glob_outlook_and_cli_flag_robot_reach_the_right_people(world: Wo
     assert flagged.exit_code == 0, flagged.output
     assert world.cli("run", "--once").exit_code == 0
     [to_pat] = world.received(pat)
-    assert "Hi Pat," in to_pat.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Hi Pat," in flat_body(to_pat)
     [to_sam] = world.received(world.sam)
     assert to_sam["In-Reply-To"] == robot_id
-    assert "I have accepted another offer." in to_sam.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "I have accepted another offer." in flat_body(to_sam)
     assert all(
         "no-reply@greenhouse-mail.example" not in m.rcpt_tos for m in world.smtp.plain.messages
     )
@@ -179,7 +180,7 @@ def test_past_interview_is_missed_and_short_notice_apologises(world: World) -> N
     assert rows["past@g"]["status"] == "missed"
     assert rows["soon@g"]["status"] == "withdrawn"
     [got] = world.received(world.sam)
-    assert "short notice" in got.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "short notice" in flat_body(got)
 
 
 def test_temporary_failure_then_success(world: World) -> None:

@@ -146,7 +146,11 @@ def sent_by(smtp: SmtpServers, account: Account) -> list[bytes]:
 def plain_text(raw: bytes) -> str:
     """A message's text/plain body decoded, with its line wrapping undone: what a sentence
     says, wherever the letter happened to wrap it."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return flat_body(email.message_from_bytes(raw, policy=email.policy.default))
+
+
+def flat_body(message: EmailMessage) -> str:
+    """A parsed message's text/plain body with its line wrapping undone."""
     body = message.get_body(("plain",))
     assert isinstance(body, EmailMessage), "no text/plain body"
     return " ".join(body.get_content().split())
