@@ -11,6 +11,7 @@ and the attempt is refused for good with that reason: never a garbled address.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import ssl
 from collections.abc import AsyncIterator, Sequence
@@ -112,11 +113,13 @@ async def _login(client: aiosmtplib.SMTP, credential: Credential, where: str) ->
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
-    if not client.is_connected:
-        return
+    """Say QUIT if the connection still stands, and always close the transport: a
+    connection the server dropped (or a handshake cut half way) leaves one open otherwise."""
     try:
-        await client.quit()
-    except (aiosmtplib.SMTPException, OSError):
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):  # closed below either way
+            if client.is_connected:
+                await client.quit()
+    finally:
         client.close()
 
 
