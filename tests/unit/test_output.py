@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from decliner.cli import output, progress
 from decliner.core.parse.model import Address
-from decliner.core.plan.events import EventRecord, Invite
+from decliner.core.plan.events import EventRecord
 from decliner.service.listing import InviteView
 from decliner.service.thread_log import LogEntry
+from tests.testbed.records import interview_record
 
 SAM = Address("sam@acme.example", "Sam")
 START = datetime(2027, 1, 5, 14, tzinfo=UTC)
 
 
 def event(summary: str) -> EventRecord:
-    return EventRecord(
-        id="abcdef123456",
-        uid="u",
-        recurrence_id="",
-        sequence=0,
-        summary=summary,
-        start=START,
-        end=START + timedelta(hours=1),
-        all_day=False,
-        location="",
-        description="",
-        rrule="",
-        interview=True,
-        organizer=SAM,
-        attendee=None,
-        other_attendees=(),
-        invite=Invite("INBOX", 1, "<i@x>", summary, (), SAM, None),
-        ical="",
-        cancelled_by_organizer=False,
-    )
+    record = interview_record(START, event_id="abcdef123456", uid="u", summary=summary)
+    return replace(record, organizer=SAM, attendee=None, invite=replace(record.invite, from_=SAM))
 
 
 def test_markup_in_a_summary_is_printed_literally(capsys: pytest.CaptureFixture[str]) -> None:
