@@ -23,9 +23,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-# The integration tests need Dovecot (IMAP + LMTP), and the unit checks
-# systemd-analyze; install what is missing when we may (as root, with apt).
+# The integration tests need Dovecot (IMAP + LMTP), the browser tests Debian's
+# Chromium and its driver, and the unit checks systemd-analyze; install what is
+# missing when we may (as root, with apt).
 NEEDED_DEBS = $(if $(wildcard /usr/sbin/dovecot),,dovecot-imapd dovecot-lmtpd) \
+	$(if $(wildcard /usr/bin/chromium),,chromium) \
+	$(if $(wildcard /usr/bin/chromedriver),,chromium-driver) \
 	$(if $(shell command -v systemd-analyze 2>/dev/null),,systemd)
 servers:
 	@if [ -z "$(strip $(NEEDED_DEBS))" ]; then :; \
