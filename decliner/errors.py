@@ -58,3 +58,10 @@ class TLSFailure(RuntimeFailure):
 
 class LockedError(RuntimeFailure):
     """Another decliner daemon already holds the state database."""
+
+
+class SignInNeeded(RuntimeFailure):
+    """The OAuth2 provider refused the stored sign-in (or there is none): `decliner login`.
+
+    The daemon does not stop for it: it waits with backoff, and carries on once the user
+    has signed in again."""

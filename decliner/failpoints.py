@@ -18,6 +18,7 @@ POINTS = (
     "marked-sent",  # recorded as sent (and the follow-up and calendar row queued), no sent copy
     "copy-filed",  # the sent copy is appended, not yet recorded as filed
     "calendar-begun",  # the calendar row's attempt is counted, nothing asked of the server
+    "token-refreshed",  # the provider rotated the refresh token, the new one not yet stored
 )
 
 

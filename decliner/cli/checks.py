@@ -18,6 +18,18 @@ from decliner.mail import imap, smtp
 from decliner.service import letters, state_db, wiring
 
 
+def print_check(result: Check) -> None:
+    """One pass/fail line, and its warnings below it."""
+    import click
+
+    mark = (
+        click.style("ok  ", fg="green") if result.ok else click.style("FAIL", fg="red", bold=True)
+    )
+    click.echo(f"{mark} {result.name:<9} {result.detail}")
+    for warning in result.warnings:
+        click.echo(f"     {click.style('warning:', fg='yellow')} {warning}")
+
+
 @dataclass(frozen=True)
 class Check:
     """The outcome of one step of `check`: a name, pass/fail, and what was seen."""

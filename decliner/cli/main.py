@@ -17,10 +17,10 @@ import click
 
 from decliner import __version__
 from decliner.cli.providers import PROVIDERS
+from decliner.cli.signin import login, logout
 from decliner.errors import ConfigError, DeclinerError
 
 if TYPE_CHECKING:
-    from decliner.cli.checks import Check
     from decliner.config import Config
 
 
@@ -87,6 +87,10 @@ def cli(
     ctx.obj = Options(config_path, debug, verbose, quiet)
 
 
+cli.add_command(login)
+cli.add_command(logout)
+
+
 @cli.command()
 @click.option("--offline", is_flag=True, help="Only validate the config and templates.")
 @click.pass_obj
@@ -104,20 +108,20 @@ def check(opts: Options, offline: bool) -> None:
         checks.check_state(config),
     ]
     for result in results:
-        _print_check(result)
+        checks.print_check(result)
     if not offline:
         if config.imap is not None:
             results.append(checks.check_imap(config))
         else:
             results.append(checks.check_maildir(config))
-        _print_check(results[-1])
+        checks.print_check(results[-1])
         import asyncio
 
         results.append(asyncio.run(checks.check_smtp(config)))
-        _print_check(results[-1])
+        checks.print_check(results[-1])
         if config.calendar is not None:
             results.append(checks.check_calendar(config))
-            _print_check(results[-1])
+            checks.print_check(results[-1])
     if not all(r.ok for r in results):
         sys.exit(1)
 
@@ -383,15 +387,6 @@ def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
             shutil.rmtree(target, ignore_errors=True)
     if not keep:
         click.echo(f"\nRemoved the sandbox {target} (--no-keep).")
-
-
-def _print_check(result: Check) -> None:
-    mark = (
-        click.style("ok  ", fg="green") if result.ok else click.style("FAIL", fg="red", bold=True)
-    )
-    click.echo(f"{mark} {result.name:<9} {result.detail}")
-    for warning in result.warnings:
-        click.echo(f"     {click.style('warning:', fg='yellow')} {warning}")
 
 
 def main() -> None:

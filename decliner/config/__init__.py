@@ -26,6 +26,7 @@ from decliner.config.schema import (
     parse_business_hours,
     parse_duration,
 )
+from decliner.config.oauth2 import OAuth2Client
 from decliner.config.validation import SECRET_KEYS, is_loopback
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "FollowupConfig",
     "ImapConfig",
     "MaildirConfig",
+    "OAuth2Client",
     "SmtpConfig",
     "StateConfig",
     "WithdrawalConfig",

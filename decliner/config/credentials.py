@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -28,6 +28,10 @@ class Credential:
     username: str
     secret: str = field(repr=False)
     mechanism: Literal["password", "xoauth2"] = "password"
+    renew_at: float | None = None
+    """When an OAuth2 access token should be replaced (epoch seconds); None: never."""
+    renew: Callable[[], Credential] | None = field(default=None, repr=False, compare=False)
+    """For a stored sign-in: a new token, after a server refused this one."""
 
     def __post_init__(self) -> None:
         # Defense in depth: should a secret ever reach a log line, it is masked there.
@@ -64,6 +68,11 @@ def calendar_credential(config: Config, env: Mapping[str, str] | None = None) ->
 Section = ImapConfig | SmtpConfig | CalendarConfig
 
 
+def has_secret(section: Section) -> bool:
+    """Whether a config section names a secret source of its own."""
+    return _source(section) is not None
+
+
 def _source(section: Section) -> str | None:
     return next((key for key in SECRET_KEYS if _raw(section, key)), None)
 
@@ -98,7 +107,25 @@ def _credential(
         return Credential(username, _run(where, value, env))
     if key == "oauth2_token_command":
         return Credential(username, _run(where, value, env), "xoauth2")
+    if key == "oauth2":
+        return _signed_in(config, value, name, username)
     raise SecretError(f"[{name}]: no secret configured")
+
+
+def _signed_in(
+    config: Config, provider: str, use: str, username: str, refused: str = ""
+) -> Credential:
+    """An access token from the stored sign-in (`decliner login`), fresh for `use`."""
+    from decliner.auth.tokens import access_token
+
+    access = access_token(config, provider, use, refused=refused)
+    return Credential(
+        username,
+        access.token,
+        "xoauth2",
+        access.renew_at,
+        lambda: _signed_in(config, provider, use, username, access.token),
+    )
 
 
 def _read_file(where: str, name: str, config: Config, env: Mapping[str, str]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 from pydantic import ValidationError
 
-from decliner.config import validation
+from decliner.config import oauth2, validation
 from decliner.config.schema import Config
 from decliner.errors import ConfigError, UserError
 
@@ -48,7 +48,7 @@ def parse(text: str, path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
-    found = list(validation.cross_key_problems(raw))
+    found = [*validation.cross_key_problems(raw), *oauth2.problems(raw)]
     if "source" in raw:
         found.append(("[source]", "unknown section"))
     try:

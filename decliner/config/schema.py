@@ -24,6 +24,7 @@ from pydantic import (
     SecretStr,
 )
 
+from decliner.config.oauth2 import OAuth2Client
 from decliner.config.validation import is_loopback
 from decliner.core.letters.languages import AUTO, LANGUAGES
 from decliner.core.parse.model import address_spellings, is_valid_email
@@ -186,6 +187,7 @@ class _SecretFields(_Section):
     password_file: str = ""
     password_command: str = ""
     oauth2_token_command: str = ""
+    oauth2: str = ""
 
 
 class ImapConfig(_SecretFields):
@@ -345,6 +347,7 @@ class Config(_Section):
     calendar: CalendarConfig | None = None
     state: StateConfig = StateConfig()
     cancel: list[CancelEntry] = []
+    oauth2: dict[str, OAuth2Client] = {}
     source: Path = Field(default=Path("config.toml"), exclude=True)
 
     @property

@@ -20,6 +20,7 @@ SECRET_KEYS = (
     "password_file",
     "password_command",
     "oauth2_token_command",
+    "oauth2",
 )
 
 
@@ -31,6 +32,7 @@ _SECTION_ORDER = (
     "[withdrawal",
     "[followup",
     "[calendar",
+    "[oauth2",
     "[state",
 )
 
@@ -50,6 +52,8 @@ def _location(loc: tuple[int | str, ...]) -> str:
     section, *rest = loc
     if section == "cancel" and rest and isinstance(rest[0], int):
         head = f"[[cancel]] #{int(rest.pop(0)) + 1}"
+    elif section == "oauth2" and rest:
+        head = f"[oauth2.{rest.pop(0)}]"
     else:
         head = f"[{section}]"
     return head + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)

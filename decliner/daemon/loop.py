@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -26,6 +27,7 @@ from decliner.errors import (
     AuthFailure,
     DeclinerError,
     SecretError,
+    SignInNeeded,
     UserError,
 )
 from decliner.mail.imap.idle import IdleWatcher
@@ -59,6 +61,7 @@ class Daemon:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self._config_mtime = self._mtime()
+        self.signed_out = False  # an OAuth2 provider refused the stored sign-in
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -116,6 +119,9 @@ class Daemon:
                     "a pass was still running at stop; its outbox state is saved step by step"
                 )
                 return
+            except SignInNeeded as exc:
+                await self._signed_out(exc, backoff.next())
+                continue
             except (AuthFailure, SecretError, UserError) as exc:
                 # A refused login or a broken secret will not mend itself by retrying.
                 log.error("%s; stopping (fix the config, then restart)", exc)  # noqa: TRY400 -- an expected failure: one line, no traceback
@@ -149,11 +155,38 @@ class Daemon:
                 continue
             crashes = []
             backoff.reset()
-            self._progress()
-            self.last_sync = datetime.now(UTC)
-            self.notifier.status(await self._status(report))
-            await self._reschedule()
+            await self._pass_done(report)
             await self._sleep(self._poll_seconds())
+
+    async def _pass_done(self, report: PassReport) -> None:
+        """A pass went through: say so, and wake for the next due message."""
+        if self.signed_out:
+            log.info("signed in again; carrying on")
+            self.signed_out = False
+        self._progress()
+        self.last_sync = datetime.now(UTC)
+        self.notifier.status(await self._status(report))
+        await self._reschedule()
+
+    async def _signed_out(self, exc: SignInNeeded, seconds: float) -> None:
+        """The user must sign in again (SPEC 17): say so once in the log and in STATUS,
+        keep everything, and wait up to `seconds` for `decliner login` to store new tokens
+        (looked at every second), a stop or a wake-up; alive meanwhile, so the watchdog
+        is fed and systemd does not restart a daemon that only waits for its user."""
+        if not self.signed_out:
+            log.error("%s", exc)
+        self.signed_out = True
+        self.notifier.status(str(exc))
+        from decliner.auth import providers, token_file
+
+        files = [token_file(self.config, n).path for n in providers.names(self.config)]
+        before = [_stamp(path) for path in files]
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            self._progress()
+            await self._sleep(min(1.0, deadline - time.monotonic()))
+            if self.wake.is_set() or [_stamp(path) for path in files] != before:
+                return
 
     def _poll_seconds(self) -> float:
         return self.config.mailbox.poll_interval.total_seconds()
@@ -305,6 +338,13 @@ class Daemon:
         self.config = config
         self.session.config = config
         self.session.calendar = None  # the next pass connects with the new [calendar]
+
+
+def _stamp(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def run(config: Config) -> int:

@@ -107,7 +107,13 @@ async def _login(client: aiosmtplib.SMTP, credential: Credential, where: str) ->
     if credential.mechanism == "xoauth2":
         if "xoauth2" not in client.server_auth_methods:
             raise AuthFailure(f"{where}: server does not offer XOAUTH2")
-        await client.auth_xoauth2(credential.username, credential.secret)
+        try:
+            await client.auth_xoauth2(credential.username, credential.secret)
+        except aiosmtplib.SMTPAuthenticationError:
+            if credential.renew is None:
+                raise
+            renewed = credential.renew()  # a refused token from the stored sign-in
+            await client.auth_xoauth2(renewed.username, renewed.secret)
     else:
         await client.login(credential.username, credential.secret)
 

@@ -287,7 +287,10 @@ def test_example_config_loads_and_documents_every_key() -> None:
         for key in model.model_fields:
             documented = f"{key} = " in text or f"# {key} = " in text
             assert documented, f"[{section}].{key} is not documented"
-    assert set(sections) == set(Config.model_fields) - {"source"}
+    for key in cfg.OAuth2Client.model_fields:
+        assert f"# {key} = " in text, f"[oauth2.*].{key} is not documented"
+    assert "[oauth2.google]" in text and "[oauth2.microsoft]" in text
+    assert set(sections) == set(Config.model_fields) - {"source", "oauth2"}
 
 
 def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:

@@ -93,10 +93,7 @@ def connect(config: Config, credential: Credential | None = None) -> IMAPClient:
                         f"{_where(imap)}: server does not offer STARTTLS; refusing to log in unencrypted"
                     )
                 client.starttls(context)
-            if credential.mechanism == "xoauth2":
-                client.oauth2_login(credential.username, credential.secret)
-            else:
-                client.login(credential.username, credential.secret)
+            _login(client, credential)
             if client.has_capability("CONDSTORE"):
                 # Must precede any SELECT for the server to report HIGHESTMODSEQ.
                 client.enable("CONDSTORE")
@@ -104,6 +101,27 @@ def connect(config: Config, credential: Credential | None = None) -> IMAPClient:
             _close(client)
             raise
     return client
+
+
+def _login(client: IMAPClient, credential: Credential) -> None:
+    """Log in; a refused OAuth2 token from the stored sign-in is renewed and tried once more."""
+    if credential.mechanism != "xoauth2":
+        client.login(credential.username, credential.secret)
+        return
+    bearer = client.has_capability("AUTH=OAUTHBEARER")
+    try:
+        _bearer_login(client, credential, oauthbearer=bearer)
+    except LoginError:
+        if credential.renew is None:
+            raise
+        _bearer_login(client, credential.renew(), oauthbearer=bearer)
+
+
+def _bearer_login(client: IMAPClient, credential: Credential, *, oauthbearer: bool) -> None:
+    if oauthbearer:  # the standard one (RFC 7628) where offered
+        client.oauthbearer_login(credential.username, credential.secret)
+    else:
+        client.oauth2_login(credential.username, credential.secret)
 
 
 @contextmanager
