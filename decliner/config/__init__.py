@@ -9,6 +9,7 @@ Secrets are only *located* here; `credentials.py` fetches them when needed.
 from __future__ import annotations
 
 from decliner.config.loading import default_path, load, parse
+from decliner.config.oauth2 import OAuth2Client
 from decliner.config.schema import (
     WEEKDAYS,
     AccountConfig,
@@ -26,7 +27,6 @@ from decliner.config.schema import (
     parse_business_hours,
     parse_duration,
 )
-from decliner.config.oauth2 import OAuth2Client
 from decliner.config.validation import SECRET_KEYS, is_loopback
 
 __all__ = [

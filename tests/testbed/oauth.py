@@ -9,6 +9,7 @@ endpoint can be taken down. `registry.lookup` is the test SMTP server's check.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -21,7 +22,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint, DeviceCodeGrant
-from flask import Flask, Response, request
+from flask import Flask, Response, redirect, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.testbed.oauth_models import Client, Code, Records, Token
@@ -226,15 +227,17 @@ class OAuthServer:
 
         @app.route("/authorize", methods=["GET", "POST"])
         def authorize() -> Any:
+            grant = server.get_consent_grant(end_user=self.user)
             if request.method == "GET":
-                grant = server.get_consent_grant(end_user=self.user)
                 return _PAGE.format(
                     title="Sign in to decliner-test",
                     text=f"Allow {grant.client.client_id} to use mail as {self.user}?",
                     hidden="",
                 )
             allowed = request.form.get("decision") == "allow"
-            return server.create_authorization_response(grant_user=self.user if allowed else None)
+            return server.create_authorization_response(
+                grant=grant, grant_user=self.user if allowed else None
+            )
 
         @app.route("/token", methods=["POST"])
         def token() -> Any:
@@ -254,6 +257,10 @@ class OAuthServer:
                 return _PAGE.format(title="Device sign-in", text=f"Code {code}", hidden=hidden)
             with records.lock:
                 records.device_grants[code] = (self.user, request.form.get("decision") == "allow")
+            return redirect("/device/done")
+
+        @app.route("/device/done")
+        def device_done() -> str:
             return "Done. Go back to your device."
 
         @app.route("/revoke", methods=["POST"])
@@ -285,6 +292,7 @@ class OAuthServer:
 
     def start(self) -> None:
         """Bind and serve in a daemon thread."""
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         self._httpd = make_server(self.host, 0, self.app, threaded=True)
         self.port = self._httpd.server_port
         self.authz.base_url = self.base_url

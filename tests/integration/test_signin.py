@@ -1,0 +1,170 @@
+"""`decliner login`, `check` and `logout` against a real authorization server (SPEC 17): the
+user's part done by headless Chromium, Dovecot checking each IMAP login by introspection and
+the SMTP server checking XOAUTH2 against the same server."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from decliner.cli.main import cli
+from tests.testbed.browser import chromium
+from tests.testbed.dovecot import Account, Dovecot
+from tests.testbed.oauth import OAuthServer
+from tests.testbed.signin import Login, consent, sign_in, signin_config
+from tests.testbed.smtpd import SmtpServers
+from tests.testbed.wait import wait_until
+
+pytestmark = pytest.mark.servers
+
+
+@pytest.fixture
+def idp(oauth_server: OAuthServer, account: Account) -> Iterator[OAuthServer]:
+    """The session's authorization server, with this test's user signed in at it; its
+    settings are put back afterwards."""
+    oauth_server.user = account.address
+    try:
+        yield oauth_server
+    finally:
+        oauth_server.lifetime, oauth_server.down = 3600.0, False
+
+
+@pytest.fixture
+def config(
+    tmp_path: Path, dovecot: Dovecot, smtp_servers: SmtpServers, account: Account, idp: OAuthServer
+) -> Path:
+    return signin_config(tmp_path, dovecot, account, idp, smtp_port=smtp_servers.plain.port)
+
+
+def check(config: Path) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config), "check"])
+
+
+def stored(config: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads((config.parent / "oauth2-testidp.json").read_text())
+    return data
+
+
+def test_first_login_then_check(
+    tmp_path: Path, config: Path, idp: OAuthServer, smtp_servers: SmtpServers
+) -> None:
+    """The browser signs in (consent, loopback redirect), the tokens are stored 0600 and
+    never printed, and `check` logs in to Dovecot (which asked the server) and SMTP."""
+    with chromium(tmp_path / "profile") as driver:
+        output = sign_in(driver, config)
+    assert "signed in to testidp" in output and "CANARY" not in output
+    path = config.parent / "oauth2-testidp.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    token = stored(config)["access"]["imap"]["token"]  # type: ignore[index]
+    result = check(config)
+    assert result.exit_code == 0, result.output
+    assert token in idp.requests  # Dovecot introspected exactly this token
+    assert "CANARY" not in result.output
+    assert "smtp" in result.output
+
+
+def test_denied_consent(tmp_path: Path, config: Path) -> None:
+    """Deny on the consent page: login says access was denied, exits 1, stores nothing."""
+    with chromium(tmp_path / "profile") as driver:
+        login = Login(config, "--no-browser")
+        consent(driver, login.url(), allow=False)
+        status, output = login.finish()
+    assert status == 1
+    assert "access was denied" in output
+    assert not (config.parent / "oauth2-testidp.json").exists()
+
+
+def test_device_grant(tmp_path: Path, config: Path) -> None:
+    """--device prints an address and a code; approving it in a browser signs in."""
+    login = Login(config, "--device")
+    where, code = login.device_code()
+    with chromium(tmp_path / "profile") as driver:
+        consent(driver, f"{where}?user_code={code}")
+    status, output = login.finish()
+    assert status == 0, output
+    assert check(config).exit_code == 0
+
+
+def test_refresh_rotates_and_is_stored(tmp_path: Path, config: Path, idp: OAuthServer) -> None:
+    """With access tokens of two seconds, the next `check` refreshes: the rotated refresh
+    token is stored, and Dovecot is given the new access token, never the expired one."""
+    idp.lifetime = 2
+    with chromium(tmp_path / "profile") as driver:
+        sign_in(driver, config)
+    first = stored(config)
+    renew_at = first["access"]["imap"]["expires_at"] - 1  # type: ignore[index]
+    wait_until(lambda: time.time() >= renew_at, "the access token to reach half its life")
+    assert check(config).exit_code == 0
+    second = stored(config)
+    assert second["refresh_token"] != first["refresh_token"]
+    new_token = second["access"]["imap"]["token"]  # type: ignore[index]
+    assert new_token != first["access"]["imap"]["token"]  # type: ignore[index]
+    assert new_token in idp.requests
+
+
+def test_kill_between_refresh_and_store(tmp_path: Path, config: Path, idp: OAuthServer) -> None:
+    """Killed after the server rotated the refresh token but before it was stored: the file
+    still holds the old tokens whole, and the next run signs in with them."""
+    idp.lifetime = 2
+    with chromium(tmp_path / "profile") as driver:
+        sign_in(driver, config)
+    before = stored(config)
+    wait_until(
+        lambda: time.time() >= before["access"]["imap"]["expires_at"] - 1,  # type: ignore[index]
+        "the access token to reach half its life",
+    )
+    killed = subprocess.run(
+        [sys.executable, "-m", "decliner", "--config", str(config), "check"],
+        env={**os.environ, "DECLINER_FAILPOINT": "token-refreshed"},
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -9
+    assert stored(config) == before
+    assert check(config).exit_code == 0
+    assert stored(config)["refresh_token"] != before["refresh_token"]
+
+
+def test_revoked_then_login_again(
+    tmp_path: Path, config: Path, idp: OAuthServer, account: Account
+) -> None:
+    """Consent withdrawn at the provider: `check` says "sign in again: decliner login"
+    (exit 1); a new login mends it; logout deletes the tokens."""
+    with chromium(tmp_path / "profile") as driver:
+        sign_in(driver, config)
+        idp.records.revoke_user(account.address)
+        result = check(config)
+        assert result.exit_code == 1
+        assert "sign in again: decliner login" in result.output
+        sign_in(driver, config)
+    assert check(config).exit_code == 0
+    out = CliRunner().invoke(cli, ["--config", str(config), "logout"])
+    assert out.exit_code == 0 and "deleted the stored tokens" in out.output
+    assert not (config.parent / "oauth2-testidp.json").exists()
+    result = check(config)
+    assert result.exit_code == 1 and "decliner login" in result.output
+
+
+def test_token_endpoint_down(tmp_path: Path, config: Path, idp: OAuthServer) -> None:
+    """A token endpoint that answers 503 is a failure to retry, not a lost sign-in."""
+    idp.lifetime = 2
+    with chromium(tmp_path / "profile") as driver:
+        sign_in(driver, config)
+    expires = stored(config)["access"]["imap"]["expires_at"]  # type: ignore[index]
+    wait_until(lambda: time.time() >= expires - 1, "the access token to reach half its life")
+    idp.down = True
+    result = check(config)
+    assert result.exit_code == 1
+    assert "answered HTTP 503" in result.output
+    assert "sign in again" not in result.output
+    idp.down = False
+    assert check(config).exit_code == 0
