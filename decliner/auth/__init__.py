@@ -1,22 +1,12 @@
-"""OAuth2 sign-in (SPEC 17): `login`/`logout`, the token store, access tokens on demand.
+"""OAuth2 sign-in (SPEC 17): the token store, and access tokens on demand for the ports.
 
-Built on Authlib's client; imported only when a config uses `oauth2`, so a password
-account never loads it.
+`login.py` is `decliner login` and `logout`; Authlib and requests are imported only when a
+token is refreshed or a sign-in runs, so a password account never loads them.
 """
 
 from __future__ import annotations
 
-from decliner.auth.login import Options, login, logout
 from decliner.auth.store import Access, TokenFile, Tokens
 from decliner.auth.tokens import access_token, token_file
 
-__all__ = [
-    "Access",
-    "Options",
-    "TokenFile",
-    "Tokens",
-    "access_token",
-    "login",
-    "logout",
-    "token_file",
-]
+__all__ = ["Access", "TokenFile", "Tokens", "access_token", "token_file"]

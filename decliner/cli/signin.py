@@ -19,11 +19,11 @@ def login(opts: Options, device: bool, no_browser: bool) -> None:  # noqa: FBT00
 
     The tokens are stored beside the state db (mode 0600) and refreshed by decliner.
     """
-    from decliner import auth
+    from decliner.auth import login as flow
 
     config = opts.load()
-    options = auth.Options(device=device, browser=not no_browser)
-    for line in auth.login(config, click.echo, options):
+    options = flow.Options(device=device, browser=not no_browser)
+    for line in flow.login(config, click.echo, options):
         click.echo(line)
     click.echo("Next: decliner check")
 
@@ -32,7 +32,7 @@ def login(opts: Options, device: bool, no_browser: bool) -> None:  # noqa: FBT00
 @click.pass_obj
 def logout(opts: Options) -> None:
     """Revoke the OAuth2 sign-in where the provider allows it; delete the stored tokens."""
-    from decliner import auth
+    from decliner.auth import login as flow
 
-    for line in auth.logout(opts.load()):
+    for line in flow.logout(opts.load()):
         click.echo(line)

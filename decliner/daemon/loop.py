@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from decliner import config as config_module
+from decliner.auth.advice import SIGN_IN_AGAIN
 from decliner.backoff import Backoff
 from decliner.config import Config
 from decliner.daemon.systemd import Notifier, watchdog_interval
@@ -291,6 +292,8 @@ class Daemon:
             parts.append(f"sent {len(report.sent)} just now")
         if report.calendar_problem:
             parts.append(f"calendar trouble: {report.calendar_problem}")
+        if any(SIGN_IN_AGAIN in text for text in report.retrying):
+            parts.insert(0, SIGN_IN_AGAIN)  # a send waits for the user to sign in (SPEC 17)
         return ", ".join(parts)
 
     # -- configuration ---------------------------------------------------------

@@ -24,6 +24,9 @@ HEAVY = (
     "asyncio",
     "apscheduler",
     "rich.progress",
+    "authlib",
+    "requests",
+    "decliner.auth",
 )
 
 PROBE = """
