@@ -117,8 +117,8 @@ def _browser(provider: Provider, say: Say, options: Options) -> dict[str, Any]:
     """The authorization code grant with PKCE through a loopback redirect."""
     from authlib.common.security import generate_token
 
-    listener = _Listener()
-    redirect = f"http://127.0.0.1:{listener.port}/"
+    listener = _Listener(provider.redirect_host)
+    redirect = f"http://{provider.redirect_host}:{listener.port}/"
     verifier = generate_token(64)
     try:
         with tokens.session(
@@ -233,7 +233,7 @@ def _json(reply: Any, url: str) -> dict[str, Any]:
 class _Listener:
     """The loopback redirect target: answers one redirect carrying `code` or `error`."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str) -> None:
         self.received = ""
         listener = self
 
@@ -243,7 +243,7 @@ class _Listener:
                 if "code" not in query and "error" not in query:
                     self.send_error(404)
                     return
-                listener.received = f"http://127.0.0.1:{listener.port}{self.path}"
+                listener.received = f"http://{host}:{listener.port}{self.path}"
                 word = b"Signed in." if "code" in query else b"Sign-in was not completed."
                 page = _DONE_PAGE % word
                 self.send_response(200)

@@ -43,6 +43,10 @@ class Provider:
     """Microsoft: a refresh asks for one resource's scopes, and gets a token for it."""
     extra_authorize: tuple[tuple[str, str], ...] = ()
     """Parameters the provider needs to hand out a refresh token at all."""
+    redirect_host: str = "127.0.0.1"
+    """The loopback redirect's host (RFC 8252 7.3); Microsoft's portal registers only
+    http://localhost for a desktop app, so the redirect names that (the listener is on
+    127.0.0.1 either way)."""
 
     @property
     def all_scopes(self) -> tuple[str, ...]:
@@ -127,4 +131,5 @@ def _microsoft(table: OAuth2Client, uses: tuple[str, ...]) -> Provider:
         "",  # Microsoft has no RFC 7009 revocation endpoint
         dict.fromkeys(uses, MICROSOFT_MAIL),
         refresh_names_scope=True,
+        redirect_host="localhost",
     )

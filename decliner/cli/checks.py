@@ -118,6 +118,31 @@ def check_state(config: Config) -> Check:
     return Check("state", True, f"{path}: {when}; {daemon}", info.skipped)
 
 
+def check_signin(config: Config) -> list[Check]:
+    """Each OAuth2 sign-in the config uses (SPEC 17): whether `decliner login` has run; the
+    tokens themselves are tried by the IMAP, SMTP and CalDAV steps."""
+    from datetime import UTC, datetime
+
+    from decliner.auth import providers, token_file
+
+    found = []
+    for name in providers.names(config):
+        store = token_file(config, name)
+        try:
+            tokens = store.load()
+        except DeclinerError as exc:
+            found.append(Check("sign-in", False, str(exc)))
+            continue
+        if tokens is None:
+            found.append(Check("sign-in", False, f"{name}: not signed in; sign in: decliner login"))
+            continue
+        since = datetime.fromtimestamp(tokens.signed_in_at, UTC).astimezone(config.account.zone)
+        found.append(
+            Check("sign-in", True, f"{name}: signed in {since:%Y-%m-%d %H:%M} ({store.path})")
+        )
+    return found
+
+
 def check_imap(config: Config) -> Check:
     """Log in to IMAP and report the capabilities and folders decliner will use."""
     cfg = config.need_imap()

@@ -110,6 +110,9 @@ def check(opts: Options, offline: bool) -> None:
     for result in results:
         checks.print_check(result)
     if not offline:
+        for result in checks.check_signin(config):
+            results.append(result)
+            checks.print_check(result)
         if config.imap is not None:
             results.append(checks.check_imap(config))
         else:

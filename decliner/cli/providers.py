@@ -37,6 +37,7 @@ class Provider:
     secret_advice: tuple[str, ...] = ()  # comment lines put above the secret source
     note: str = ""  # one comment line put above [imap]
     caldav: str = ""  # the CalDAV URL for the commented [calendar] (docs/calendar.md); {email}
+    oauth2: str = ""  # a built-in sign-in ("google", "microsoft"): init writes it (SPEC 17)
 
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -48,12 +49,14 @@ PROVIDERS: tuple[Provider, ...] = (
         smtp=Server("smtp.gmail.com", 465, "tls"),
         source="https://autoconfig.thunderbird.net/v1.1/gmail.com",
         secret_advice=(
-            "Gmail, recommended: OAuth2 through a token helper such as oama or pizauth:",
+            "Gmail: sign in with Google (oauth2 below; register a client in [oauth2.google]",
+            "at the end of this file, then run `decliner login`). Instead: an app password",
+            "(needs 2-Step Verification) in password_command, or a token helper such as oama:",
             'oauth2_token_command = "oama access {email}"',
-            "Or an app password (needs 2-Step Verification) in password_command.",
             "Google Workspace on your own domain: `decliner init --provider gmail`.",
         ),
         caldav="https://apidata.googleusercontent.com/caldav/v2/{email}/events/",
+        oauth2="google",
     ),
     Provider(
         key="microsoft",
@@ -65,12 +68,14 @@ PROVIDERS: tuple[Provider, ...] = (
         " https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/"
         "pop3-and-imap4/pop3-and-imap4",
         secret_advice=(
-            "Microsoft, recommended: OAuth2 through a token helper such as pizauth or oama",
-            "(Microsoft 365 accounts often allow nothing else):",
+            "Microsoft: sign in with Microsoft (oauth2 below; register an app in",
+            "[oauth2.microsoft] at the end of this file, then run `decliner login`);",
+            "Outlook.com and Microsoft 365 refuse passwords and app passwords for IMAP.",
+            "Or a token helper such as pizauth:",
             'oauth2_token_command = "pizauth show outlook"',
-            "Or an app password (personal accounts with two-step verification).",
             "Microsoft 365 on your own domain: `decliner init --provider microsoft`.",
         ),
+        oauth2="microsoft",
     ),
     Provider(
         key="fastmail",

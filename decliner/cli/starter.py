@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from decliner.cli.providers import Provider
+from decliner.cli.registration import TABLES
 from decliner.config import check_address
 from decliner.errors import UserError
 
@@ -91,6 +92,13 @@ def _with_servers(text: str, provider: Provider, email: str) -> str:
             continue
         if section == "imap" and key == "password_command":
             out.extend(f"# {advice.format(email=email)}" for advice in provider.secret_advice)
+            if provider.oauth2:
+                out.append("# " + line.split("#", 1)[0].rstrip())
+                out.append(_setting("oauth2", provider.oauth2, "sign in: `decliner login`"))
+                continue
+        if provider.oauth2 and line.strip() == "[state]":
+            out.extend(TABLES[provider.oauth2].splitlines())
+            out.append("")
         out.append(line)
     if filled != 6:
         raise RuntimeError(

@@ -68,6 +68,7 @@ def test_first_login_then_check(
     result = check(config)
     assert result.exit_code == 0, result.output
     assert token in idp.requests  # Dovecot introspected exactly this token
+    assert "sign-in   testidp: signed in " in result.output
     assert "CANARY" not in result.output
     assert "smtp" in result.output
 
@@ -151,7 +152,8 @@ def test_revoked_then_login_again(
     assert out.exit_code == 0 and "deleted the stored tokens" in out.output
     assert not (config.parent / "oauth2-testidp.json").exists()
     result = check(config)
-    assert result.exit_code == 1 and "decliner login" in result.output
+    assert result.exit_code == 1
+    assert "testidp: not signed in; sign in: decliner login" in result.output
 
 
 def test_token_endpoint_down(tmp_path: Path, config: Path, idp: OAuthServer) -> None:

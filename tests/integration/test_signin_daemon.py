@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,14 @@ from tests.testbed.signin import sign_in, signin_config
 from tests.testbed.world import World
 
 pytestmark = pytest.mark.servers
+
+
+def _past(instant: float) -> bool:
+    return time.time() >= instant
+
+
+def _received(world: World, count: int) -> bool:
+    return len(world.received(world.sam)) == count
 
 
 def _renew_at(config: Path) -> float:
@@ -48,11 +57,9 @@ def test_daemon_outlives_tokens_and_waits_for_sign_in(
             with running(config, tmp_path) as (decliner, listener):
                 for number in range(1, 4):
                     renew_at = _renew_at(config)
-                    decliner.wait(lambda r=renew_at: time.time() >= r, "the token to age")
+                    decliner.wait(partial(_past, renew_at), "the token to age")
                     world.invite(f"uid-{number}@example.com")
-                    decliner.wait(
-                        lambda n=number: len(world.received(world.sam)) == n, f"withdrawal {number}"
-                    )
+                    decliner.wait(partial(_received, world, number), f"withdrawal {number}")
                 assert len(idp.records.by_access) >= issued + 3  # a fresh token for each
                 idp.records.revoke_user(world.jane.address)
                 world.invite("uid-4@example.com")

@@ -88,8 +88,15 @@ def test_init_fills_in_each_known_provider(
     assert provider.source.split(";")[0] in text
     assert "[imap].host" not in result.stdout and "[smtp].host" not in result.stdout
     if provider.key in ("gmail", "microsoft"):
-        assert "# oauth2_token_command = " in text and "app password" in text
+        assert "# oauth2_token_command = " in text
         assert ("oama" if provider.key == "gmail" else "pizauth") in text
+        assert provider.oauth2 and f'\noauth2 = "{provider.oauth2}"' in text
+        assert f"\n[oauth2.{provider.oauth2}]\n" in text and "decliner login" in text
+        assert config.imap.oauth2 == provider.oauth2 and provider.oauth2 in config.oauth2
+        assert (
+            f"[oauth2.{provider.oauth2}].client_id"
+            in CliRunner().invoke(cli, ["--config", str(path), "check", "--offline"]).output
+        )  # still marked TODO until the user registers a client
     if provider.key == "proton":
         assert "Proton Mail Bridge" in text and "ca_file" in text
     filled = text.replace(
