@@ -55,10 +55,11 @@ def stored(config: Path) -> dict[str, object]:
 
 
 def test_first_login_then_check(
-    tmp_path: Path, config: Path, idp: OAuthServer, smtp_servers: SmtpServers
+    tmp_path: Path, config: Path, idp: OAuthServer, dovecot: Dovecot, account: Account
 ) -> None:
     """The browser signs in (consent, loopback redirect), the tokens are stored 0600 and
-    never printed, and `check` logs in to Dovecot (which asked the server) and SMTP."""
+    never printed, and `check` logs in to Dovecot (which asked the server) with OAUTHBEARER,
+    which it offers, and to SMTP with XOAUTH2."""
     with chromium(tmp_path / "profile") as driver:
         output = sign_in(driver, config)
     assert "signed in to testidp" in output and "CANARY" not in output
@@ -69,6 +70,7 @@ def test_first_login_then_check(
     assert result.exit_code == 0, result.output
     assert token in idp.requests  # Dovecot introspected exactly this token
     assert "sign-in   testidp: signed in " in result.output
+    assert dovecot.login_methods(account) == ["OAUTHBEARER"]
     assert "CANARY" not in result.output
     assert "smtp" in result.output
 

@@ -190,6 +190,15 @@ class Dovecot:
         text = path.read_text(errors="replace") if path.exists() else ""
         return text.count(f"imap-login: Info: Login: user=<{account.address}>")
 
+    def login_methods(self, account: Account) -> list[str]:
+        """The SASL mechanism of each IMAP login of `account` logged so far (PLAIN, XOAUTH2 ...)."""
+        path = self.layout.info_log_path
+        text = path.read_text(errors="replace") if path.exists() else ""
+        marker = f"imap-login: Info: Login: user=<{account.address}>, method="
+        return [
+            line.partition(marker)[2].split(",")[0] for line in text.splitlines() if marker in line
+        ]
+
     def new_account(self, local_part_hint: str = "jane") -> Account:
         """Create a fresh user with empty mailboxes, usable at once."""
         with self._lock:
