@@ -10,6 +10,7 @@ else changed the event since it was read) or `"gone"` (404).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class CalDav:
     credential: Callable[[], Credential]
     ca_file: Path | None = None
     _client: DAVClient | None = field(default=None, init=False, repr=False)
+    _renew_at: float | None = field(default=None, init=False, repr=False)
     written: dict[str, str] = field(default_factory=dict, init=False)
     """href -> the ETag our own successful PUT got, so our write is not read back as news."""
 
@@ -100,9 +102,17 @@ class CalDav:
         return urlsplit(self.config.url).hostname or self.config.url
 
     def client(self) -> DAVClient:
-        """The DAV client, made on first use (the secret is fetched then)."""
+        """The DAV client, made on first use (the secret is fetched then), and made again
+        with a fresh token once an OAuth2 access token is due for renewal (SPEC 17)."""
+        if (
+            self._client is not None
+            and self._renew_at is not None
+            and time.time() >= self._renew_at
+        ):
+            self.close()
         if self._client is None:
             credential = self.credential()
+            self._renew_at = credential.renew_at
             bearer = credential.mechanism == "xoauth2"
             self._client = DAVClient(
                 url=self.config.url,

@@ -12,14 +12,19 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
 
 from decliner.cli.main import cli
+from decliner.config import load
+from decliner.service import wiring
+from tests.testbed.bearer_gate import BearerGate
 from tests.testbed.browser import chromium
 from tests.testbed.dovecot import Account, Dovecot
 from tests.testbed.oauth import OAuthServer
+from tests.testbed.radicale import Radicale
 from tests.testbed.signin import Login, consent, sign_in, signin_config
 from tests.testbed.smtpd import SmtpServers
 from tests.testbed.wait import wait_until
@@ -172,3 +177,46 @@ def test_token_endpoint_down(tmp_path: Path, config: Path, idp: OAuthServer) -> 
     assert "sign in again" not in result.output
     idp.down = False
     assert check(config).exit_code == 0
+
+
+def test_calendar_gets_bearer_tokens_renewed(
+    tmp_path: Path,
+    dovecot: Dovecot,
+    smtp_servers: SmtpServers,
+    account: Account,
+    idp: OAuthServer,
+    radicale: Radicale,
+) -> None:
+    """[calendar] without a secret of its own signs in like IMAP: `check` lists the calendar
+    through a server that accepts only Bearer tokens it can introspect, and one account
+    object kept open (as the daemon keeps it) sends a fresh token once the first aged."""
+    radicale.add_account(account)
+    radicale.make_calendar(account, "Work")
+    gate = BearerGate(idp.introspection_url, radicale.port, radicale.password_of)
+    gate.start()
+    try:
+        home = urlsplit(radicale.principal_url(account)).path
+        config = signin_config(
+            tmp_path,
+            dovecot,
+            account,
+            idp,
+            smtp_port=smtp_servers.plain.port,
+            extra=f'[calendar]\nurl = "{gate.url(home)}"\n',
+        )
+        idp.lifetime = 2
+        with chromium(tmp_path / "profile") as driver:
+            sign_in(driver, config)
+        result = check(config)
+        assert result.exit_code == 0, result.output
+        assert "Work" in result.output
+        caldav = wiring.calendar_account(load(config))
+        assert [c.name for c in caldav.collections()] == ["Work"]
+        first = gate.passed[-1]
+        expires = stored(config)["access"]["calendar"]["expires_at"]  # type: ignore[index]
+        wait_until(lambda: time.time() >= expires - 1, "the access token to reach half its life")
+        assert [c.name for c in caldav.collections()] == ["Work"]
+        caldav.close()
+        assert gate.passed[-1] != first and gate.refused == 0
+    finally:
+        gate.stop()
