@@ -6,8 +6,8 @@ mix. A refresh holds an exclusive lock on a sibling `.lock` file from reading th
 refresh token to storing the rotated one: a CLI command and the daemon never spend one
 refresh token twice (a server that rotates would take that for theft). A file that
 systemd passes as a credential (`$CREDENTIALS_DIRECTORY/decliner-oauth2-NAME`) is read
-when the state directory has none; it is read-only, so a rotated token is then stored
-in the state directory, which wins from then on.
+too; it is read-only, so a rotated token is stored in the state directory, and of the
+two the later sign-in is used.
 """
 
 from __future__ import annotations
@@ -68,21 +68,10 @@ class TokenFile:
         self.credential = Path(creds) / f"decliner-oauth2-{name}" if creds else None
 
     def load(self) -> Tokens | None:
-        """The stored tokens, or None when nobody signed in (or `logout` ran)."""
-        for path in (self.path, self.credential):
-            if path is None:
-                continue
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                continue
-            except (OSError, UnicodeDecodeError, ValueError) as exc:
-                raise RuntimeFailure(
-                    f"{path}: cannot read the stored sign-in ({exc.__class__.__name__});"
-                    " sign in again: decliner login"
-                ) from None
-            return _tokens(data, path)
-        return None
+        """The stored tokens, or None when nobody signed in (or `logout` ran); of the state
+        directory's and the credential's, the later sign-in."""
+        found = [t for t in (_read(self.path), _read(self.credential)) if t is not None]
+        return max(found, key=lambda t: t.signed_in_at, default=None)
 
     def save(self, tokens: Tokens) -> None:
         """Replace the stored tokens atomically (temp file, fsync, rename, fsync the folder)."""
@@ -127,6 +116,21 @@ class TokenFile:
             yield
         finally:
             os.close(fd)
+
+
+def _read(path: Path | None) -> Tokens | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RuntimeFailure(
+            f"{path}: cannot read the stored sign-in ({exc.__class__.__name__});"
+            " sign in again: decliner login"
+        ) from None
+    return _tokens(data, path)
 
 
 def _tokens(data: Any, path: Path) -> Tokens:

@@ -50,6 +50,16 @@ def config(
     return signin_config(tmp_path, dovecot, account, idp, smtp_port=smtp_servers.plain.port)
 
 
+FRESH_TOKEN_PROBE = """
+import sys
+from pathlib import Path
+from decliner.config import load
+from decliner.config.credentials import imap_credential
+credential = imap_credential(load(Path(sys.argv[1])))
+print(credential.mechanism, "authlib" in sys.modules, "requests" in sys.modules)
+"""
+
+
 def check(config: Path) -> Result:
     return CliRunner().invoke(cli, ["--config", str(config), "check"])
 
@@ -64,7 +74,8 @@ def test_first_login_then_check(
 ) -> None:
     """The browser signs in (consent, loopback redirect), the tokens are stored 0600 and
     never printed, and `check` logs in to Dovecot (which asked the server) with OAUTHBEARER,
-    which it offers, and to SMTP with XOAUTH2."""
+    which it offers, and to SMTP with XOAUTH2. A fresh stored token is used without loading
+    Authlib; a refresh with every debug log on shows no token."""
     with chromium(tmp_path / "profile") as driver:
         output = sign_in(driver, config)
     assert "signed in to testidp" in output and "CANARY" not in output
@@ -76,6 +87,23 @@ def test_first_login_then_check(
     assert token in idp.requests  # Dovecot introspected exactly this token
     assert "sign-in   testidp: signed in " in result.output
     assert dovecot.login_methods(account) == ["OAUTHBEARER"]
+    probe = subprocess.run(
+        [sys.executable, "-c", FRESH_TOKEN_PROBE, str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert probe.stdout.split() == ["xoauth2", "False", "False"], probe.stderr
+    idp.lifetime = 1  # the next run refreshes, with every library's debug log on
+    path.write_text(path.read_text().replace('"expires_at": ', '"expires_at": 1.0, "old": '))
+    debug = subprocess.run(
+        [sys.executable, "-m", "decliner", "--debug", "-vv", "--config", str(config), "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert debug.returncode == 0, debug.stderr
+    assert "CANARY" not in debug.stdout + debug.stderr
     assert "CANARY" not in result.output
     assert "smtp" in result.output
 

@@ -113,7 +113,7 @@ def test_microsoft_scopes_and_tenant(tmp_path: Path) -> None:
 
 def test_token_file_is_private_and_replaced_whole(tmp_path: Path) -> None:
     """Stored tokens are mode 0600, read back as written, and no temp file is left; a
-    systemd credential is read when the state directory has none."""
+    systemd credential is read too, and of the two the later sign-in is used."""
     store = TokenFile(tmp_path / "state", "google", env={})
     assert store.load() is None
     tokens = Tokens("rt-CANARY-1", {"imap": Access("at-CANARY-1", 2000.0, 1000.0)}, 1000.0)
@@ -130,6 +130,12 @@ def test_token_file_is_private_and_replaced_whole(tmp_path: Path) -> None:
         tmp_path / "state", "google", env={"CREDENTIALS_DIRECTORY": str(creds)}
     )
     assert from_systemd.load() == tokens
+    rotated = Tokens("rt-CANARY-2", {}, 1000.0)
+    from_systemd.save(rotated)  # a rotation is kept in the state directory
+    assert from_systemd.load() == rotated
+    newer = Tokens("rt-CANARY-3", {}, 5000.0)
+    from_systemd.save(newer)
+    assert from_systemd.load() == newer
     store.path.write_text("{not json", encoding="utf-8")
     with pytest.raises(RuntimeFailure, match="sign in again: decliner login") as caught:
         from_systemd.load()
