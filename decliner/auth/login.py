@@ -63,9 +63,10 @@ def login(config: Config, say: Say, options: Options = Options()) -> list[str]:
                 f"sign-in at {name}: the provider gave no refresh token"
                 " (Microsoft needs the offline_access scope)"
             )
-        first = tokens.merge(
-            provider, Tokens(str(refresh), {}, now), answer, _first_use(provider), now
-        )
+        # What the user granted (Google lets them untick a scope), else what was asked.
+        scopes = tuple(str(answer.get("scope") or "").split()) or provider.all_scopes
+        granted = Tokens(str(refresh), {}, now, scopes)
+        first = tokens.merge(provider, granted, answer, _first_use(provider), now)
         tokens.token_file(config, name).save(first)
         done.append(f"signed in to {name} for {', '.join(provider.scopes)}")
     return done

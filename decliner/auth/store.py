@@ -51,6 +51,8 @@ class Tokens:
     refresh_token: str = field(repr=False)
     access: dict[str, Access] = field(default_factory=dict, repr=False)
     signed_in_at: float = 0.0
+    scopes: tuple[str, ...] = ()
+    """What the user consented to at `login` (a part configured later may need more)."""
 
     def __post_init__(self) -> None:
         for secret in (self.refresh_token, *(a.token for a in self.access.values())):
@@ -79,6 +81,7 @@ class TokenFile:
         data = {
             "refresh_token": tokens.refresh_token,
             "signed_in_at": tokens.signed_in_at,
+            "scopes": list(tokens.scopes),
             "access": {
                 use: {"token": a.token, "expires_at": a.expires_at, "issued_at": a.issued_at}
                 for use, a in tokens.access.items()
@@ -139,7 +142,12 @@ def _tokens(data: Any, path: Path) -> Tokens:
             use: Access(str(a["token"]), float(a["expires_at"]), float(a["issued_at"]))
             for use, a in dict(data.get("access") or {}).items()
         }
-        return Tokens(str(data["refresh_token"]), access, float(data.get("signed_in_at", 0)))
+        return Tokens(
+            str(data["refresh_token"]),
+            access,
+            float(data.get("signed_in_at", 0)),
+            tuple(str(s) for s in data.get("scopes") or ()),
+        )
     except (KeyError, TypeError, ValueError, AttributeError):
         raise RuntimeFailure(
             f"{path}: the stored sign-in is not in decliner's format; sign in again: decliner login"

@@ -22,6 +22,8 @@ from decliner.config import Config
 from decliner.errors import ConnectionFailure, RuntimeFailure, SignInNeeded
 
 TIMEOUT = 30.0
+# Scopes a provider grants but need not list in its answer: they name no resource.
+_NOT_RESOURCES = {"offline_access", "openid", "profile", "email"}
 
 
 def token_file(config: Config, name: str, env: Mapping[str, str] | None = None) -> TokenFile:
@@ -45,6 +47,12 @@ def access_token(
         tokens = store.load()
         if tokens is None:
             raise SignInNeeded(f"not signed in to {name}; sign in: decliner login")
+        missing = set(provider.scopes.get(use, ())) - set(tokens.scopes) - _NOT_RESOURCES
+        if tokens.scopes and missing:
+            raise SignInNeeded(
+                f"the sign-in at {name} does not cover {use} ({' '.join(sorted(missing))});"
+                " sign in again: decliner login"
+            )
         cached = tokens.access.get(use)
         if cached is not None and cached.token != refused and clock() < cached.renew_at:
             return cached
@@ -91,6 +99,7 @@ def merge(
         str(answer.get("refresh_token") or tokens.refresh_token),
         {**tokens.access, use: access, **shared},
         tokens.signed_in_at or now,
+        tokens.scopes,
     )
 
 

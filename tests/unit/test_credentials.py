@@ -1,4 +1,4 @@
-"""Secret sources: each of the five fetched lazily, failures named without the secret."""
+"""Secret sources: each fetched lazily, failures named without the secret."""
 
 from __future__ import annotations
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from decliner import config as cfg
 from decliner.auth import advice, providers
 from decliner.auth.store import Access, TokenFile, Tokens
-from decliner.errors import ConfigError, RuntimeFailure
+from decliner.auth.tokens import access_token, token_file
+from decliner.cli.main import cli
+from decliner.errors import ConfigError, RuntimeFailure, SignInNeeded
 
 BASE = """
 [account]
@@ -186,3 +190,44 @@ def test_provider_errors_say_what_to_do(
 ) -> None:
     """Google's and Microsoft's documented error codes become what the user should do."""
     assert expected in advice.explain(error, description, provider=provider, days_signed_in=days)
+
+
+def test_a_part_added_after_login_asks_to_sign_in_again(tmp_path: Path) -> None:
+    """[calendar] added after a Google login that granted only mail: the calendar's token
+    is "sign in again" (the consent lacks its scope), while IMAP goes on with its token;
+    Microsoft's offline_access need not be echoed in the grant."""
+    text = BASE.format(name="google") + GOOGLE + '[state]\npath = "state.db"\n'
+    text += '[calendar]\nurl = "https://apidata.googleusercontent.com/caldav/v2/"\n'
+    config = load(tmp_path, text)
+    fresh = Access("at-CANARY-9", time.time() + 3600, time.time())
+    token_file(config, "google").save(
+        Tokens("rt-CANARY-9", {"imap": fresh}, 1.0, (providers.GOOGLE_MAIL,))
+    )
+    assert access_token(config, "google", "imap") == fresh
+    with pytest.raises(
+        SignInNeeded, match=r"does not cover calendar .*sign in again: decliner login"
+    ):
+        access_token(config, "google", "calendar")
+    text = BASE.format(name="microsoft") + MICROSOFT + '[state]\npath = "state.db"\n'
+    config = load(tmp_path, text)
+    granted = tuple(s for s in providers.MICROSOFT_MAIL if s != "offline_access")
+    token_file(config, "microsoft").save(Tokens("rt-CANARY-8", {"imap": fresh}, 1.0, granted))
+    assert access_token(config, "microsoft", "imap") == fresh
+
+
+def test_device_grant_needs_a_device_endpoint(tmp_path: Path) -> None:
+    """Login --device is refused with a reason for Google (no mail scope on that grant) and
+    for a provider without device_url; login without any oauth2 says there is nothing to do."""
+    path = tmp_path / "config.toml"
+    path.write_text(BASE.format(name="google") + GOOGLE, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "login", "--device"])
+    assert result.exit_code == 2
+    assert "Google does not allow the mail scope with the device grant" in result.stderr
+    custom = BASE.format(name="idp") + '[oauth2.idp]\nclient_id = "c"\nscopes = ["m"]\n'
+    custom += 'authorize_url = "https://a.example/"\ntoken_url = "https://t.example/"\n'
+    path.write_text(custom, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "login", "--device"])
+    assert result.exit_code == 2 and "[oauth2.idp].device_url: not given" in result.stderr
+    path.write_text(BASE.replace('oauth2 = "{name}"', 'password = "x"'), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "login"])
+    assert result.exit_code == 2 and "nothing to sign in to" in result.stderr
