@@ -88,7 +88,7 @@ def logout(config: Config) -> list[str]:
             continue
         note = "deleted the stored tokens"
         if provider.revoke_url:
-            note = _revoke(provider, stored.refresh_token)
+            note = revoke(provider, stored.refresh_token)
         else:
             note += "; remove the app's access in your account's settings to revoke it too"
         store.delete()
@@ -96,10 +96,10 @@ def logout(config: Config) -> list[str]:
     return done
 
 
-def _revoke(provider: Provider, refresh_token: str) -> str:
+def revoke(provider: Provider, refresh_token: str) -> str:
     """Ask the provider to end the sign-in (RFC 7009); what came of it."""
 
-    def revoke(client: Any) -> None:
+    def request(client: Any) -> None:
         reply = client.revoke_token(
             provider.revoke_url,
             token=refresh_token,
@@ -108,7 +108,7 @@ def _revoke(provider: Provider, refresh_token: str) -> str:
         reply.raise_for_status()
 
     try:
-        tokens.call(provider, revoke)
+        tokens.call(provider, request)
     except RuntimeFailure as exc:
         return f"deleted the stored tokens; revoking failed ({exc})"
     return "revoked the sign-in and deleted the stored tokens"

@@ -11,12 +11,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
 
+from decliner.auth import login as flow
+from decliner.auth import providers
 from decliner.cli.main import cli
 from decliner.config import load
 from decliner.service import wiring
@@ -183,6 +186,13 @@ def test_revoked_then_login_again(
         assert "sign in again: decliner login" in result.output
         sign_in(driver, config)
     assert check(config).exit_code == 0
+    # Revocation (RFC 7009) as logout does it where the provider has an endpoint (Google).
+    provider = replace(
+        providers.provider(load(config), "testidp"), revoke_url=f"{idp.base_url}/revoke"
+    )
+    refresh = str(stored(config)["refresh_token"])
+    assert flow.revoke(provider, refresh) == "revoked the sign-in and deleted the stored tokens"
+    assert idp.records.by_refresh[refresh].revoked
     out = CliRunner().invoke(cli, ["--config", str(config), "logout"])
     assert out.exit_code == 0 and "deleted the stored tokens" in out.output
     assert not (config.parent / "oauth2-testidp.json").exists()

@@ -5,6 +5,7 @@ mail arrives and withdrawals go out, and when the sign-in is withdrawn it stays 
 from __future__ import annotations
 
 import json
+import signal
 import time
 from functools import partial
 from pathlib import Path
@@ -15,9 +16,11 @@ from tests.testbed.browser import chromium
 from tests.testbed.daemon_harness import running
 from tests.testbed.oauth import OAuthServer
 from tests.testbed.signin import sign_in, signin_config
+from tests.testbed.wait import poll
 from tests.testbed.world import World
 
 pytestmark = pytest.mark.servers
+RETRY_CEILING = 100.0  # the refused send's first retry is 30 s after it, the next 60 s later
 
 
 def _past(instant: float) -> bool:
@@ -28,17 +31,24 @@ def _received(world: World, count: int) -> bool:
     return len(world.received(world.sam)) == count
 
 
+def _bearer_logins(world: World) -> int:
+    """The daemon's IMAP logins (the test bed's own helpers log in with PLAIN)."""
+    return world.dovecot.login_methods(world.jane).count("OAUTHBEARER")
+
+
 def _renew_at(config: Path) -> float:
     data = json.loads((config.parent / "oauth2-testidp.json").read_text())
     expiry: float = min(a["expires_at"] for a in data["access"].values())
     return expiry - 1
 
 
+@pytest.mark.timeout(300)  # the refused send waits for its retry time, 30 s or more
 def test_daemon_outlives_tokens_and_waits_for_sign_in(
     tmp_path: Path, world: World, oauth_server: OAuthServer
 ) -> None:
     """Access tokens of two seconds: three withdrawals, each after the last token aged,
-    go out with fresh tokens; after consent is withdrawn the next one waits (STATUS and
+    go out with fresh tokens, and a reconnect after a reload logs in with a fresh one
+    (an expired one would stop the daemon: a refused login); after consent is withdrawn the next one waits (STATUS and
     log say to sign in again), and goes out once the user has signed in, no restart."""
     idp = oauth_server
     idp.user, idp.lifetime = world.jane.address, 2.0
@@ -61,15 +71,29 @@ def test_daemon_outlives_tokens_and_waits_for_sign_in(
                     world.invite(f"uid-{number}@example.com")
                     decliner.wait(partial(_received, world, number), f"withdrawal {number}")
                 assert len(idp.records.by_access) >= issued + 3  # a fresh token for each
+                # A reload reconnects IMAP (as a dropped connection would): with a fresh token.
+                logins = _bearer_logins(world)
+                decliner.wait(partial(_past, _renew_at(config)), "the token to age")
+                decliner.process.send_signal(signal.SIGHUP)
+                decliner.wait(lambda: _bearer_logins(world) > logins, "a new IMAP login")
+                # Consent withdrawn: the next send waits (pending, nothing lost) and says why.
                 idp.records.revoke_user(world.jane.address)
                 world.invite("uid-4@example.com")
                 decliner.wait(
                     lambda: listener.status_with("sign in again: decliner login"), "STATUS"
                 )
-                assert decliner.logged("sign in again: decliner login")
-                assert decliner.process.poll() is None
+                assert decliner.logged("not sent yet", "sign in again: decliner login")
+                # A reconnect now cannot log in: the daemon waits for the user, up and alive.
+                mark = listener.mark()
+                decliner.process.send_signal(signal.SIGHUP)
+                decliner.wait(
+                    lambda: decliner.logged("sign-in at testidp") > 1, "the refused login"
+                )
+                assert listener.passes(since=mark) == 0 and decliner.process.poll() is None
                 sign_in(driver, config)
-                decliner.wait(lambda: len(world.received(world.sam)) == 4, "withdrawal 4")
+                decliner.wait(lambda: decliner.logged("signed in again; carrying on") > 0, "resume")
+                # The waiting withdrawal goes at its retry time (30 s after it was refused).
+                assert poll(lambda: len(world.received(world.sam)) == 4, ceiling=RETRY_CEILING)
             assert "CANARY" not in decliner.output
     finally:
         idp.lifetime = 3600.0
