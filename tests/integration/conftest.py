@@ -19,7 +19,8 @@ from tests.testbed.world import World
 
 @pytest.fixture(scope="session")
 def oauth_server() -> Iterator[OAuthServer]:
-    """Token-introspection endpoint shared by Dovecot and the SMTP servers."""
+    """The authorization server (Authlib): Dovecot and the SMTP servers check tokens by its
+    introspection (RFC 7662)."""
     server = OAuthServer()
     server.start()
     try:
@@ -76,7 +77,7 @@ def smtp_servers(dovecot: Dovecot, oauth_server: OAuthServer) -> Iterator[SmtpSe
     """The aiosmtpd servers (.plain, .starttls, .tls) delivering to Dovecot users over LMTP."""
     servers = start_smtp_servers(
         password_of=dovecot.password_of,
-        tokens=oauth_server.registry,
+        tokens=oauth_server.introspection(),
         deliver=lmtp_deliverer(dovecot.host, dovecot.lmtp_port),
         cert_file=str(dovecot.cert_file),
         key_file=str(dovecot.key_file),

@@ -230,7 +230,7 @@ def test_calendar_gets_bearer_tokens_renewed(
     object kept open (as the daemon keeps it) sends a fresh token once the first aged."""
     radicale.add_account(account)
     radicale.make_calendar(account, "Work")
-    gate = BearerGate(idp.introspection_url, radicale.port, radicale.password_of)
+    gate = BearerGate(idp.introspection(), radicale.port, radicale.password_of)
     gate.start()
     try:
         home = urlsplit(radicale.principal_url(account)).path

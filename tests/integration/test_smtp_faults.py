@@ -95,7 +95,7 @@ def start_smtp(dovecot: Dovecot, oauth_server: OAuthServer) -> Iterator[StartSmt
         server = SmtpServer(
             security,
             password_of=dovecot.password_of,
-            tokens=oauth_server.registry,
+            tokens=oauth_server.introspection(),
             deliver=lmtp_deliverer(dovecot.host, dovecot.lmtp_port),
             cert_file=str(certs.cert_file if certs else dovecot.cert_file),
             key_file=str(certs.key_file if certs else dovecot.key_file),

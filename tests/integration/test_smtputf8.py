@@ -38,7 +38,7 @@ def start_smtp(
         server = SmtpServer(
             "plain",
             password_of=dovecot.password_of,
-            tokens=oauth_server.registry,
+            tokens=oauth_server.introspection(),
             deliver=lmtp_deliverer(dovecot.host, dovecot.lmtp_port),
             cert_file=str(dovecot.cert_file),
             key_file=str(dovecot.key_file),

@@ -11,11 +11,10 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.testbed.oauth import DOVECOT_CLIENT
+from tests.testbed.oauth import Introspection
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "trailer"}
 
@@ -24,9 +23,12 @@ class BearerGate:
     """The proxy on a free loopback port, served from a thread."""
 
     def __init__(
-        self, introspection_url: str, radicale_port: int, password_of: Callable[[str], str | None]
+        self,
+        introspection: Introspection,
+        radicale_port: int,
+        password_of: Callable[[str], str | None],
     ) -> None:
-        self.introspect = introspection_url.replace(f"{DOVECOT_CLIENT[0]}:{DOVECOT_CLIENT[1]}@", "")
+        self.introspection = introspection
         self.radicale_port = radicale_port
         self.password_of = password_of
         self.refused = 0
@@ -44,11 +46,7 @@ class BearerGate:
         if not header.startswith("Bearer "):
             return None
         token = header.removeprefix("Bearer ").strip()
-        answer = requests.post(
-            self.introspect, data={"token": token}, auth=DOVECOT_CLIENT, timeout=10
-        )
-        found = answer.json()
-        user = found.get("email") if found.get("active") else None
+        user = self.introspection.lookup(token)
         password = self.password_of(user) if user else None
         return (token, f"{user}:{password}") if password else None
 

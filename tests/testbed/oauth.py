@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any
 
+import requests
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
@@ -152,6 +153,20 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         }
 
 
+class Introspection:
+    """A resource server's check of a bearer token, as Dovecot's: RFC 7662 introspection at
+    the authorization server, authenticated as the resource client."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def lookup(self, token: str) -> str | None:
+        """The address an active token belongs to, else None."""
+        answer = requests.post(self.url, data={"token": token}, auth=DOVECOT_CLIENT, timeout=10)
+        found: dict[str, Any] = answer.json()
+        return str(found["email"]) if found.get("active") else None
+
+
 class OAuthServer:
     """The authorization server on a free loopback port, served from a thread."""
 
@@ -180,6 +195,10 @@ class OAuthServer:
         """The RFC 7662 endpoint, with Dovecot's client credentials in it."""
         user, secret = DOVECOT_CLIENT
         return f"http://{user}:{secret}@{self.host}:{self.port}/introspect"
+
+    def introspection(self) -> Introspection:
+        """How the test SMTP server and the CalDAV gate check a bearer token."""
+        return Introspection(f"{self.base_url}/introspect")
 
     @property
     def requests(self) -> list[str]:

@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from authlib.oauth2.rfc8628 import DeviceCredentialDict
@@ -116,6 +116,14 @@ class Token(TokenMixin):  # type: ignore[misc]
     def refresh_usable(self) -> bool:
         """Not revoked, and no successor of it has been spent yet."""
         return not self.revoked and not any(child.spent for child in self.children)
+
+
+class TokenCheck(Protocol):
+    """How a resource server (the test SMTP server) asks whether a bearer token is good."""
+
+    def lookup(self, access_token: str) -> str | None:
+        """The address an active token belongs to, else None."""
+        ...
 
 
 class Records:

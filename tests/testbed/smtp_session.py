@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
-from tests.testbed.oauth_models import Records
+from tests.testbed.oauth_models import TokenCheck
 from tests.testbed.wait import CEILING
 
 
@@ -88,7 +88,7 @@ class Handler:
     def __init__(
         self,
         record: Record,
-        tokens: Records,
+        tokens: TokenCheck,
         is_local: Callable[[str], bool],
         deliver: Deliver,
     ) -> None:

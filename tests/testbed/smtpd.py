@@ -11,7 +11,7 @@ from typing import Any, Literal
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.testbed.net import free_port
-from tests.testbed.oauth_models import Records
+from tests.testbed.oauth_models import TokenCheck
 from tests.testbed.smtp_session import (
     BedController,
     Deliver,
@@ -38,7 +38,7 @@ class SmtpServer:
         security: Security,
         *,
         password_of: PasswordLookup,
-        tokens: Records,
+        tokens: TokenCheck,
         deliver: Deliver,
         cert_file: str,
         key_file: str,
@@ -208,7 +208,7 @@ def lmtp_deliverer(host: str, port: int) -> Deliver:
 def start_smtp_servers(
     *,
     password_of: PasswordLookup,
-    tokens: Records,
+    tokens: TokenCheck,
     deliver: Deliver,
     cert_file: str,
     key_file: str,
