@@ -67,7 +67,9 @@ def login(config: Config, say: Say, options: Options = Options()) -> list[str]:
         scopes = tuple(str(answer.get("scope") or "").split()) or provider.all_scopes
         granted = Tokens(str(refresh), {}, now, scopes)
         first = tokens.merge(provider, granted, answer, _first_use(provider), now)
-        tokens.token_file(config, name).save(first)
+        store = tokens.token_file(config, name)
+        with store.locked():  # not between a running daemon's refresh and its write
+            store.save(first)
         done.append(f"signed in to {name} for {', '.join(provider.scopes)}")
     return done
 
@@ -266,7 +268,10 @@ class _Listener:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise RuntimeFailure(
-                    f"sign-in: no answer on 127.0.0.1:{self.port} within {seconds:.0f}s"
+                    f"sign-in: the browser did not come back to 127.0.0.1:{self.port} within"
+                    f" {seconds:.0f}s; if the provider's page showed an error (such as"
+                    " redirect_uri_mismatch or an administrator's approval needed), README"
+                    " 'Sign in with Google or Microsoft' says how to set up the client"
                 )
             self.server.timeout = min(left, 1.0)
             self.server.handle_request()

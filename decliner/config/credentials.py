@@ -50,7 +50,7 @@ def smtp_credential(config: Config, env: Mapping[str, str] | None = None) -> Cre
     default_user = (imap.username if imap else "") or config.account.email
     username = smtp.username or default_user
     if _source(smtp) is None and imap is not None:
-        return _credential("imap", imap, username, config, env)
+        return _credential("imap", imap, username, config, env, use="smtp")
     return _credential("smtp", smtp, username, config, env)
 
 
@@ -61,7 +61,7 @@ def calendar_credential(config: Config, env: Mapping[str, str] | None = None) ->
         raise SecretError("[calendar]: not configured")
     username = calendar.username or (imap.username if imap else "") or config.account.email
     if _source(calendar) is None and imap is not None:
-        return _credential("imap", imap, username, config, env)
+        return _credential("imap", imap, username, config, env, use="calendar")
     return _credential("calendar", calendar, username, config, env)
 
 
@@ -90,7 +90,11 @@ def _credential(
     username: str,
     config: Config,
     env: Mapping[str, str] | None,
+    *,
+    use: str = "",
 ) -> Credential:
+    """The secret of section `name`, for `use` (the part that logs in with it: an OAuth2
+    sign-in keeps a token per use)."""
     env = os.environ if env is None else env
     key = _source(section)
     where = f"[{name}].{key}"
@@ -108,7 +112,7 @@ def _credential(
     if key == "oauth2_token_command":
         return Credential(username, _run(where, value, env), "xoauth2")
     if key == "oauth2":
-        return _signed_in(config, value, name, username)
+        return _signed_in(config, value, use or name, username)
     raise SecretError(f"[{name}]: no secret configured")
 
 

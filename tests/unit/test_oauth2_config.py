@@ -16,6 +16,7 @@ from decliner.auth import advice, providers
 from decliner.auth.store import Access, TokenFile, Tokens
 from decliner.auth.tokens import access_token, token_file
 from decliner.cli.main import cli
+from decliner.config.credentials import calendar_credential, smtp_credential
 from decliner.errors import ConfigError, RuntimeFailure, SignInNeeded
 
 BASE = """
@@ -201,13 +202,16 @@ def test_a_part_added_after_login_asks_to_sign_in_again(tmp_path: Path) -> None:
     config = load(tmp_path, text)
     fresh = Access("at-CANARY-9", time.time() + 3600, time.time())
     token_file(config, "google").save(
-        Tokens("rt-CANARY-9", {"imap": fresh}, 1.0, (providers.GOOGLE_MAIL,))
+        Tokens("rt-CANARY-9", {"imap": fresh, "smtp": fresh}, 1.0, (providers.GOOGLE_MAIL,))
     )
     assert access_token(config, "google", "imap") == fresh
     with pytest.raises(
         SignInNeeded, match=r"does not cover calendar .*sign in again: decliner login"
     ):
         access_token(config, "google", "calendar")
+    with pytest.raises(SignInNeeded, match="does not cover calendar"):
+        calendar_credential(config)  # [calendar] signs in with the IMAP sign-in, for itself
+    assert smtp_credential(config).secret == fresh.token  # Google's one token serves SMTP
     text = BASE.format(name="microsoft") + MICROSOFT + '[state]\npath = "state.db"\n'
     config = load(tmp_path, text)
     granted = tuple(s for s in providers.MICROSOFT_MAIL if s != "offline_access")
