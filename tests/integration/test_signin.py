@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from decliner.auth import login as flow
-from decliner.auth import providers
+from decliner.auth import providers, tokens
 from decliner.cli.main import cli
 from decliner.config import load
 from decliner.service import wiring
@@ -258,3 +258,20 @@ def test_calendar_gets_bearer_tokens_renewed(
         assert gate.passed[-1] != first and gate.refused == 0
     finally:
         gate.stop()
+
+
+def test_a_refresh_per_resource(tmp_path: Path, config: Path, idp: OAuthServer) -> None:
+    """Microsoft's way: a refresh names the scopes of one use and gets a token for just
+    that resource, which is kept for that use only (the others keep theirs)."""
+    with chromium(tmp_path / "profile") as driver:
+        sign_in(driver, config)
+    provider = replace(
+        providers.provider(load(config), "testidp"),
+        refresh_names_scope=True,
+        scopes={"imap": ("mail",), "calendar": ("calendar",)},
+    )
+    before = tokens.token_file(load(config), "testidp").load()
+    assert before is not None
+    after = tokens.refresh(provider, before, "calendar", time.time)
+    assert idp.records.by_access[after.access["calendar"].token].scope == "calendar"
+    assert after.access["imap"] == before.access["imap"]
