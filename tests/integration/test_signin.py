@@ -113,8 +113,7 @@ def test_first_login_then_check(
 
 def test_denied_consent(tmp_path: Path, config: Path) -> None:
     """Deny on the consent page: login says access was denied, exits 1, stores nothing."""
-    with chromium(tmp_path / "profile") as driver:
-        login = Login(config, "--no-browser")
+    with chromium(tmp_path / "profile") as driver, Login(config, "--no-browser") as login:
         consent(driver, login.url(), allow=False)
         status, output = login.finish()
     assert status == 1
@@ -124,11 +123,11 @@ def test_denied_consent(tmp_path: Path, config: Path) -> None:
 
 def test_device_grant(tmp_path: Path, config: Path) -> None:
     """--device prints an address and a code; approving it in a browser signs in."""
-    login = Login(config, "--device")
-    where, code = login.device_code()
-    with chromium(tmp_path / "profile") as driver:
-        consent(driver, f"{where}?user_code={code}")
-    status, output = login.finish()
+    with Login(config, "--device") as login:
+        where, code = login.device_code()
+        with chromium(tmp_path / "profile") as driver:
+            consent(driver, f"{where}?user_code={code}")
+        status, output = login.finish()
     assert status == 0, output
     assert check(config).exit_code == 0
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Self
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -58,6 +59,15 @@ class Login:
         ]
         for thread in self._threads:
             thread.start()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """A test that failed half way leaves no `login` waiting for its browser."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.finish()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -110,9 +120,9 @@ def consent(driver: webdriver.Chrome, url: str, *, allow: bool = True) -> None:
 
 def sign_in(driver: webdriver.Chrome, config: Path) -> str:
     """A whole browser sign-in; what `login` printed."""
-    login = Login(config, "--no-browser")
-    consent(driver, login.url())
-    wait_until(lambda: "Signed in." in driver.page_source, "the loopback page")
-    status, output = login.finish()
+    with Login(config, "--no-browser") as login:
+        consent(driver, login.url())
+        wait_until(lambda: "Signed in." in driver.page_source, "the loopback page")
+        status, output = login.finish()
     assert status == 0, output
     return output
