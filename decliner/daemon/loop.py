@@ -162,7 +162,7 @@ class Daemon:
     async def _pass_done(self, report: PassReport) -> None:
         """A pass went through: say so, and wake for the next due message."""
         if self.signed_out:
-            log.info("signed in again; carrying on")
+            log.info("signed in; carrying on")
             self.signed_out = False
         self._progress()
         self.last_sync = datetime.now(UTC)
@@ -177,7 +177,9 @@ class Daemon:
         if not self.signed_out:
             log.error("%s", exc)
         self.signed_out = True
-        self.notifier.status(str(exc))
+        # READY too: signed out at start, systemd must not time the start out and restart a
+        # daemon that can only wait for its user.
+        self.notifier.ready(str(exc))
         from decliner.auth import providers, token_file
 
         files = [token_file(self.config, n).path for n in providers.names(self.config)]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.testbed.browser import chromium
-from tests.testbed.daemon_harness import running
+from tests.testbed.daemon_harness import NotifyListener, daemon, running
 from tests.testbed.oauth import OAuthServer
 from tests.testbed.signin import sign_in, signin_config
 from tests.testbed.wait import poll
@@ -91,9 +91,33 @@ def test_daemon_outlives_tokens_and_waits_for_sign_in(
                 )
                 assert listener.passes(since=mark) == 0 and decliner.process.poll() is None
                 sign_in(driver, config)
-                decliner.wait(lambda: decliner.logged("signed in again; carrying on") > 0, "resume")
+                decliner.wait(lambda: decliner.logged("signed in; carrying on") > 0, "resume")
                 # The waiting withdrawal goes at its retry time (30 s after it was refused).
                 assert poll(lambda: len(world.received(world.sam)) == 4, ceiling=RETRY_CEILING)
             assert "CANARY" not in decliner.output
     finally:
         idp.lifetime = 3600.0
+
+
+def test_daemon_started_before_login(
+    tmp_path: Path, world: World, oauth_server: OAuthServer
+) -> None:
+    """Started before anyone signed in (as after `init`), the daemon still tells systemd it
+    is ready, with STATUS saying to sign in, and starts its passes once `login` has run."""
+    oauth_server.user = world.jane.address
+    config = signin_config(
+        tmp_path, world.dovecot, world.jane, oauth_server, smtp_port=world.smtp.plain.port
+    )
+    listener = NotifyListener(tmp_path / "notify.sock")
+    try:
+        with daemon(config, {"NOTIFY_SOCKET": str(listener.path)}) as decliner:
+            decliner.wait(lambda: listener.count("READY=1") > 0, "READY=1")
+            assert listener.status_with("not signed in to testidp; sign in: decliner login")
+            assert listener.passes() == 0
+            with chromium(tmp_path / "profile") as driver:
+                sign_in(driver, config)
+            decliner.wait(lambda: listener.passes() > 0, "a pass after login")
+            assert decliner.logged("signed in; carrying on") == 1
+            assert decliner.stop() == 0
+    finally:
+        listener.close()
