@@ -90,6 +90,7 @@ def test_daemon_outlives_tokens_and_waits_for_sign_in(
                     lambda: decliner.logged("sign-in at testidp") > 1, "the refused login"
                 )
                 assert listener.passes(since=mark) == 0 and decliner.process.poll() is None
+                assert decliner.logged("ERROR", "sign in again: decliner login") == 1  # said once
                 sign_in(driver, config)
                 decliner.wait(lambda: decliner.logged("signed in; carrying on") > 0, "resume")
                 # The waiting withdrawal goes at its retry time (30 s after it was refused).

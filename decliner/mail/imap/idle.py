@@ -18,7 +18,7 @@ from imapclient import IMAPClient
 
 from decliner.backoff import Backoff
 from decliner.config import Config
-from decliner.errors import ConnectionFailure, DeclinerError
+from decliner.errors import ConnectionFailure, DeclinerError, SignInNeeded
 from decliner.mail import imap
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,9 @@ class IdleWatcher:
                 failure = exc if isinstance(exc, DeclinerError) else _unexpected(exc)
                 delay = backoff.next()
                 self.on_error(failure, getattr(failure, "timed_out", False))
-                log.warning("IDLE on %s: %s; reconnecting in %.0fs", self.folder, failure, delay)
+                # A sign-in to renew is said once, by the main loop (SPEC 17), not per retry here.
+                level = logging.DEBUG if isinstance(failure, SignInNeeded) else logging.WARNING
+                log.log(level, "IDLE on %s: %s; reconnecting in %.0fs", self.folder, failure, delay)
                 self._stop.wait(delay)
 
     def _watch(self) -> None:
