@@ -17,6 +17,7 @@ import click
 
 from decliner import __version__
 from decliner.cli.providers import PROVIDERS
+from decliner.cli.web_command import web
 from decliner.errors import ConfigError, DeclinerError
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class _Group(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, commands=[web], context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",

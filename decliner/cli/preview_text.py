@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import sys
 from typing import TYPE_CHECKING
 
@@ -15,8 +16,13 @@ if TYPE_CHECKING:
 
 def print_message(raw: bytes) -> None:
     """A message as the recipient would read it: headers, body, a line for the calendar."""
+    sys.stdout.write(message_text(raw))
+
+
+def message_text(raw: bytes) -> str:
+    """What `preview` prints for a message (the review page shows the same text)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    out = sys.stdout
+    out = io.StringIO()
     for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"):
         if message[name] is not None:
             out.write(f"{name}: {message[name]}\n")
@@ -31,6 +37,7 @@ def print_message(raw: bytes) -> None:
             filename = part.get_filename()
             label = f"attachment {filename}" if filename else kind
             out.write(f"\n[{label}: {calendar_summary(part.get_content())}]\n")
+    return out.getvalue()
 
 
 def calendar_summary(content: object) -> str:
