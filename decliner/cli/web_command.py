@@ -24,17 +24,29 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Open your browser on a one-time sign-in link (also to a page already served on --port).",
 )
+@click.option(
+    "--idle",
+    default="10m",
+    show_default=True,
+    metavar="DURATION",
+    help="On a socket from systemd: stop after this long without a request.",
+)
 @click.pass_obj
-def web(opts: Options, port: int, open_browser: bool) -> None:  # noqa: FBT001 -- click's flag
+def web(opts: Options, port: int, open_browser: bool, idle: str) -> None:  # noqa: FBT001 -- click's flag
     """Serve the review page: invitations, letters before they go, undo, threads.
 
     Listens on 127.0.0.1 only (or on the socket systemd hands over, then stops
-    when idle). Only your browser gets in: --open hands it a one-time link that
+    after --idle without a request; "0" never stops). Only your browser gets in: --open hands it a one-time link that
     leaves a cookie; the page reads the state db read-only and flags and
     unflags through the same code as `decliner flag` and `unflag`.
     """
+    from decliner import config as cfg
     from decliner.web import guard, server
 
+    try:
+        idle_seconds = cfg.parse_duration(idle).total_seconds()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--idle") from None
     config = opts.load()
     fd = server.inherited_socket()
     if fd is None and port and open_browser and server.running_page(port):
@@ -48,7 +60,7 @@ def web(opts: Options, port: int, open_browser: bool) -> None:  # noqa: FBT001 -
     else:
         click.echo(f"To sign in your browser: decliner web --port {page.port} --open")
     try:
-        page.serve_until_idle(server.IDLE_EXIT if fd is not None else None)
+        page.serve_until_idle(idle_seconds if fd is not None and idle_seconds > 0 else None)
     except KeyboardInterrupt:
         click.echo("decliner: the review page stopped")
 

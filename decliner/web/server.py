@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 SD_LISTEN_FDS_START = 3
-IDLE_EXIT = 600.0  # seconds without a request before a socket-activated page stops
 
 
 class _QuietHandler(WSGIRequestHandler):

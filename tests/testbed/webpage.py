@@ -29,16 +29,12 @@ class Answer:
     body: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Served:
-    """A review page being served, and how to ask it things."""
+    """A review page served on `port` (by this process or another), and how to ask it things."""
 
-    page: server.Page
+    port: int
     state_dir: Path
-
-    @property
-    def port(self) -> int:
-        return self.page.port
 
     @property
     def host(self) -> str:
@@ -98,7 +94,7 @@ def served(config: Config) -> Iterator[Served]:
     thread = threading.Thread(target=page.serve_until_idle, args=(None,), daemon=True)
     thread.start()
     try:
-        yield Served(page, server.state_dir(config))
+        yield Served(page.port, server.state_dir(config))
     finally:
         page.stop()
         thread.join(timeout=30)
