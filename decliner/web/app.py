@@ -81,7 +81,9 @@ def _guarded(app: Flask, guard: Guard) -> None:
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # same-origin: forms carry their Origin (with no-referrer it is "null"), and a
+        # booking link opened from the page gets no referrer.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Decliner"] = "review page"
         return response
