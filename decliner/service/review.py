@@ -124,7 +124,7 @@ def attention(config: Config, store: Store, now: datetime) -> Attention:
     upcoming = listing.invites(config, store, now, include_past=False)
     conn = store.connection
     return Attention(
-        no_recipient=tuple(v for v in upcoming if v.status == "needs_recipient"),
+        no_recipient=tuple(v for v in upcoming if v.recipient_email is None),
         skipped=(*mailbox.problems(conn), *calendar_db.problems(conn)),
         failed=tuple(e for e in thread_log.log_entries(config, store) if e.state == "failed"),
     )
