@@ -9,6 +9,7 @@ from datetime import datetime
 from decliner.config import Config
 from decliner.core.letters.languages import Choice
 from decliner.core.plan.actions import LetterKind
+from decliner.core.plan.flags import Intent
 from decliner.core.plan.naming import Found
 from decliner.errors import UserError
 from decliner.service import listing, preview, thread_log
@@ -47,6 +48,7 @@ class Detail:
     named: Found
     grace_ends: datetime | None  # set while a withdrawal waits in its grace window
     thread: tuple[LogEntry, ...]
+    intent: Intent | None = None  # what the flag asked for (reason, recipient, scope, names)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def detail(config: Config, store: Store, key: str, now: datetime) -> Detail:
         named=preview.naming(config, store, event_id),
         grace_ends=grace_ends(config, store, event_id, now),
         thread=tuple(thread_log.log_entries(config, store, event_id)),
+        intent=read_model.read(config, store.connection, now).intents.get(event_id),
     )
 
 

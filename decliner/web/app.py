@@ -160,6 +160,7 @@ def _actions(app: Flask, config: Config) -> None:
                 store,
                 key,
                 reason=form.get("reason", "").strip(),
+                to=form.get("to", "").strip(),
                 scope=form.get("scope", ""),
                 role=form.get("role", ""),
                 company=form.get("company", ""),

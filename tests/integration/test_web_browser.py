@@ -144,7 +144,7 @@ def test_every_form_field_has_a_label(world: World, tmp_path: Path) -> None:
     with served(config) as page, chromium(tmp_path / "profile") as driver:
         _open_first_invitation(driver, page)
         fields = driver.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select")
-        assert len(fields) == 4
+        assert len(fields) == 5
         for field in fields:
             labels = driver.find_elements(
                 By.CSS_SELECTOR, f"label[for='{field.get_attribute('id')}']"

@@ -24,7 +24,8 @@ BOOKING = "https://calendly.com/cancellations/0c1f2e3d-4b5a-6978-8a9b-0c1d2e3f4a
 def test_what_needs_the_user(world: World) -> None:
     """The attention page lists the robot's invitation with nobody to write to, the
     calendar skipped as unreadable with the reason, and the withdrawal the server refused
-    with its reply; the navigation counts the three; reading changed nothing."""
+    with its reply; the navigation counts the three; reading changed nothing, a bad
+    recipient is refused, and flagging with a recipient takes the first off the list."""
     config = world.config()
     robot, _ = google_invite(
         organizer="calendar-notification@google.com",
@@ -52,6 +53,16 @@ def test_what_needs_the_user(world: World) -> None:
         listing = html.unescape(page.get("/").body)
         assert "nobody found" in listing
         assert db_dump(config) == before
+        robot_id = listing.split('href="/invite/')[1].split('"')[0]
+        form = {"csrf_token": page.csrf, "to": "not an address", "reason": "", "scope": ""}
+        headers = {"Cookie": page.cookie}
+        refused = page.request("POST", f"/invite/{robot_id}/flag", headers=headers, form=form)
+        assert refused.status == 400
+        assert db_dump(config) == before
+        form["to"] = "kim@example.com"
+        done = page.request("POST", f"/invite/{robot_id}/flag", headers=headers, form=form)
+        assert done.status == 303
+        assert '<span class="badge">2</span>' in page.get("/attention").body
 
 
 def test_invitations_grouped_by_process_with_plain_booking_links(world: World) -> None:
