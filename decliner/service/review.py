@@ -50,6 +50,24 @@ class Detail:
     thread: tuple[LogEntry, ...]
     intent: Intent | None = None  # what the flag asked for (reason, recipient, scope, names)
 
+    @property
+    def recipient_from(self) -> str:
+        """Where the recipient was found (SPEC 3): the flag, the organizer, Reply-To, From."""
+        email = (self.view.recipient_email or "").lower()
+        event = self.view.event
+        if not email:
+            return ""
+        if self.intent is not None and self.intent.to.lower() == email:
+            return "flag"
+        for where, address in (
+            ("organizer", event.organizer),
+            ("invitation's Reply-To", event.invite.reply_to),
+            ("invitation's From", event.invite.from_),
+        ):
+            if address is not None and address.email.lower() == email:
+                return where
+        return ""
+
 
 @dataclass(frozen=True)
 class Attention:
@@ -106,19 +124,27 @@ def _letter(config: Config, store: Store, event_id: str, kind: LetterKind) -> Le
 
 
 def grace_ends(config: Config, store: Store, event_id: str, now: datetime) -> datetime | None:
-    """When the event's withdrawal goes out, while it can still be undone: the scheduled
-    row's due time, or for a flag no pass has scheduled yet (new, or set again after an
-    undo), the flag's time plus the grace, as the next pass will schedule it."""
-    row = preview.stored_message(store, event_id, "withdrawal")
-    if row is not None and row.state == "scheduled":
-        return row.due if row.due > now else None
-    if row is not None and not (row.state == "cancelled" and row.cancel_reason == "unflagged"):
-        return None  # written, sent, failed, or cancelled for good
-    intent = read_model.read(config, store.connection, now).intents.get(event_id)
-    if intent is None:
-        return None
-    ends = intent.since + config.withdrawal.grace
-    return ends if ends > now else None
+    """When the event's withdrawal goes out, while it can still be undone."""
+    return in_grace(config, store, now).get(event_id)
+
+
+def in_grace(config: Config, store: Store, now: datetime) -> dict[str, datetime]:
+    """Event id -> when its withdrawal goes out, for each one that can still be undone: the
+    scheduled row's due time, or for a flag no pass has scheduled yet (new, or set again
+    after an undo), the flag's time plus the grace, as the next pass will schedule it."""
+    snapshot = read_model.read(config, store.connection, now)
+    found = {}
+    for event_id, intent in snapshot.intents.items():
+        row = snapshot.row(event_id, "withdrawal")
+        if row is None or (row.state == "cancelled" and row.cancel_reason == "unflagged"):
+            ends = intent.since + config.withdrawal.grace
+        elif row.state == "scheduled":
+            ends = row.due
+        else:
+            continue  # written, sent, failed, or cancelled for good
+        if ends > now:
+            found[event_id] = ends
+    return found
 
 
 def attention(config: Config, store: Store, now: datetime) -> Attention:

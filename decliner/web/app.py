@@ -112,9 +112,14 @@ def _pages(app: Flask, config: Config, now: Callable[[], datetime]) -> None:
         include_past = request.args.get("all") == "1"
         with wiring.open_store(config, readonly=True) as store:
             groups = review.groups(config, store, now(), include_past=include_past)
+            grace = review.in_grace(config, store, now())
             waiting = review.attention(config, store, now()).count
         return render_template(
-            "invitations.html", groups=groups, include_past=include_past, waiting=waiting
+            "invitations.html",
+            groups=groups,
+            grace=grace,
+            include_past=include_past,
+            waiting=waiting,
         )
 
     @app.get("/invite/<key>")

@@ -94,6 +94,7 @@ def test_review_flag_undo_flag_and_the_thread(world: World, tmp_path: Path) -> N
         previewed = world.cli("preview", event)
         assert previewed.exit_code == 0, previewed.output
         assert unstamped(letter) == unstamped(previewed.stdout)  # as `preview` renders it
+        assert f"Sam <{world.sam.address}> (from the organizer)" in text(driver)
         assert_accessible(driver)
 
         flag_from_the_keyboard(driver, "I have accepted another offer.")
@@ -103,7 +104,11 @@ def test_review_flag_undo_flag_and_the_thread(world: World, tmp_path: Path) -> N
         assert re.fullmatch(r"[45] min \d\d s left", countdown(driver)), countdown(driver)
         run_pass(config, Clock(datetime.now(UTC)))  # the daemon schedules it in its grace
         assert withdrawal_state(config) == "scheduled"
-        driver.refresh()
+        invite_url = driver.current_url.split("?")[0]
+        driver.get(f"http://{page.host}/")  # the list shows it going out, with a way to undo
+        wait_until(lambda: " s left" in countdown(driver), "the list's countdown")
+        assert_accessible(driver)
+        driver.get(invite_url)
         assert_accessible(driver)
 
         undo = driver.find_element(By.CSS_SELECTOR, "button.undo")
