@@ -59,7 +59,7 @@ def take(target: Path, work: Path) -> list[Path]:
             "attention": "/attention",
         }
         for name in PAGES:
-            driver.set_window_size(WIDTH, 900)
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
             driver.get(f"http://{page.host}{paths[name]}")
             driver.find_element(By.TAG_NAME, "main")
             if name == "invitation":
@@ -70,7 +70,12 @@ def take(target: Path, work: Path) -> list[Path]:
                     "the countdown",
                 )
             height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-            driver.set_window_size(WIDTH, min(max(height, 600), 4000))
+            metrics = {"width": WIDTH, "height": min(max(height, 600), 4000)}
+            # The whole page in the viewport (a window's size includes what is not page).
+            driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {**metrics, "deviceScaleFactor": 1, "mobile": False},
+            )
             shot = target / f"web-{name}.png"
             driver.save_screenshot(str(shot))
             shots.append(shot)
