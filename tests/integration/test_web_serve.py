@@ -72,7 +72,8 @@ def test_web_open_prints_the_page_and_hands_the_link_to_the_browser_only(
 ) -> None:
     """`web --open` prints http://127.0.0.1:PORT/ (a free port) and gives the browser a
     one-time link that signs in once; `web --port PORT --open` beside it hands the browser
-    another link to the same page and exits; no output shows a ticket or the secret."""
+    another link to the same page and exits (without --open, one line: the port is taken);
+    no output shows a ticket or the secret."""
     env, opened = browser_env(tmp_path)
     output: list[str] = []
     with web_process(account, env, output, "--open") as process:
@@ -96,6 +97,18 @@ def test_web_open_prints_the_page_and_hands_the_link_to_the_browser_only(
         assert beside.returncode == 0, beside.stderr
         assert f"http://127.0.0.1:{port}/" in beside.stdout
         second = opened_urls(opened)[1]
+        taken = subprocess.run(
+            [*DECLINER, "--config", str(account.source), "web", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert taken.returncode == 1
+        assert taken.stderr == (
+            f"decliner: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+        )
         for url in (link, second):
             answer = page.request("GET", url.removeprefix(f"http://127.0.0.1:{port}"))
             assert answer.status == 303

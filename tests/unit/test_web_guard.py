@@ -7,6 +7,7 @@ import stat
 import threading
 from pathlib import Path
 
+from decliner import logs
 from decliner.web import guard as guards
 
 
@@ -72,3 +73,11 @@ def test_only_the_loopback_host_and_origin_of_this_port() -> None:
     assert guard.signed_in("s" * 43)
     assert not guard.signed_in("s" * 42)
     assert not guard.signed_in(None)
+
+
+def test_the_secret_and_tickets_are_masked_in_logs(tmp_path: Path) -> None:
+    """Once loaded or issued, the secret and each ticket read *** in any log line."""
+    guard = guards.load(tmp_path, 8425)
+    ticket = guards.issue_ticket(tmp_path)
+    line = f"GET /login?ticket={ticket} cookie={guard.secret}"
+    assert logs.scrub(line) == f"GET /login?ticket={logs.MASK} cookie={logs.MASK}"
