@@ -3,7 +3,8 @@ the service layer, and forms that flag and unflag through the same code as the C
 
 Flask, because decliner is synchronous (sqlite3, imapclient, the CLI's own flag and
 unflag), its templates are Jinja2 like the letters, and Werkzeug serves an inherited
-socket (systemd) and stops on request; measured import cost in README.
+socket (systemd) and stops on request; the choice and its measured import cost are in
+docs/design.md.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def create_app(
 ) -> Flask:
     """The page for `config`'s account, let in by `guard`."""
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a form is a few short fields
     _filters(app, config)
     _guarded(app, guard)
     _pages(app, config, now)

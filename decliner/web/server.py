@@ -14,8 +14,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -97,7 +98,7 @@ def start(
     *,
     port: int = 0,
     fd: int | None = None,
-    now: Callable[[], Any] | None = None,
+    now: Callable[[], datetime] | None = None,
 ) -> Page:
     """Bind (or adopt systemd's socket) and build the app; `serve_until_idle` then serves."""
     if fd is None:
@@ -117,8 +118,7 @@ def start(
         raise UserError(f"the review page listens on {HOST} only, not on {address[0]}")
     bound_port = int(address[1])
     guard = guards.load(state_dir(config), bound_port)
-    kwargs = {} if now is None else {"now": now}
-    app = create_app(config, guard, **kwargs)
+    app = create_app(config, guard) if now is None else create_app(config, guard, now=now)
     page: Page
     server = make_server(
         HOST,
