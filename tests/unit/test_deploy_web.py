@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_deploy import ANALYZE, DEPLOY, analyze, settings
+from tests.testbed.units import ANALYZE, DEPLOY, analyze, settings
 
 INSTALLED = "%h/.local/bin/decliner"
 
