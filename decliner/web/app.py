@@ -159,10 +159,9 @@ def _actions(app: Flask, config: Config) -> None:
     @app.post("/invite/<key>/flag")
     def flag(key: str) -> BaseResponse:
         form = request.form
-        return _act(
-            key,
-            "flagged",
-            lambda store: flagging.flag(
+
+        def act(store: wiring.Store) -> str:
+            flagging.flag(
                 config,
                 store,
                 key,
@@ -171,20 +170,32 @@ def _actions(app: Flask, config: Config) -> None:
                 scope=form.get("scope", ""),
                 role=form.get("role", ""),
                 company=form.get("company", ""),
-            ),
-        )
+            )
+            return "flagged"
+
+        return _act(key, act)
 
     @app.post("/invite/<key>/unflag")
     def unflag(key: str) -> BaseResponse:
-        return _act(key, "unflagged", lambda store: flagging.unflag(config, store, key))
+        return _act(key, lambda store: unflag_outcome(flagging.unflag(config, store, key)))
 
-    def _act(key: str, done: str, action: Callable[[wiring.Store], object]) -> BaseResponse:
+    def _act(key: str, action: Callable[[wiring.Store], str]) -> BaseResponse:
         try:
             with wiring.open_store(config) as store:
-                action(store)
+                done = action(store)
         except DeclinerError as exc:  # the CLI's one line, as a page
             return _refused(400 if isinstance(exc, UserError) else 503, str(exc))
         return redirect(url_for("invitation", key=key, done=done), code=303)
+
+
+def unflag_outcome(result: flagging.UnflagResult) -> str:
+    """What the page says after an undo, as `decliner unflag` does: too late, still
+    flagged elsewhere (and by what), or cancelled; a code the template words."""
+    if result.withdrawal_state in ("pending", "sent"):
+        return f"too-late-{result.withdrawal_state}"
+    if result.remaining:
+        return "kept-" + "-".join(sorted(result.remaining))
+    return "unflagged"
 
 
 def _refused(status: int, text: str) -> BaseResponse:

@@ -114,7 +114,9 @@ def test_review_flag_undo_flag_and_the_thread(world: World, tmp_path: Path) -> N
         undo = driver.find_element(By.CSS_SELECTOR, "button.undo")
         tab_to(driver, undo)
         webdriver.ActionChains(driver).send_keys(Keys.ENTER).perform()
-        wait_until(lambda: "Unflagged." in text(driver), "the undo to be confirmed")
+        wait_until(
+            lambda: "Unflagged: nothing will be sent." in text(driver), "the undo to be confirmed"
+        )
         assert driver.find_elements(By.CSS_SELECTOR, "[data-grace-ends]") == []
         run_pass(config, Clock(datetime.now(UTC) + timedelta(minutes=6)))
         assert withdrawal_state(config) == "cancelled"
