@@ -16,7 +16,7 @@ import pytest
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, event_id
 from decliner.mail.ports import SendResult
-from decliner.service import listing
+from decliner.service import listing, state_db
 from decliner.store import flags as flag_db
 from tests.testbed.mailfactory import calendar
 from tests.testbed.memory_ports import CONFIG, START, Bench, make_bench
@@ -182,6 +182,8 @@ def test_a_later_invitation_for_a_withdrawn_process_is_not_answered(tmp_path: Pa
     assert statuses(bench) == {"screen": "withdrawn", "final": "upcoming"}
     bench.runner.settle()
     assert bench.runner.late == {event_id("final"): event_id("screen")}
+    [warning] = state_db.late(bench.runner.config, bench.store, bench.clock.now)
+    assert event_id("final") in warning and "not answered" in warning
 
 
 def test_a_config_scope_interview_keeps_letters_apart(tmp_path: Path) -> None:
