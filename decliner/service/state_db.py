@@ -32,7 +32,11 @@ def state_info(config: Config) -> StateInfo:
         return StateInfo(path, exists=False)
     with Store.open_readonly(path) as store:
         conn = store.connection
-        skipped = (*mailbox.problems(conn), *calendar_db.problems(conn), *late(config, store, utcnow()))
+        skipped = (
+            *mailbox.problems(conn),
+            *calendar_db.problems(conn),
+            *late(config, store, utcnow()),
+        )
         return StateInfo(
             path,
             exists=True,

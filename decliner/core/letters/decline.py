@@ -7,18 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from decliner.core.letters.headers import clean_text
+from decliner.core.letters.headers import decline_subject
 from decliner.core.letters.itip import decline_reply
 from decliner.core.letters.render import Rendered, compose, envelope_for
 from decliner.core.letters.templating import builtin_template, context, fill
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord
 from decliner.core.plan.naming import Found
-
-
-def decline_subject(event: EventRecord) -> str:
-    """`Declined: <summary>`, the subject calendar clients give a declining REPLY."""
-    return f"Declined: {clean_text(event.summary) or 'Interview'}"
 
 
 def render_decline(
