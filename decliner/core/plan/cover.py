@@ -4,7 +4,8 @@ A letter already written (its row holds bytes) covers for ever the events it was
 for (`OutboxRow.covers`). Among the events no written letter covers, each process gets
 at most one letter: its lead is a flagged, upcoming event of scope "process" (the one
 whose letter is already waiting, else the one flagged first), and it withdraws from every
-other upcoming event of the process too. Everything else stands alone, as before: an
+other upcoming event of the process too, but the other instances of its own series (one
+UID): declining an instance answers for that instance, as a calendar client does. Everything else stands alone, as before: an
 event of scope "interview", one outside any process, one whose time has passed.
 """
 
@@ -69,7 +70,11 @@ def cover(situations: Sequence[Situation], now: datetime) -> Cover:
         if lead is None:
             _note_late(found, group, free, written, now)
             continue
-        others = tuple(s.event.id for s in free if s is not lead and upcoming(s, now))
+        others = tuple(
+            s.event.id
+            for s in free
+            if s is not lead and s.event.uid != lead.event.uid and upcoming(s, now)
+        )
         found.others[lead.event.id] = others
         for other in others:
             found.lead_of[other] = lead.event.id

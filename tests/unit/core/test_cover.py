@@ -117,3 +117,14 @@ def test_the_other_interviews_get_a_reply_only_when_they_can_be_answered() -> No
     assert reply is not None
     assert reply.key == RowKey("r", "decline") and reply.letter.kind == "decline"
     assert reply.letter.recipient == SAM
+
+
+def test_other_instances_of_the_flagged_series_are_not_covered() -> None:
+    """Flagging one instance of a series declines that instance: the series (same UID) is
+    not swept into the process letter, another interview of the process is."""
+    instance = situation("i", 3, flagged=NOW)
+    instance = replace(instance, event=replace(instance.event, uid="series", recurrence_id="x"))
+    series = situation("m", 1)
+    series = replace(series, event=replace(series.event, uid="series"))
+    found = cover([instance, series, situation("o", 5)], NOW)
+    assert found.others == {"i": ("o",)}
