@@ -111,18 +111,15 @@ def _lead(free: list[Situation], now: datetime) -> Situation | None:
         and upcoming(s, now)
     ]
     waiting = [
-        s for s in candidates if s.withdrawal is not None and s.withdrawal.state == "scheduled"
+        (s.withdrawal.due, s.event.id, s)
+        for s in candidates
+        if s.withdrawal is not None and s.withdrawal.state == "scheduled"
     ]
     if waiting:
-        return min(waiting, key=lambda s: (_due(s), s.event.id))
+        return min(waiting, key=lambda w: (w[0], w[1]))[2]
     if candidates:
         return min(candidates, key=lambda s: (s.flagged_since or now, s.event.start, s.event.id))
     return None
-
-
-def _due(s: Situation) -> datetime:
-    assert s.withdrawal is not None  # noqa: S101 -- only called for waiting rows
-    return s.withdrawal.due
 
 
 def _note_late(
