@@ -271,7 +271,15 @@ def preview(opts: Options, event: str, followup: bool, raw: bool) -> None:
         language = previews.letter_language(config, store, event)
         named = previews.naming(config, store, event)
         record = lookup.find_event(store, event)
+        lead = previews.covered_by(config, store, event)
     # Notes go to stderr: stdout is the exact message.
+    if lead is not None:
+        click.echo(
+            f"{record.id} is withdrawn from in the letter about {lead} (one letter for the"
+            " hiring process); that letter is shown, and this event's decline goes to its"
+            " organizer when it is sent",
+            err=True,
+        )
     for line in preview_text.notes(record, language, named, followup=followup):
         click.echo(line, err=True)
     if raw:
