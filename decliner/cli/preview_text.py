@@ -40,6 +40,15 @@ def message_text(raw: bytes) -> str:
     return out.getvalue()
 
 
+def covered_note(event_id: str, lead: str) -> str:
+    """What `preview` says of an event another event's process letter withdraws from."""
+    return (
+        f"{event_id} is withdrawn from in the letter about {lead} (one letter for the"
+        " hiring process); that letter is shown, and this event's decline goes to its"
+        " organizer when it is sent"
+    )
+
+
 def calendar_summary(content: object) -> str:
     """One line for an iTIP calendar: method, the attendee's answer, event and time."""
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
