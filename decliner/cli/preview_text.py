@@ -53,9 +53,15 @@ def calendar_summary(content: object) -> str:
     """One line for an iTIP calendar: method, the attendee's answer, event and time."""
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
     fields: dict[str, str] = {}
+    depth: list[str] = []  # the components the line is in: a VTIMEZONE has DTSTARTs too
     for line in text.replace("\r\n ", "").splitlines():
         name, _, value = line.partition(":")
         key = name.split(";")[0].upper()
+        if key in {"BEGIN", "END"}:
+            depth = [*depth, value.strip().upper()] if key == "BEGIN" else depth[:-1]
+            continue
+        if key == "DTSTART" and "VEVENT" not in depth[-1:]:
+            continue
         if key in {"METHOD", "SUMMARY", "DTSTART", "UID"} and key not in fields:
             fields[key] = value
         if key == "ATTENDEE":
