@@ -172,7 +172,7 @@ def test_templates_get_role_and_company() -> None:
 
 
 def test_a_robot_organizer_name_is_not_an_employer() -> None:
-    """ "Hiring Robot" or "Acme Recruiting Bot" as the organizer's name: no "Robot" or "Bot"
+    """An organizer named "Hiring Robot" or "Acme Recruiting Bot": no "Robot" or "Bot"
     employer (found while building the review page)."""
     robot = shaped(organizer="robot@gmail.com", summary="Interview", organizer_name="Hiring Robot")
     assert found(robot).company == ""
