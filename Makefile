@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test lint stress bench demo servers clean letters
+.PHONY: test lint stress bench demo servers clean letters screenshots
 
 test: $(STAMP) servers lint
 	$(BIN)/pytest -q
@@ -62,3 +62,8 @@ bench: $(STAMP) servers
 # docs/letters/: the built-in letters of every language as the code renders them.
 letters: $(STAMP)
 	$(BIN)/python -m tests.testbed.letters
+
+# docs/screenshots/: the review page's main pages, photographed by headless Chromium on
+# the sandbox of `decliner demo` (tests/integration/test_screenshots.py runs the same code).
+screenshots: $(STAMP) servers
+	$(BIN)/python -m tests.testbed.screenshots docs/screenshots

@@ -2,7 +2,9 @@
 
 `DECLINER_FAILPOINT=<name>` makes the process SIGKILL itself when it reaches that moment,
 exactly as an OOM killer or a power cut would: no cleanup, no flush beyond what is
-already committed. Unset (always, outside tests), `hit` is one dictionary lookup.
+already committed; `<name>#<n>` at its n-th time in the process (the REPLY messages of a
+process letter pass the same moments after the letter). Unset (always, outside tests),
+`hit` is one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -22,7 +24,17 @@ POINTS = (
 )
 
 
+_seen: dict[str, int] = {}
+
+
 def hit(name: str) -> None:
-    """Die here if the environment names this moment."""
-    if os.environ.get("DECLINER_FAILPOINT") == name:
+    """Die here if the environment names this moment (and this is its n-th time)."""
+    wanted = os.environ.get("DECLINER_FAILPOINT")
+    if not wanted:
+        return
+    point, _, count = wanted.partition("#")
+    if point != name:
+        return
+    _seen[name] = _seen.get(name, 0) + 1
+    if _seen[name] >= int(count or 1):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -109,6 +109,7 @@ class Commands:
     outbox: Path
     examples: tuple[str, ...]
     program: str
+    web: str = ""  # the review page on the sandbox (`web --open`)
 
 
 Item = Step | Say | Mailbox | Invites | Message | Pass | Log | Wait | Commands
@@ -157,6 +158,7 @@ def run(
             f"{command} check",
         ),
         program,
+        web=f"{command} web --open",
     )
 
 

@@ -337,3 +337,4 @@ def demo_commands(item: DemoCommands) -> None:
     console.print(
         f"Set decliner up for your own mailbox: {item.program} init --email YOU@EXAMPLE.COM"
     )
+    console.print(f"See it all on the review page in your browser: {item.web}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import sys
 from typing import TYPE_CHECKING
 
@@ -15,8 +16,13 @@ if TYPE_CHECKING:
 
 def print_message(raw: bytes) -> None:
     """A message as the recipient would read it: headers, body, a line for the calendar."""
+    sys.stdout.write(message_text(raw))
+
+
+def message_text(raw: bytes) -> str:
+    """What `preview` prints for a message (the review page shows the same text)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    out = sys.stdout
+    out = io.StringIO()
     for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"):
         if message[name] is not None:
             out.write(f"{name}: {message[name]}\n")
@@ -31,15 +37,31 @@ def print_message(raw: bytes) -> None:
             filename = part.get_filename()
             label = f"attachment {filename}" if filename else kind
             out.write(f"\n[{label}: {calendar_summary(part.get_content())}]\n")
+    return out.getvalue()
+
+
+def covered_note(event_id: str, lead: str) -> str:
+    """What `preview` says of an event another event's process letter withdraws from."""
+    return (
+        f"{event_id} is withdrawn from in the letter about {lead} (one letter for the"
+        " hiring process); that letter is shown, and this event's decline goes to its"
+        " organizer when it is sent"
+    )
 
 
 def calendar_summary(content: object) -> str:
     """One line for an iTIP calendar: method, the attendee's answer, event and time."""
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
     fields: dict[str, str] = {}
+    depth: list[str] = []  # the components the line is in: a VTIMEZONE has DTSTARTs too
     for line in text.replace("\r\n ", "").splitlines():
         name, _, value = line.partition(":")
         key = name.split(";")[0].upper()
+        if key in {"BEGIN", "END"}:
+            depth = [*depth, value.strip().upper()] if key == "BEGIN" else depth[:-1]
+            continue
+        if key == "DTSTART" and "VEVENT" not in depth[-1:]:
+            continue
         if key in {"METHOD", "SUMMARY", "DTSTART", "UID"} and key not in fields:
             fields[key] = value
         if key == "ATTENDEE":

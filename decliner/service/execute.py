@@ -49,8 +49,10 @@ class PassReport:
 
 @dataclass
 class _Later:
-    """Acts a pass runs after its mail: calendar updates, then sent copies to file."""
+    """Acts a pass runs after its planned mail: the REPLY messages of the process letters
+    it sent, then calendar updates, then sent copies to file."""
 
+    replies: list[Send] = field(default_factory=list)
     calendar: list[UpdateCalendar] = field(default_factory=list)
     copies: list[FileCopy] = field(default_factory=list)
 
@@ -79,8 +81,9 @@ class Executor:
         self.later = _Later()
 
     def run(self, acts: Sequence[Act], calendar: OwnCalendar | None) -> None:
-        """Mail first (each Send or Resend, in plan order), then the calendar updates, then
-        the copies, including those that this pass's sends set off."""
+        """Mail first (each Send or Resend, in plan order, then the REPLY messages the
+        process letters sent set off), then the calendar updates, then the copies,
+        including those that this pass's sends set off."""
         if any(isinstance(act, Send | Resend) for act in acts):
             failpoints.hit("scheduled")
         for act in acts:
@@ -92,6 +95,8 @@ class Executor:
                 self.later.calendar.append(act)
             else:
                 self.later.copies.append(act)
+        for reply in self.later.replies:
+            self._send(reply)
         if calendar is not None:
             for update in self.later.calendar:
                 self._calendar_outcome(*calendar.update(update))
@@ -117,6 +122,7 @@ class Executor:
                 subject=rendered.subject,
                 in_reply_to=rendered.in_reply_to,
                 references=rendered.references,
+                covers=act.after.covers,
             )
         if not stored:
             return  # another process took the row meanwhile
@@ -184,16 +190,21 @@ class Executor:
             conn, followup.event_id, followup.kind, due, sent_at
         ):
             log.info("followup for %s scheduled for %s", followup.event_id, due)
-        if after.calendar is not None:
-            outbox_db.schedule(
-                conn,
-                after.calendar.key.event_id,
-                "calendar",
-                sent_at,
-                sent_at,
-                change=after.calendar.change,
-                to=(after.calendar_url,),
-            )
+        updates = [after.calendar, *(other.calendar for other in after.others)]
+        for update in updates:
+            if update is not None:
+                outbox_db.schedule(
+                    conn,
+                    update.key.event_id,
+                    "calendar",
+                    sent_at,
+                    sent_at,
+                    change=update.change,
+                    to=(after.calendar_url,),
+                )
+        for other in after.others:
+            if other.reply is not None:
+                outbox_db.schedule(conn, other.event_id, "decline", sent_at, sent_at)
 
     def _sent(self, act: Resend, label: str, sent_at: datetime) -> None:
         """Report a message sent and line up what follows it in this pass: the calendar
@@ -202,8 +213,10 @@ class Executor:
         cancelled real bookings)."""
         self.report.sent.append(label)
         after = act.after
-        if after.calendar is not None:
-            self.later.calendar.append(after.calendar)
+        for update in (after.calendar, *(other.calendar for other in after.others)):
+            if update is not None:
+                self.later.calendar.append(update)
+        self.later.replies += [o.reply for o in after.others if o.reply is not None]
         self.later.copies.append(
             FileCopy(act.key, act.message_id, act.raw, sent_at, after.answered)
         )

@@ -23,6 +23,7 @@ def render(config: Config, me: Address, letter: Letter, *, now: datetime, token:
     """The message `letter` describes, not yet stored; raises RenderError or TemplateProblem.
     The renderer, Jinja2 and icalendar, is imported here: a pass that sends nothing
     never loads it."""
+    from decliner.core.letters.decline import render_decline
     from decliner.core.letters.render import render_followup, render_withdrawal
 
     event, to = letter.event, letter.recipient
@@ -31,7 +32,19 @@ def render(config: Config, me: Address, letter: Letter, *, now: datetime, token:
             "no recipient: the organizer is you or a robot and the invite names no one else"
         )
     reason = letter.reason or config.withdrawal.reason
-    language = language_of(config, event, letter.language).language
+    language = language_of(config, letter.language_from or event, letter.language).language
+    if letter.kind == "decline":
+        return render_decline(
+            event=event,
+            me=me,
+            recipient=to,
+            reason=reason,
+            now=now,
+            zone=config.account.zone,
+            token=token,
+            language=language,
+            named=letter.named,
+        )
     if letter.kind == "withdrawal":
         return render_withdrawal(
             event=event,
@@ -51,6 +64,7 @@ def render(config: Config, me: Address, letter: Letter, *, now: datetime, token:
             language=language,
             named=letter.named,
             scope=letter.scope,
+            interviews=letter.interviews,
         )
     thread = letter.thread
     if thread is None:
@@ -80,6 +94,7 @@ def render(config: Config, me: Address, letter: Letter, *, now: datetime, token:
         language=language,
         named=letter.named,
         scope=letter.scope,
+        interviews=letter.interviews,
     )
 
 

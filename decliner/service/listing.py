@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from decliner.config import Config
+from decliner.core.plan.cover import cover
 from decliner.core.plan.events import EventRecord
 from decliner.core.plan.naming import NOTHING, Found
 from decliner.core.plan.outbox import OutboxRow
-from decliner.core.plan.process import Member, processes
-from decliner.core.plan.situation import Situation
 from decliner.core.plan.status import Facts, Status, status
 from decliner.service import snapshot as read_model
 from decliner.store import Store
@@ -38,17 +37,20 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
     snapshot = read_model.read(config, store.connection, now)
     views = []
     every = read_model.situations(config, snapshot)
-    process_of = processes(member(s) for s in every)
+    letters = cover(every, now)
     for situation in every:
         event = situation.event
         if not include_past and (event.start <= now or event.cancelled_by_organizer):
             continue
+        lead = letters.lead_of.get(event.id)
         w, f = situation.withdrawal, situation.followup
+        if lead is not None:  # another event's letter withdraws from this one (SPEC 18)
+            w, f = snapshot.row(lead, "withdrawal"), snapshot.row(lead, "followup")
         facts = Facts(
             start=event.start,
             cancelled_by_organizer=event.cancelled_by_organizer,
-            flagged=situation.flagged_since is not None,
-            has_recipient=situation.recipient is not None,
+            flagged=situation.flagged_since is not None or lead is not None,
+            has_recipient=situation.recipient is not None or lead is not None,
             withdrawal=w.state if w else None,
             followup=f.state if f else None,
             missed=bool(w and w.cancel_reason == "missed"),
@@ -63,25 +65,10 @@ def invites(config: Config, store: Store, now: datetime, *, include_past: bool) 
                 recipient_name=situation.recipient.name if situation.recipient else "",
                 calendar=calendar_state(snapshot.row(event.id, "calendar")),
                 named=situation.named,
-                process=process_of[event.id],
+                process=situation.process,
             )
         )
     return views
-
-
-def member(situation: Situation) -> Member:
-    """What the process grouping (SPEC 18) needs of one situation."""
-    event = situation.event
-    invite = event.invite
-    return Member(
-        event_id=event.id,
-        start=event.start,
-        uid=event.uid,
-        thread=(invite.message_id, *invite.references) if invite.message_id else invite.references,
-        recipient=situation.recipient.email if situation.recipient else "",
-        role=situation.named.role,
-        company=situation.named.company,
-    )
 
 
 def invite_view(config: Config, store: Store, event_id: str, now: datetime) -> InviteView:

@@ -9,6 +9,7 @@ from decliner.config import Config
 from decliner.core.letters.headers import RenderError, TemplateProblem
 from decliner.core.letters.languages import Choice
 from decliner.core.plan.actions import LetterKind
+from decliner.core.plan.cover import cover
 from decliner.core.plan.naming import Found
 from decliner.core.plan.outbox import OutboxRow, RowKind
 from decliner.errors import UserError
@@ -22,8 +23,11 @@ from decliner.store import outbox as outbox_db
 
 
 def message(config: Config, store: Store, key: str, *, kind: LetterKind) -> bytes:
-    """The bytes stored for the event's message, or the message as it would be written now."""
+    """The bytes stored for the event's message, or the message as it would be written now;
+    for an event another event's process letter withdraws from, that letter (SPEC 18)."""
     event = find_event(store, key)
+    if (lead := covered_by(config, store, key)) is not None:
+        event = find_event(store, lead)
     stored = stored_message(store, event.id, kind)
     if stored is not None and stored.raw is not None:
         return stored.raw
@@ -33,6 +37,14 @@ def message(config: Config, store: Store, key: str, *, kind: LetterKind) -> byte
     except (RenderError, TemplateProblem) as exc:
         raise UserError(f"cannot preview the {kind} for {event.id}: {exc}") from None
     return rendered.raw
+
+
+def covered_by(config: Config, store: Store, key: str) -> str | None:
+    """The id of the event whose process letter withdraws from this one, if another's does."""
+    event = find_event(store, key)
+    now = utcnow()
+    situations = read_model.situations(config, read_model.read(config, store.connection, now))
+    return cover(situations, now).lead_of.get(event.id)
 
 
 def stored_message(store: Store, event_id: str, kind: RowKind) -> OutboxRow | None:

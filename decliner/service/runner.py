@@ -26,9 +26,10 @@ from decliner.core.plan.actions import (
     Reschedule,
     Schedule,
 )
+from decliner.core.plan.cover import cover
 from decliner.core.plan.events import EventRecord
 from decliner.core.plan.outbox import RowKey
-from decliner.core.plan.plan import letter_for, plan
+from decliner.core.plan.plan import plan, process_letter_for
 from decliner.errors import DeclinerError
 from decliner.mail.ports import MailSource, Transport
 from decliner.service import letters
@@ -63,6 +64,9 @@ class Runner:
         self.now = now
         self.token = token
         self.me = Address(config.account.email, config.account.name)
+        # Invitations that arrived for a process already withdrawn from (SPEC 18), each
+        # warned about once per runner: event id -> the event whose letter withdrew.
+        self.late: dict[str, str] = {}
 
     def run_once(
         self,
@@ -105,9 +109,9 @@ class Runner:
         with self.store.transaction() as conn:
             snapshot = read_model.read(self.config, conn, now)
             flag_db.sync_derived(conn, snapshot.sources, now)
-            actions = plan(
-                read_model.situations(self.config, snapshot), now, policy_of(self.config)
-            )
+            situations = read_model.situations(self.config, snapshot)
+            actions = plan(situations, now, policy_of(self.config))
+            self._warn_late(cover(situations, now).late)
             taken: set[RowKey] = set()  # rows another process made meanwhile: theirs to act on
             acts: list[Act] = []
             for action in actions:
@@ -154,6 +158,17 @@ class Runner:
                     acts.append(action)
         return snapshot, acts
 
+    def _warn_late(self, late: dict[str, str]) -> None:
+        for event, lead in late.items():
+            if event not in self.late:
+                log.warning(
+                    "invitation %s arrived for a hiring process you withdrew from (the letter"
+                    " about %s); it is not answered automatically: flag it to decline it",
+                    event,
+                    lead,
+                )
+        self.late = dict(late)
+
     # -- rendering -------------------------------------------------------------
 
     def preview(self, event: EventRecord, kind: LetterKind, *, token: str) -> Rendered:
@@ -161,8 +176,8 @@ class Runner:
         now = self.now()
         snapshot = read_model.read(self.config, self.store.connection, now)
         situations = read_model.situations(self.config, snapshot)
-        situation = next(s for s in situations if s.event.id == event.id)
-        return self.render(letter_for(situation, kind, now, policy_of(self.config)), token=token)
+        letter = process_letter_for(situations, event.id, kind, now, policy_of(self.config))
+        return self.render(letter, token=token)
 
     def render(self, letter: Letter, *, token: str | None = None) -> Rendered:
         """Write `letter` out with the config's wording, a fresh Message-ID token each time."""

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from decliner.config import Config
 from decliner.core.parse.model import Address
 from decliner.core.parse.replies import Reply
 from decliner.core.plan import recipient as recipients
+from decliner.core.plan.cover import process_ids
 from decliner.core.plan.events import EventRecord
 from decliner.core.plan.flags import (
     CancelRule,
@@ -92,7 +93,8 @@ def named(config: Config, event: EventRecord, intent: Intent | None) -> Found:
 
 
 def situations(config: Config, snapshot: Snapshot) -> list[Situation]:
-    """Every event with its flags, recipient, outbox rows and replies, for planning."""
+    """Every event with its flags, recipient, outbox rows, replies and hiring process,
+    for planning."""
     found = []
     for event in snapshot.events:
         intent = snapshot.intents.get(event.id)
@@ -104,6 +106,7 @@ def situations(config: Config, snapshot: Snapshot) -> list[Situation]:
                 withdrawal=snapshot.row(event.id, "withdrawal"),
                 followup=snapshot.row(event.id, "followup"),
                 calendar=snapshot.row(event.id, "calendar"),
+                decline=snapshot.row(event.id, "decline"),
                 replies=tuple(snapshot.replies.get(event.id, ())),
                 reason=intent.reason if intent else "",
                 language=intent.language if intent else "",
@@ -111,4 +114,5 @@ def situations(config: Config, snapshot: Snapshot) -> list[Situation]:
                 scope=(intent.scope if intent else "") or config.withdrawal.scope,
             )
         )
-    return found
+    process_of = process_ids(found)
+    return [replace(s, process=process_of[s.event.id]) for s in found]

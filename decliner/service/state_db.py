@@ -7,6 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 from decliner.config import Config
+from decliner.core.plan.cover import cover
+from decliner.service import snapshot as read_model
+from decliner.service.wiring import utcnow
 from decliner.store import Store, mailbox
 from decliner.store import calendars as calendar_db
 
@@ -29,7 +32,11 @@ def state_info(config: Config) -> StateInfo:
         return StateInfo(path, exists=False)
     with Store.open_readonly(path) as store:
         conn = store.connection
-        skipped = (*mailbox.problems(conn), *calendar_db.problems(conn))
+        skipped = (
+            *mailbox.problems(conn),
+            *calendar_db.problems(conn),
+            *late(config, store, utcnow()),
+        )
         return StateInfo(
             path,
             exists=True,
@@ -37,3 +44,15 @@ def state_info(config: Config) -> StateInfo:
             daemon_pid=store.daemon_pid(),
             skipped=skipped,
         )
+
+
+def late(config: Config, store: Store, now: datetime) -> list[str]:
+    """Invitations that arrived for a hiring process already withdrawn from (SPEC 18):
+    nothing answers them until the user flags them."""
+    situations = read_model.situations(config, read_model.read(config, store.connection, now))
+    by_id = {s.event.id: s.event for s in situations}
+    return [
+        f"invitation {event} ({by_id[event].summary!r}) arrived for a hiring process you"
+        f" withdrew from in the letter about {lead}; it is not answered: flag it to decline it"
+        for event, lead in cover(situations, now).late.items()
+    ]

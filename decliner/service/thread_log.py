@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from decliner.config import Config
-from decliner.core.letters.headers import withdrawal_subject
+from decliner.core.letters.headers import decline_subject, withdrawal_subject
 from decliner.core.plan.events import EventRecord
 from decliner.service import snapshot as read_model
 from decliner.service.lookup import find_event
@@ -57,7 +57,7 @@ def log_entries(config: Config, store: Store, key: str | None = None) -> list[Lo
         elif row.raw is None:  # not written yet: say what it will be
             recipient = read_model.recipient(config, event, intents.get(event.id))
             to = (recipient.email,) if recipient else ()
-            subject = withdrawal_subject(event)
+            subject = decline_subject(event) if row.kind == "decline" else withdrawal_subject(event)
         when = (
             row.sent_at
             if row.state == "sent"
@@ -69,7 +69,7 @@ def log_entries(config: Config, store: Store, key: str | None = None) -> list[Lo
             LogEntry(
                 event,
                 "out",
-                row.kind,
+                "reply" if row.kind == "decline" else row.kind,  # an iTIP REPLY we sent
                 row.message_id,
                 row.in_reply_to,
                 config.account.email,

@@ -16,7 +16,7 @@ from decliner.store.db import iso_utc
 _COLUMNS = (
     "id, event_id, kind, state, due, message_id, in_reply_to, refs, to_addrs, cc_addrs,"
     " subject, raw, attempts, last_error, last_attempt, last_outcome, sent_at,"
-    " cancel_reason, copied, created, action"
+    " cancel_reason, copied, created, action, covers"
 )
 
 
@@ -47,6 +47,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         copied=bool(r["copied"]),
         created=datetime.fromisoformat(r["created"]),
         change=r["action"],
+        covers=tuple(json.loads(r["covers"])),
     )
 
 
@@ -135,14 +136,16 @@ def store_rendered(
     subject: str,
     in_reply_to: str,
     references: tuple[str, ...],
+    covers: tuple[str, ...] = (),
 ) -> bool:
-    """The exact bytes every attempt will send: stored, and the row made pending.
+    """The exact bytes every attempt will send: stored, and the row made pending; with a
+    process letter, the other events it withdraws from, fixed with its words.
 
     False if the row was no longer waiting (another process rendered or cancelled it).
     """
     cursor = conn.execute(
         "UPDATE outbox SET state = 'pending', message_id = ?, raw = ?, to_addrs = ?, cc_addrs = ?,"
-        " subject = ?, in_reply_to = ?, refs = ? WHERE id = ? AND state = 'scheduled'",
+        " subject = ?, in_reply_to = ?, refs = ?, covers = ? WHERE id = ? AND state = 'scheduled'",
         (
             message_id,
             raw,
@@ -151,6 +154,7 @@ def store_rendered(
             subject,
             in_reply_to,
             json.dumps(references),
+            json.dumps(covers),
             row_id,
         ),
     )

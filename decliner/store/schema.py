@@ -76,6 +76,11 @@ Migration 6 gives ``flags`` what `decliner flag` may say besides a reason and a
 recipient: ``scope`` ('' = the config's, process or interview; SPEC 18), and ``role``
 and ``company`` ('' = found in the invitation; SPEC 19). Only CLI flags fill them.
 
+Migration 7 lets ``outbox.kind`` be ``decline``: the iTIP REPLY message to the
+organizer of another interview that a process letter withdraws from (SPEC 18), and
+gives each row ``covers``, the ids of those other interviews, stored with the
+letter's bytes and as final as they are.
+
 Times are ISO 8601 UTC strings from `iso_utc`, so they compare as text.
 """
 
@@ -303,5 +308,60 @@ MIGRATIONS: list[str] = [
         CHECK (scope IN ('', 'process', 'interview'));
     ALTER TABLE flags ADD COLUMN role TEXT NOT NULL DEFAULT '';
     ALTER TABLE flags ADD COLUMN company TEXT NOT NULL DEFAULT '';
+    """,
+    # 7: one letter per hiring process (SPEC 18). The outbox is rebuilt (SQLite cannot alter
+    # a CHECK) to take rows of kind 'decline', the iTIP REPLY message to the organizer of
+    # another interview a process letter withdraws from; `covers` holds, with a letter's
+    # bytes, the ids of those other interviews (a JSON array), fixed like its words.
+    """
+    CREATE TABLE outbox_new (
+        id           INTEGER PRIMARY KEY,
+        event_id     TEXT NOT NULL REFERENCES events(id),
+        kind         TEXT NOT NULL CHECK (kind IN ('withdrawal', 'followup', 'calendar', 'decline')),
+        message_id   TEXT UNIQUE,
+        in_reply_to  TEXT,
+        to_addrs     TEXT NOT NULL DEFAULT '[]',
+        cc_addrs     TEXT NOT NULL DEFAULT '[]',
+        subject      TEXT NOT NULL DEFAULT '',
+        raw          BLOB,
+        state        TEXT NOT NULL CHECK (state IN (
+            'scheduled', 'pending', 'sent', 'failed', 'cancelled')),
+        due          TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        last_attempt TEXT,
+        sent_at      TEXT,
+        refs         TEXT NOT NULL DEFAULT '[]',
+        last_outcome TEXT CHECK (last_outcome IN ('temporary', 'permanent', 'cut', 'sent')),
+        cancel_reason TEXT,
+        copied       INTEGER NOT NULL DEFAULT 0 CHECK (copied IN (0, 1)),
+        created      TEXT NOT NULL,
+        action       TEXT CHECK (action IN ('decline', 'delete')),
+        covers       TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (event_id, kind),
+        CHECK (state IN ('scheduled', 'cancelled') OR kind = 'calendar'
+               OR (raw IS NOT NULL AND message_id IS NOT NULL)),
+        CHECK ((kind = 'calendar') = (action IS NOT NULL))
+    );
+    INSERT INTO outbox_new (id, event_id, kind, message_id, in_reply_to, to_addrs, cc_addrs,
+        subject, raw, state, due, attempts, last_error, last_attempt, sent_at, refs,
+        last_outcome, cancel_reason, copied, created, action)
+    SELECT id, event_id, kind, message_id, in_reply_to, to_addrs, cc_addrs, subject, raw, state,
+        due, attempts, last_error, last_attempt, sent_at, refs, last_outcome, cancel_reason,
+        copied, created, action FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_new RENAME TO outbox;
+    CREATE INDEX outbox_due ON outbox (state, due);
+    CREATE TRIGGER outbox_sent_is_final BEFORE UPDATE ON outbox
+    WHEN OLD.state = 'sent' AND NEW.state IS NOT 'sent'
+    BEGIN SELECT RAISE(ABORT, 'outbox: a sent message stays sent'); END;
+    CREATE TRIGGER outbox_sent_is_kept BEFORE DELETE ON outbox
+    WHEN OLD.state IN ('pending', 'sent')
+    BEGIN SELECT RAISE(ABORT, 'outbox: a pending or sent message is never deleted'); END;
+    CREATE TRIGGER outbox_bytes_are_final BEFORE UPDATE OF raw, message_id, covers ON outbox
+    WHEN OLD.raw IS NOT NULL
+         AND (NEW.raw IS NOT OLD.raw OR NEW.message_id IS NOT OLD.message_id
+              OR NEW.covers IS NOT OLD.covers)
+    BEGIN SELECT RAISE(ABORT, 'outbox: stored bytes and Message-ID never change'); END;
     """,
 ]

@@ -13,7 +13,8 @@ from decliner.cli.main import cli
 
 def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     """The demo builds its sandbox, withdraws, logs the reply, follows up, and prints what the
-    recruiter received; the printed config then works with the other commands."""
+    recruiter received, and ends with how to open the review page on the sandbox; the
+    printed config then works with the other commands."""
     sandbox = tmp_path / "sandbox"
     result = CliRunner().invoke(cli, ["demo", "--dir", str(sandbox), "--followup-delay", "2s"])
     assert result.exit_code == 0, result.output
@@ -30,6 +31,9 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     assert "logged 1 reply(ies)" in out
     config = sandbox / "config.toml"
     assert f"--config {config}" in out
+    last = out.rstrip().splitlines()[-1]
+    assert last.startswith("See it all on the review page in your browser: ")
+    assert last.endswith(f" --config {config} web --open")
     rows = json.loads(
         CliRunner().invoke(cli, ["--config", str(config), "invites", "--json"]).stdout
     )

@@ -84,7 +84,10 @@ def test_every_payload_end_to_end_in_every_language(world: World, language: str)
         world.dovecot.append(world.jane, "INBOX", raw)
         own = f'language = "{following}"\n' if case.index % 2 else ""
         reason = toml_string(case.payload)
-        rules.append(f'[[cancel]]\nuid = "{case.uid}"\nreason = {reason}\n{own}')
+        # scope "interview": one letter per invitation, each payload in its own letter
+        rules.append(
+            f'[[cancel]]\nuid = "{case.uid}"\nreason = {reason}\nscope = "interview"\n{own}'
+        )
     state_config(world, account=f'language = "{language}"', extra="\n".join(rules))
     result = world.cli("run", "--once")
     assert result.exit_code == (1 if REFUSED else 0), result.output

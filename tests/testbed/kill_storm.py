@@ -44,7 +44,8 @@ def kill_storm(cal: CalendarWorld, *, kills: int, invitations: int, seed: int) -
     urls: dict[str, str] = {}
     with Proxy(world.smtp.plain.port, delay=0.05) as slow:  # widens the windows mid-send
         extra = (
-            '\n[withdrawal]\ngrace = "0"\n[followup]\ndelay = "30d"\n'
+            # One letter per invitation, however they arrive: the storm counts letters.
+            '\n[withdrawal]\ngrace = "0"\nscope = "interview"\n[followup]\ndelay = "30d"\n'
             f'[calendar]\nurl = "{cal.radicale.url}"\n'
         )
         text = config_text(world.dovecot, world.jane, world.tmp, smtp_port=slow.port, extra=extra)

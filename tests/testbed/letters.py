@@ -18,6 +18,7 @@ from decliner.core.letters.languages import LANGUAGES
 from decliner.core.letters.render import render_followup, render_withdrawal
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, Invite
+from decliner.core.plan.naming import NOTHING, Found
 
 DOCS = Path(__file__).parents[2] / "docs" / "letters"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -59,10 +60,12 @@ def _request(start: datetime, summary: str) -> str:
     )
 
 
-def interview(start: datetime = START, summary: str = "Acme – Backend") -> EventRecord:
+def interview(
+    start: datetime = START, summary: str = "Acme – Backend", *, ident: str = "letters"
+) -> EventRecord:
     """Priya's invitation to Jane, as decliner stores it."""
     return EventRecord(
-        id="letters",
+        id=ident,
         uid="letters@acme.example",
         recurrence_id="",
         sequence=0,
@@ -103,8 +106,11 @@ def withdrawal(
     offer_help: bool = True,
     keep_in_touch: bool = True,
     recipient: Address = PRIYA,
+    named: Found | None = None,
+    scope: str = "process",
+    interviews: tuple[EventRecord, ...] = (),
 ) -> str:
-    """The withdrawal's body in `language`."""
+    """The withdrawal's body in `language` (`named` None: found in the invitation)."""
     rendered = render_withdrawal(
         event=event or interview(),
         me=JANE,
@@ -119,11 +125,21 @@ def withdrawal(
         token="letters",
         attach_decline=True,
         language=language,
+        named=named,
+        scope=scope,
+        interviews=interviews,
     )
     return body(rendered.raw)
 
 
-def followup(language: str, *, replied: bool = True, recipient: Address = PRIYA) -> str:
+def followup(
+    language: str,
+    *,
+    replied: bool = True,
+    recipient: Address = PRIYA,
+    named: Found | None = None,
+    interviews: tuple[EventRecord, ...] = (),
+) -> str:
     """The follow-up's body in `language`, a day after the withdrawal."""
     rendered = render_followup(
         event=interview(),
@@ -140,15 +156,46 @@ def followup(language: str, *, replied: bool = True, recipient: Address = PRIYA)
         token="letters",
         reason=REASONS[language],
         language=language,
+        named=named,
+        interviews=interviews,
     )
     return body(rendered.raw)
 
 
+BOTH = Found("Senior Engineer", "flag", "Acme", "flag")
+EMPLOYER = Found(company="Acme", company_from="flag")
+
+
+def process_of_three() -> tuple[EventRecord, ...]:
+    """A phone screen, a technical round and a final round of one hiring process."""
+    return (
+        interview(),
+        interview(START + timedelta(days=1, hours=-4), "Acme – Technical", ident="letters-2"),
+        interview(START + timedelta(days=4), "Acme – Final round", ident="letters-3"),
+    )
+
+
+def variants(language: str) -> dict[str, str]:
+    """The withdrawal for each way of naming the interview (SPEC 19), for a process of
+    three, and with `scope = "interview"`; the follow-up of the process of three."""
+    three = process_of_three()
+    return {
+        f"{language}-withdrawal-both.txt": withdrawal(language, named=BOTH),
+        f"{language}-withdrawal-employer.txt": withdrawal(language, named=EMPLOYER),
+        f"{language}-withdrawal-neither.txt": withdrawal(language, named=NOTHING),
+        f"{language}-withdrawal-process.txt": withdrawal(language, named=BOTH, interviews=three),
+        f"{language}-withdrawal-interview.txt": withdrawal(language, named=BOTH, scope="interview"),
+        f"{language}-followup-process.txt": followup(language, named=BOTH, interviews=three),
+    }
+
+
 def snapshots() -> dict[str, str]:
-    """docs/letters/<file> -> its text, for every language and both letters."""
+    """docs/letters/<file> -> its text, for every language and both letters, and the
+    variants of each."""
     return {
         **{f"{lang}-withdrawal.txt": withdrawal(lang) for lang in LANGUAGES},
         **{f"{lang}-followup.txt": followup(lang) for lang in LANGUAGES},
+        **{name: text for lang in LANGUAGES for name, text in variants(lang).items()},
     }
 
 

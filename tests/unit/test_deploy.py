@@ -11,16 +11,13 @@ systemd (a user unit wants just $XDG_RUNTIME_DIR); `security --offline=yes` (sys
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-ANALYZE = shutil.which("systemd-analyze")
+from tests.testbed.units import ANALYZE, DEPLOY, analyze, settings
+
 # The binary each unit starts, replaced by a stub for `verify`.
 BINARIES = {
     "decliner.service": "/usr/local/bin/decliner",
@@ -30,33 +27,6 @@ BINARIES = {
 MAX_EXPOSURE = 2.0
 
 pytestmark = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
-
-
-def analyze(*args: str, tmp_path: Path, user: bool = False) -> subprocess.CompletedProcess[str]:
-    assert ANALYZE is not None
-    env = {**os.environ, "SYSTEMD_LOG_COLOR": "0", "SYSTEMD_PAGER": "", "LC_ALL": "C.UTF-8"}
-    if user:
-        runtime = tmp_path / "runtime"
-        runtime.mkdir(mode=0o700, exist_ok=True)
-        env["XDG_RUNTIME_DIR"] = str(runtime)
-    return subprocess.run(
-        [ANALYZE, *(["--user"] if user else []), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-
-
-def settings(name: str) -> list[tuple[str, str]]:
-    """The unit's (key, value) lines, in order, repeated keys kept."""
-    pairs = []
-    for line in (DEPLOY / name).read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith(("#", ";", "[")):
-            key, _, value = line.partition("=")
-            pairs.append((key.strip(), value.strip()))
-    return pairs
 
 
 @pytest.mark.parametrize("name", sorted(BINARIES))

@@ -24,6 +24,8 @@ HEAVY = (
     "asyncio",
     "apscheduler",
     "rich.progress",
+    "flask",
+    "werkzeug",
     "authlib",
     "requests",
     "decliner.auth",
@@ -57,7 +59,7 @@ def test_a_quiet_pass_imports_no_language_calendar_or_holiday_machinery(tmp_path
     """With language "auto" and an invitation already read but nothing new and nothing to
     send, `run --once` imports none of the heavy machinery: no calendar parser, template
     engine, SMTP client or event loop, Babel, language detector, holidays or CalDAV client
-    (each is loaded the first time it is needed); with followup.holidays set, only the
+    nor the review page's web framework (each is loaded the first time it is needed); with followup.holidays set, only the
     holidays package, which checks the code at load."""
     tree = Tree(tmp_path)
     tree.add(invite("quiet@example.com")[0])

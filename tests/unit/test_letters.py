@@ -11,6 +11,7 @@ from babel.dates import format_date, format_time
 
 from decliner.core.letters.languages import LANGUAGES, LOCALES
 from decliner.core.letters.templating import builtin_template, check_template
+from decliner.core.letters.wording import format_date as letter_date
 from decliner.core.parse.model import Address
 from tests.testbed import letters
 from tests.testbed.letters import BERLIN, START, followup, interview, withdrawal
@@ -84,6 +85,27 @@ def test_well_formed_text(language: str) -> None:
     for text in variants:
         assert not re.search(r"\{\{|\}\}|\{%|%\}|\{#", text)
         assert all(len(line) <= 78 for line in text.split("\n")), text
+    for text in (followup(language), followup(language, replied=False)):
+        # greeting, confirmation, thanks, closing: each its own paragraph
+        assert len(text.strip().split("\n\n")) == 4, text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_process_letter_names_every_interview_once(language: str) -> None:
+    """A letter for a process of three states each interview's date once, in time order,
+    in both the withdrawal and the follow-up; the plural reads as one sentence."""
+    three = letters.process_of_three()
+    for text in (
+        letters.withdrawal(language, named=letters.BOTH, interviews=three),
+        letters.followup(language, named=letters.BOTH, interviews=three),
+    ):
+        flat_text = flat(text)
+        days = [flat(letter_date(e.start, letters.BERLIN, language)) for e in three]
+        places = [flat_text.find(day) for day in days]
+        assert all(p >= 0 for p in places), (days, flat_text)
+        assert places == sorted(places)
+        assert all(flat_text.count(day) == 1 for day in days)
+        assert "Senior Engineer" in flat_text and "Acme – " not in flat_text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -136,9 +158,12 @@ def test_check_renders_every_builtin_language(language: str) -> None:
 
 
 def test_the_snapshots_in_docs_are_what_the_code_renders() -> None:
-    """docs/letters/ holds the 14 letters as rendered now (`make letters` rewrites them)."""
+    """docs/letters/ holds the 56 letters as rendered now (`make letters` rewrites them):
+    per language the withdrawal and follow-up, and the withdrawal naming role and employer,
+    the employer only, neither, a process of three, `scope = "interview"`, and the
+    process's follow-up."""
     for name, text in letters.snapshots().items():
         path = letters.DOCS / name
         assert path.exists(), f"{path} is missing: run make letters"
         assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run make letters"
-    assert len(letters.snapshots()) == 14
+    assert len(letters.snapshots()) == 56

@@ -71,3 +71,20 @@ def test_progress_bar_only_on_a_terminal_and_large_folders(
     drawn = capsys.readouterr().err
     assert "reading INBOX" in drawn and "1500/5000" in drawn
     assert "Small" not in drawn
+
+
+def test_the_calendar_line_gives_the_events_start_not_its_time_zones() -> None:
+    """An Outlook REPLY puts a VTIMEZONE (with DTSTARTs of 1601) before the VEVENT: the
+    line `preview` prints names the event's own start."""
+    from decliner.cli.preview_text import calendar_summary
+
+    reply = (
+        "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VTIMEZONE\r\nTZID:W. Europe Standard Time\r\n"
+        "BEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:x@acme\r\nSUMMARY:Interview\r\n"
+        "DTSTART;TZID=W. Europe Standard Time:20261210T150000\r\n"
+        "ATTENDEE;PARTSTAT=DECLINED:mailto:jane@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    line = calendar_summary(reply)
+    assert "at 20261210T150000" in line and "1601" not in line
+    assert line.startswith("REPLY, jane@example.com DECLINED")

@@ -141,3 +141,8 @@ def withdrawal_subject(event: EventRecord) -> str:
     if event.invite.from_calendar:
         return clean_text(event.summary) or "Interview"
     return reply_subject(event.invite.subject or event.summary)
+
+
+def decline_subject(event: EventRecord) -> str:
+    """`Declined: <summary>`, the subject calendar clients give a declining REPLY."""
+    return f"Declined: {clean_text(event.summary) or 'Interview'}"

@@ -68,7 +68,9 @@ class Rendered:
 
 
 @dataclass(frozen=True, slots=True)
-class _Envelope:
+class Envelope:
+    """The headers of one message: who, to whom, its subject, date and place in the thread."""
+
     me: Address
     to: Address
     cc: tuple[Address, ...]
@@ -97,7 +99,7 @@ def _header_address(address: Address) -> HeaderAddress:
     return HeaderAddress(display_name=address.name, username=local, domain=domain)
 
 
-def _needs_utf8(envelope: _Envelope) -> bool:
+def _needs_utf8(envelope: Envelope) -> bool:
     """Whether an address is in another script, so the headers must be UTF-8 (RFC 6532)."""
     return not all(a.email.isascii() for a in (envelope.me, envelope.to, *envelope.cc))
 
@@ -123,7 +125,7 @@ def _recipients(
     return to, tuple(copies)
 
 
-def _headers(message: EmailMessage, envelope: _Envelope) -> None:
+def _headers(message: EmailMessage, envelope: Envelope) -> None:
     message["From"] = _header_address(envelope.me)
     message["To"] = _header_address(envelope.to)
     if envelope.cc:
@@ -138,7 +140,7 @@ def _headers(message: EmailMessage, envelope: _Envelope) -> None:
     message["MIME-Version"] = "1.0"
 
 
-def _expected_headers(envelope: _Envelope, *, multipart: bool) -> list[str]:
+def _expected_headers(envelope: Envelope, *, multipart: bool) -> list[str]:
     names = ["From", "To", *(["Cc"] if envelope.cc else []), "Subject", "Date", "Message-ID"]
     names += ["In-Reply-To"] if envelope.in_reply_to else []
     names += ["References"] if envelope.references else []
@@ -146,7 +148,7 @@ def _expected_headers(envelope: _Envelope, *, multipart: bool) -> list[str]:
     return names if multipart else [*names, "Content-Transfer-Encoding"]
 
 
-def _verify(raw: bytes, envelope: _Envelope, *, multipart: bool) -> None:
+def _verify(raw: bytes, envelope: Envelope, *, multipart: bool) -> None:
     """Parse `raw` back: the same header names, recipients and ids, or RenderError."""
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     names = [name.lower() for name in parsed]
@@ -162,7 +164,9 @@ def _verify(raw: bytes, envelope: _Envelope, *, multipart: bool) -> None:
         raise RenderError("the built message does not parse back to the intended headers")
 
 
-def _compose(envelope: _Envelope, body: str, calendar: bytes | None) -> Rendered:
+def compose(envelope: Envelope, body: str, calendar: bytes | None) -> Rendered:
+    """The message's bytes: the text, and a METHOD:REPLY calendar part when one is given,
+    parsed back to prove the headers are what was intended."""
     utf8 = _needs_utf8(envelope)
     message = EmailMessage(policy=_UTF8_POLICY if utf8 else _POLICY)
     _headers(message, envelope)
@@ -201,7 +205,7 @@ def _date(now: datetime, zone: ZoneInfo) -> str:
     return format_datetime(now.astimezone(zone))
 
 
-def _envelope(
+def envelope_for(
     *,
     me: Address,
     recipient: Address,
@@ -213,11 +217,13 @@ def _envelope(
     token: str,
     in_reply_to: str,
     references: Sequence[str],
-) -> _Envelope:
+) -> Envelope:
+    """The headers from the template's (Subject, Cc) or the given subject, threaded under
+    `in_reply_to`; RenderError for an address that cannot be written."""
     sender = checked_address(me, "sender")
     to, copies = _recipients(recipient, cc, filled.cc)
     parent = message_ids([in_reply_to])
-    return _Envelope(
+    return Envelope(
         me=sender,
         to=to,
         cc=copies,
@@ -247,6 +253,7 @@ def render_withdrawal(
     language: str = "en",
     named: Found | None = None,
     scope: str = "process",
+    interviews: Sequence[EventRecord] = (),
 ) -> Rendered:
     """The withdrawal replying to the invite, with the iTIP decline when `attach_decline`,
     in `language` (the built-in template of that language unless `template` is given).
@@ -268,9 +275,10 @@ def render_withdrawal(
         language=language,
         named=named,
         scope=scope,
+        interviews=interviews,
     )
     filled = fill(template or builtin_template("withdrawal", language), variables, zone, language)
-    envelope = _envelope(
+    envelope = envelope_for(
         me=me,
         recipient=recipient,
         cc=cc,
@@ -287,7 +295,7 @@ def render_withdrawal(
         if attach_decline
         else None
     )
-    return _compose(envelope, filled.body, calendar)
+    return compose(envelope, filled.body, calendar)
 
 
 def render_followup(
@@ -311,6 +319,7 @@ def render_followup(
     language: str = "en",
     named: Found | None = None,
     scope: str = "process",
+    interviews: Sequence[EventRecord] = (),
 ) -> Rendered:
     """The follow-up confirmation replying to the newest message of the thread.
 
@@ -329,6 +338,7 @@ def render_followup(
         language=language,
         named=named,
         scope=scope,
+        interviews=interviews,
     )
     variables |= followup_variables(
         date=withdrawal_date, subject=withdrawal_subject, replied=replied
@@ -337,7 +347,7 @@ def render_followup(
     subject = reply_subject(withdrawal_subject) or reply_subject(
         event.invite.subject or event.summary
     )
-    envelope = _envelope(
+    envelope = envelope_for(
         me=me,
         recipient=recipient,
         cc=cc,
@@ -349,4 +359,4 @@ def render_followup(
         in_reply_to=in_reply_to,
         references=references,
     )
-    return _compose(envelope, filled.body, None)
+    return compose(envelope, filled.body, None)

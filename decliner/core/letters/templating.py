@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from functools import cache
@@ -29,6 +29,7 @@ from decliner.core.letters.wording import (
     format_date,
     format_datetime,
     format_time,
+    join_list,
     person_name,
     sentence,
     tidy,
@@ -44,6 +45,7 @@ __all__ = ["TemplateProblem"]  # defined with RenderError, re-exported where it 
 BUILTIN: Mapping[LetterKind, str] = {
     "withdrawal": "withdrawal.txt.j2",
     "followup": "followup.txt.j2",
+    "decline": "decline.txt.j2",
 }
 # One template per language and kind, written in that language: templates/<lang>/<file>.
 
@@ -95,6 +97,7 @@ def environment(zone: ZoneInfo, language: str = "en") -> ImmutableSandboxedEnvir
         "time": lambda value: format_time(value, zone, language),
         "datetime": lambda value: format_datetime(value, zone, language),
         "sentence": lambda value: sentence(value, language),
+        "join_list": lambda value: join_list(value, language),
         "first_name": _first_name,
         "person_name": _person_name,
     }
@@ -219,10 +222,11 @@ def context(
     language: str = "en",
     named: Found | None = None,
     scope: str = "process",
+    interviews: Sequence[EventRecord] = (),
 ) -> dict[str, Any]:
     """The variables SPEC "Templates" lists for a withdrawal (a follow-up adds two);
     `named` is what the plan found the role and company to be (SPEC 19), else they are
-    found here."""
+    found here; `interviews` every one the letter withdraws from (() = `event` alone)."""
     seconds = (event.start - now).total_seconds()
     if named is None:
         named = name_interview(event, me_name=me.name, me=(me.email,))
@@ -233,7 +237,7 @@ def context(
         "company": clean_text(named.company),
         "role": clean_text(named.role),
         "scope": scope,
-        "interviews": [_event(event)],  # one today: a process-wide letter will list them all
+        "interviews": [_event(e) for e in interviews or (event,)],
         "reason": " ".join(clean_text(reason).split()),
         "offer_help": offer_help,
         "keep_in_touch": keep_in_touch,
@@ -281,7 +285,8 @@ def check_template(
 ) -> list[str]:
     """Problems ('file:line: message') rendering the template against a sample event.
 
-    Every flag is tried both ways, so a typo in a rarely taken branch shows up too.
+    Every flag is tried both ways (and one interview or two), so a typo in a rarely taken
+    branch shows up too.
     """
     now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     event = sample_event(now)
@@ -299,6 +304,9 @@ def check_template(
             now=now,
             declined=on,
             language=language,
+            interviews=(event, replace(event, id="sample-2", start=event.start + timedelta(days=2)))
+            if on
+            else (),
         )
         if kind == "followup":
             variables |= followup_variables(date=now, subject="Re: Interview", replied=on)

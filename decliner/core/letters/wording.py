@@ -90,6 +90,14 @@ def format_datetime(value: datetime | date, zone: tzinfo, language: str = "en") 
     )
 
 
+def join_list(items: object, language: str = "en") -> str:
+    """Items joined as the language lists them ('a, b and c', 'a, b et c'): CLDR's pattern."""
+    from babel.lists import format_list
+
+    values = [str(item) for item in items] if isinstance(items, list | tuple) else [str(items)]
+    return format_list(values, locale=_locale(language)) if values else ""
+
+
 def sentence(text: object, language: str = "en") -> str:
     """`text` on one line ending in exactly one terminal mark: '.' unless it asked or exclaimed.
     French sets '?' and '!' off with a no-break space, as its built-in letters do."""

@@ -20,7 +20,7 @@ from decliner.core.plan.naming import NOTHING, Found
 from decliner.core.plan.outbox import CalendarChange, CancelReason, RowKey
 from decliner.core.plan.timing import Policy, followup_due
 
-LetterKind = Literal["withdrawal", "followup"]
+LetterKind = Literal["withdrawal", "followup", "decline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,8 @@ class Letter:
     thread: FollowupThread | None = None  # a follow-up's; None before the withdrawal is sent
     named: Found = NOTHING  # the role and company the letter names (SPEC 19)
     scope: str = "process"  # "interview": the user remains interested in the role (SPEC 18)
+    interviews: tuple[EventRecord, ...] = ()  # all it withdraws from, in time order; () = event
+    language_from: EventRecord | None = None  # a decline's: the process letter's event
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,17 @@ class UpdateCalendar:
 
 
 @dataclass(frozen=True, slots=True)
+class AlsoWithdrawn:
+    """Another interview a process letter withdraws from (SPEC 18): the REPLY message to its
+    organizer (when its invitation can be answered) and its own-calendar update, both
+    queued in the transaction that records the letter sent."""
+
+    event_id: str
+    reply: Send | None
+    calendar: UpdateCalendar | None
+
+
+@dataclass(frozen=True, slots=True)
 class AfterSent:
     """What a message sets off once it is sent: for a withdrawal, its follow-up and the
     calendar row (queued in the transaction that records it sent), the booking links the
@@ -107,6 +120,12 @@ class AfterSent:
     booking: tuple[BookingLink, ...] = ()
     summary: str = ""
     answered: MailRef | None = None
+    others: tuple[AlsoWithdrawn, ...] = ()  # a process letter's other interviews
+
+    @property
+    def covers(self) -> tuple[str, ...]:
+        """The ids of the other interviews, stored with the letter's bytes."""
+        return tuple(other.event_id for other in self.others)
 
     def followup_due(self, sent_at: datetime) -> datetime | None:
         """When the follow-up is due, counted from the moment the withdrawal went."""

@@ -74,7 +74,8 @@ _TEAM_WORDS = re.compile(
     r"\(google calendar\)|\b(candidate|interview|interviews|interviewing|recruiting|"
     r"recruitment|talent acquisition|talent|hiring team|hiring|careers?|jobs|hr|"
     r"people( team| ops)?|team|calendar|scheduling|scheduler|bookings?|no-?reply|"
-    r"notifications?|karriere|recrutement|reclutamiento|personal|via \w+)\b",
+    r"notifications?|robot|bot|karriere|recrutement|reclutamiento|personal|"
+    r"via \w+)\b",
     re.IGNORECASE,
 )
 _FROM_COMPANY = re.compile(r"^.+?\s+(?:at|from|@|bei|chez)\s+(.+)$|^.+?\((.+)\)$", re.IGNORECASE)

@@ -1,4 +1,9 @@
-"""Our messages and calendar updates as the outbox keeps them: the plain data planning reads."""
+"""Our messages and calendar updates as the outbox keeps them: the plain data planning reads.
+
+Kinds: the `withdrawal` letter and its `followup`; the `calendar` update of the user's own
+calendar; a `decline`, the iTIP REPLY message to the organizer of another interview that a
+process letter withdraws from (SPEC 18).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-RowKind = Literal["withdrawal", "followup", "calendar"]
-CancelReason = Literal["unflagged", "missed", "cancelled_by_organizer", "replied"]
+RowKind = Literal["withdrawal", "followup", "calendar", "decline"]
+CancelReason = Literal["unflagged", "missed", "cancelled_by_organizer", "replied", "merged"]
 CalendarChange = Literal["decline", "delete"]
 
 
@@ -44,6 +49,7 @@ class OutboxRow:
     copied: bool
     created: datetime
     change: CalendarChange | None = None  # a calendar row's
+    covers: tuple[str, ...] = ()  # a process letter's: the other events it withdraws from
 
     @property
     def key(self) -> RowKey:

@@ -22,8 +22,10 @@ class Situation:
     withdrawal: OutboxRow | None = None
     followup: OutboxRow | None = None
     calendar: OutboxRow | None = None
+    decline: OutboxRow | None = None  # the REPLY sent when another event's letter covered it
     replies: tuple[Reply, ...] = ()
     reason: str = ""  # the flag's own reason ([[cancel]].reason, flag --reason), if any
     language: str = ""  # the [[cancel]] rule's language, if any
     named: Found = NOTHING  # the role and company the letters name (SPEC 19)
     scope: str = "process"  # "process" or "interview" (SPEC 18)
+    process: str = ""  # the hiring process's id (SPEC 18); "" = its own

@@ -169,3 +169,14 @@ def test_templates_get_role_and_company() -> None:
     assert (variables["role"], variables["company"]) == ("Data Engineer", "Acme")
     given = context(**common, named=Found("Analyst\nBcc: x@evil.example", "flag", "Acme", "s"))
     assert "\n" not in given["role"]
+
+
+def test_a_robot_organizer_name_is_not_an_employer() -> None:
+    """An organizer named "Hiring Robot" or "Acme Recruiting Bot": no "Robot" or "Bot"
+    employer (found while building the review page)."""
+    robot = shaped(organizer="robot@gmail.com", summary="Interview", organizer_name="Hiring Robot")
+    assert found(robot).company == ""
+    bot = shaped(
+        organizer="bot@gmail.com", summary="Interview", organizer_name="Acme Recruiting Bot"
+    )
+    assert found(bot).company == "Acme"

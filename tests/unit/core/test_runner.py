@@ -6,81 +6,16 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from decliner import config as cfg
 from decliner.core.plan.events import EventRecord, event_id
-from decliner.core.plan.outbox import OutboxRow
-from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import SendResult
-from decliner.service.runner import Runner
-from decliner.store import Store
-from decliner.store import events as event_db
 from decliner.store import flags as flag_db
-from decliner.store import outbox as outbox_db
+from tests.testbed.memory_ports import START, Bench, make_bench
 from tests.testbed.records import interview_record
-
-START = datetime(2026, 12, 1, 10, tzinfo=UTC)  # a Tuesday
-
-
-@dataclass
-class MemoryMailbox:
-    """A MailSource whose scan finds `events` once, and which keeps a sent folder."""
-
-    store: Store
-    events: list[EventRecord] = field(default_factory=list)
-    sent: dict[str, bytes] = field(default_factory=dict)  # Message-ID -> bytes
-    answered: list[tuple[str, int]] = field(default_factory=list)
-
-    def scan(self, skip: Collection[str] = ()) -> ScanReport:
-        with self.store.transaction() as conn:
-            for record in self.events:
-                event_db.save(conn, record, START)
-        self.events = []
-        return ScanReport()
-
-    def sent_folder(self) -> str | None:
-        return "Sent"
-
-    def has_message_id(self, folder: str, message_id: str) -> bool:
-        return message_id in self.sent
-
-    def append_sent(self, folder: str, raw: bytes, when: datetime) -> None:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        self.sent[str(message["Message-ID"])] = raw
-
-    def mark_answered(self, folder: str, uid: int) -> None:
-        self.answered.append((folder, uid))
-
-    def remove_keyword(self, folder: str, uids: Sequence[int], keyword: str) -> None:
-        raise AssertionError("a pass never removes keywords")
-
-
-@dataclass
-class MemoryTransport:
-    """A Transport that answers each attempt with the next outcome (then `sent`)."""
-
-    outcomes: list[SendResult] = field(default_factory=list)
-    attempts: list[tuple[bytes, tuple[str, ...]]] = field(default_factory=list)
-
-    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
-        self.attempts.append((raw, tuple(recipients)))
-        return self.outcomes.pop(0) if self.outcomes else SendResult("sent")
-
-
-class Clock:
-    """The pass's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def interview(uid: str = "u1") -> EventRecord:
@@ -93,54 +28,10 @@ def interview(uid: str = "u1") -> EventRecord:
     )
 
 
-@dataclass
-class Bench:
-    """A runner, its ports and its clock over a fresh state db."""
-
-    runner: Runner
-    mailbox: MemoryMailbox
-    transport: MemoryTransport
-    clock: Clock
-    store: Store
-
-    def run(self) -> None:
-        self.runner.run_once(self.mailbox, self.transport)
-
-    def rows(self) -> dict[str, OutboxRow]:
-        return {r.kind: r for r in outbox_db.rows(self.store.connection)}
-
-
 @pytest.fixture
 def bench(tmp_path: Path) -> Bench:
-    (tmp_path / "config.toml").write_text(
-        """
-[account]
-name = "Jane Doe"
-email = "jane@example.com"
-timezone = "UTC"
-[maildir]
-path = "mail"
-[smtp]
-transport = "maildir"
-maildir_path = "outbox"
-[withdrawal]
-grace = "5m"
-attach_decline = false
-[followup]
-delay = "1d"
-[state]
-path = "state.db"
-""",
-        encoding="utf-8",
-    )
-    config = cfg.load(tmp_path / "config.toml")
-    store = Store.open(config.state_path())
-    clock = Clock()
-    tokens = iter(f"t{n}" for n in range(100))
-    runner = Runner(config, store, now=clock, token=lambda: next(tokens))
-    mailbox = MemoryMailbox(store, [interview()])
-    mailbox.scan()  # the invitation is known before any test flags it
-    return Bench(runner, mailbox, MemoryTransport(), clock, store)
+    """A runner whose state db already knows the invitation, before any test flags it."""
+    return make_bench(tmp_path, [interview()])
 
 
 def flag(bench: Bench, uid: str = "u1") -> None:
