@@ -33,6 +33,9 @@ from tests.testbed.smtpd import SmtpServers
 from tests.testbed.wait import wait_until
 
 pytestmark = pytest.mark.servers
+# Access tokens of a few seconds: short enough to outlive several in a test, long enough that
+# a busy machine still logs in with one before it lapses.
+LIFETIME = 6.0
 
 
 @pytest.fixture
@@ -67,6 +70,14 @@ def check(config: Path) -> Result:
     return CliRunner().invoke(cli, ["--config", str(config), "check"])
 
 
+def wait_for_renewal(config: Path, use: str = "imap") -> None:
+    """Wait until the stored access token for `use` is due for renewal (half its life)."""
+    found = tokens.token_file(load(config), "testidp").load()
+    assert found is not None
+    renew_at = found.access[use].renew_at
+    wait_until(lambda: time.time() >= renew_at, "the access token to reach half its life")
+
+
 def stored(config: Path) -> dict[str, object]:
     data: dict[str, object] = json.loads((config.parent / "oauth2-testidp.json").read_text())
     return data
@@ -97,7 +108,7 @@ def test_first_login_then_check(
         check=False,
     )
     assert probe.stdout.split() == ["xoauth2", "False", "False"], probe.stderr
-    idp.lifetime = 1  # the next run refreshes, with every library's debug log on
+    # The next run refreshes (the stored token shown as long expired), every debug log on.
     path.write_text(path.read_text().replace('"expires_at": ', '"expires_at": 1.0, "old": '))
     debug = subprocess.run(
         [sys.executable, "-m", "decliner", "--debug", "-vv", "--config", str(config), "check"],
@@ -133,14 +144,13 @@ def test_device_grant(tmp_path: Path, config: Path) -> None:
 
 
 def test_refresh_rotates_and_is_stored(tmp_path: Path, config: Path, idp: OAuthServer) -> None:
-    """With access tokens of two seconds, the next `check` refreshes: the rotated refresh
+    """With access tokens of a few seconds, the next `check` refreshes: the rotated refresh
     token is stored, and Dovecot is given the new access token, never the expired one."""
-    idp.lifetime = 2
+    idp.lifetime = LIFETIME
     with chromium(tmp_path / "profile") as driver:
         sign_in(driver, config)
     first = stored(config)
-    renew_at = first["access"]["imap"]["expires_at"] - 1  # type: ignore[index]
-    wait_until(lambda: time.time() >= renew_at, "the access token to reach half its life")
+    wait_for_renewal(config)
     assert check(config).exit_code == 0
     second = stored(config)
     assert second["refresh_token"] != first["refresh_token"]
@@ -152,14 +162,11 @@ def test_refresh_rotates_and_is_stored(tmp_path: Path, config: Path, idp: OAuthS
 def test_kill_between_refresh_and_store(tmp_path: Path, config: Path, idp: OAuthServer) -> None:
     """Killed after the server rotated the refresh token but before it was stored: the file
     still holds the old tokens whole, and the next run signs in with them."""
-    idp.lifetime = 2
+    idp.lifetime = LIFETIME
     with chromium(tmp_path / "profile") as driver:
         sign_in(driver, config)
     before = stored(config)
-    wait_until(
-        lambda: time.time() >= before["access"]["imap"]["expires_at"] - 1,  # type: ignore[index]
-        "the access token to reach half its life",
-    )
+    wait_for_renewal(config)
     killed = subprocess.run(
         [sys.executable, "-m", "decliner", "--config", str(config), "check"],
         env={**os.environ, "DECLINER_FAILPOINT": "token-refreshed"},
@@ -202,11 +209,10 @@ def test_revoked_then_login_again(
 
 def test_token_endpoint_down(tmp_path: Path, config: Path, idp: OAuthServer) -> None:
     """A token endpoint that answers 503 is a failure to retry, not a lost sign-in."""
-    idp.lifetime = 2
+    idp.lifetime = LIFETIME
     with chromium(tmp_path / "profile") as driver:
         sign_in(driver, config)
-    expires = stored(config)["access"]["imap"]["expires_at"]  # type: ignore[index]
-    wait_until(lambda: time.time() >= expires - 1, "the access token to reach half its life")
+    wait_for_renewal(config)
     idp.down = True
     result = check(config)
     assert result.exit_code == 1
@@ -241,7 +247,7 @@ def test_calendar_gets_bearer_tokens_renewed(
             smtp_port=smtp_servers.plain.port,
             extra=f'[calendar]\nurl = "{gate.url(home)}"\n',
         )
-        idp.lifetime = 2
+        idp.lifetime = LIFETIME
         with chromium(tmp_path / "profile") as driver:
             sign_in(driver, config)
         result = check(config)
@@ -250,8 +256,7 @@ def test_calendar_gets_bearer_tokens_renewed(
         caldav = wiring.calendar_account(load(config))
         assert [c.name for c in caldav.collections()] == ["Work"]
         first = gate.passed[-1]
-        expires = stored(config)["access"]["calendar"]["expires_at"]  # type: ignore[index]
-        wait_until(lambda: time.time() >= expires - 1, "the access token to reach half its life")
+        wait_for_renewal(config, "calendar")
         assert [c.name for c in caldav.collections()] == ["Work"]
         caldav.close()
         assert gate.passed[-1] != first and gate.refused == 0

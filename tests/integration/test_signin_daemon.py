@@ -4,7 +4,6 @@ mail arrives and withdrawals go out, and when the sign-in is withdrawn it stays 
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from functools import partial
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from decliner.auth import token_file
+from decliner.config import load
 from tests.testbed.browser import chromium
 from tests.testbed.daemon_harness import NotifyListener, daemon, running
 from tests.testbed.oauth import OAuthServer
@@ -37,21 +38,22 @@ def _bearer_logins(world: World) -> int:
 
 
 def _renew_at(config: Path) -> float:
-    data = json.loads((config.parent / "oauth2-testidp.json").read_text())
-    expiry: float = min(a["expires_at"] for a in data["access"].values())
-    return expiry - 1
+    """When the stored access tokens are due for renewal."""
+    found = token_file(load(config), "testidp").load()
+    assert found is not None
+    return min(a.renew_at for a in found.access.values())
 
 
 @pytest.mark.timeout(300)  # the refused send waits for its retry time, 30 s or more
 def test_daemon_outlives_tokens_and_waits_for_sign_in(
     tmp_path: Path, world: World, oauth_server: OAuthServer
 ) -> None:
-    """Access tokens of two seconds: three withdrawals, each after the last token aged,
+    """Access tokens of six seconds: three withdrawals, each after the last token aged,
     go out with fresh tokens, and a reconnect after a reload logs in with a fresh one
     (an expired one would stop the daemon: a refused login); after consent is withdrawn the next one waits (STATUS and
     log say to sign in again), and goes out once the user has signed in, no restart."""
     idp = oauth_server
-    idp.user, idp.lifetime = world.jane.address, 2.0
+    idp.user, idp.lifetime = world.jane.address, 6.0
     config = signin_config(
         tmp_path,
         world.dovecot,
