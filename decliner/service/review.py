@@ -12,7 +12,7 @@ from decliner.core.plan.actions import LetterKind
 from decliner.core.plan.flags import Intent
 from decliner.core.plan.naming import Found
 from decliner.errors import UserError
-from decliner.service import listing, preview, thread_log
+from decliner.service import listing, preview, signin, state_db, thread_log
 from decliner.service import snapshot as read_model
 from decliner.service.listing import InviteView
 from decliner.service.lookup import find_event
@@ -71,16 +71,20 @@ class Detail:
 
 @dataclass(frozen=True)
 class Attention:
-    """What needs the user: no recipient, skipped messages, failed messages."""
+    """What needs the user: no recipient, skipped messages, failed messages, a sign-in
+    to make, and invitations that arrived for a process already withdrawn from."""
 
     no_recipient: tuple[InviteView, ...]
     skipped: tuple[str, ...]
     failed: tuple[LogEntry, ...]
+    signin: tuple[str, ...] = ()
+    late: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
         """How many things are waiting for the user."""
-        return len(self.no_recipient) + len(self.skipped) + len(self.failed)
+        parts = (self.no_recipient, self.skipped, self.failed, self.signin, self.late)
+        return sum(len(part) for part in parts)
 
 
 def groups(config: Config, store: Store, now: datetime, *, include_past: bool) -> list[Group]:
@@ -148,12 +152,15 @@ def in_grace(config: Config, store: Store, now: datetime) -> dict[str, datetime]
 
 
 def attention(config: Config, store: Store, now: datetime) -> Attention:
-    """Invitations with nobody to write to, messages skipped with their reason, and
-    messages that failed with the server's reply."""
+    """Invitations with nobody to write to, messages skipped with their reason,
+    messages that failed with the server's reply, sign-ins to make, and invitations for
+    a process already withdrawn from."""
     upcoming = listing.invites(config, store, now, include_past=False)
     conn = store.connection
     return Attention(
         no_recipient=tuple(v for v in upcoming if v.recipient_email is None),
         skipped=(*mailbox.problems(conn), *calendar_db.problems(conn)),
         failed=tuple(e for e in thread_log.log_entries(config, store) if e.state == "failed"),
+        signin=tuple(signin.needed(config)),
+        late=tuple(state_db.late(config, store, now)),
     )

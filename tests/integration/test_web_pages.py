@@ -11,8 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from decliner.config import load
 from tests.testbed.big_mail import calendar, mail
 from tests.testbed.mailfactory import google_invite
+from tests.testbed.oauth import OAuthServer
+from tests.testbed.signin import signin_config
 from tests.testbed.webpage import db_dump, served
 from tests.testbed.world import SOON, Clock, World, run_pass
 
@@ -89,3 +92,20 @@ def test_invitations_grouped_by_process_with_plain_booking_links(world: World) -
     sam = next(s for s in sections if world.sam.address in s)
     assert sam.count("<tr>") == 3  # the header row and two invitations
     assert f'<a href="{BOOKING}" rel="noreferrer noopener" target="_blank">cancel' in body
+
+
+def test_a_sign_in_to_make_is_on_the_attention_page(
+    world: World, oauth_server: OAuthServer
+) -> None:
+    """With `oauth2` in the config and no `decliner login` yet, the page says to sign in
+    (and counts it), reading the token file only."""
+    path = signin_config(
+        world.tmp, world.dovecot, world.jane, oauth_server, smtp_port=world.smtp.plain.port
+    )
+    config = load(path)
+    with served(config) as page:
+        answer = page.get("/attention")
+        shown = html.unescape(answer.body)
+        assert "Sign-in needed" in shown
+        assert "testidp: not signed in; sign in: decliner login" in shown
+        assert '<span class="badge">1</span>' in answer.body
