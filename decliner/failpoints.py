@@ -20,6 +20,9 @@ POINTS = (
     "marked-sent",  # recorded as sent (and the follow-up and calendar row queued), no sent copy
     "copy-filed",  # the sent copy is appended, not yet recorded as filed
     "calendar-begun",  # the calendar row's attempt is counted, nothing asked of the server
+)
+# Moments of an OAuth2 sign-in (SPEC 17), outside a withdrawal's life.
+SIGN_IN_POINTS = (
     "token-refreshed",  # the provider rotated the refresh token, the new one not yet stored
 )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from decliner.failpoints import POINTS
+from decliner.failpoints import POINTS, SIGN_IN_POINTS
 from tests.testbed.crash_matrix import killed_then_finished
 from tests.testbed.radicale import Radicale
 from tests.testbed.world import World
@@ -27,4 +27,4 @@ def test_killed_at_each_moment_then_finished(world: World, radicale: Radicale, p
 def test_every_named_moment_is_documented() -> None:
     """The failpoints are the moments docs/reliability.md lists."""
     text = (Path(__file__).parents[2] / "docs" / "reliability.md").read_text()
-    assert all(f"`{point}`" in text for point in POINTS)
+    assert all(f"`{point}`" in text for point in (*POINTS, *SIGN_IN_POINTS))
