@@ -103,7 +103,7 @@ class Runner:
         the snapshot planned on, and the acts left to do."""
         now = self.now()
         with self.store.transaction() as conn:
-            snapshot = read_model.read(self.config, conn, now)
+            snapshot = read_model.read(self.config, conn, now, acting_only=True)
             flag_db.sync_derived(conn, snapshot.sources, now)
             actions = plan(
                 read_model.situations(self.config, snapshot), now, policy_of(self.config)

@@ -52,17 +52,30 @@ class Snapshot:
         return self.rows.get(RowKey(event_id, kind))
 
 
-def read(config: Config, conn: sqlite3.Connection, now: datetime) -> Snapshot:
-    """Read the whole snapshot; `[[cancel]]` rules are matched once per event here."""
-    events = event_db.all_events(conn)
-    rule_of = rules_by_event(events, cancel_rules(config))
-    messages = [
-        MessageFlag(m.folder, m.keyword, m.event_ids)
-        for m in mailbox.messages(conn)
-        if m.kind == "invite"
-    ]
+def read(
+    config: Config, conn: sqlite3.Connection, now: datetime, *, acting_only: bool = False
+) -> Snapshot:
+    """Read the whole snapshot; `[[cancel]]` rules are matched once per event here.
+
+    `acting_only` (a pass's plan): only the events a plan can act on, those something
+    flags or with an outbox row, as the plan yields nothing for the others; a quiet pass
+    then reads no row per known event. With `[[cancel]]` rules every event is read, as
+    any of them may match one."""
+    rules = cancel_rules(config)
+    folder = flag_folder(config)
+    if acting_only and not rules:
+        flagging = mailbox.flagging_invites(conn, folder)
+        wanted = {eid for m in flagging for eid in m.event_ids}
+        events = event_db.by_ids(
+            conn, wanted | flag_db.flagged_ids(conn) | outbox_db.event_ids(conn)
+        )
+    else:
+        events = event_db.all_events(conn)
+        flagging = [m for m in mailbox.messages(conn) if m.kind == "invite"]
+    rule_of = rules_by_event(events, rules)
+    messages = [MessageFlag(m.folder, m.keyword, m.event_ids) for m in flagging]
     sources = flag_sources(
-        events, rule_of, messages, flag_db.cli_flag_ids(conn), flag_folder=flag_folder(config)
+        events, rule_of, messages, flag_db.cli_flag_ids(conn), flag_folder=folder
     )
     flags = with_derived(flag_db.all_flags(conn), sources, now)
     replies: dict[str, list[Reply]] = {}

@@ -76,6 +76,9 @@ Migration 6 gives ``flags`` what `decliner flag` may say besides a reason and a
 recipient: ``scope`` ('' = the config's, process or interview; SPEC 18), and ``role``
 and ``company`` ('' = found in the invitation; SPEC 19). Only CLI flags fill them.
 
+Migration 7 indexes the messages with the flag keyword, so a pass finds the flagged
+events in as many rows as there are flags, whatever the number of known messages.
+
 Times are ISO 8601 UTC strings from `iso_utc`, so they compare as text.
 """
 
@@ -303,5 +306,10 @@ MIGRATIONS: list[str] = [
         CHECK (scope IN ('', 'process', 'interview'));
     ALTER TABLE flags ADD COLUMN role TEXT NOT NULL DEFAULT '';
     ALTER TABLE flags ADD COLUMN company TEXT NOT NULL DEFAULT '';
+    """,
+    # 7: the messages carrying the flag keyword, found without reading every message
+    # (a pass plans only over the events something flags; issue 28).
+    """
+    CREATE INDEX messages_keyword ON messages (keyword) WHERE keyword = 1;
     """,
 ]

@@ -122,7 +122,13 @@ class Scanner:
             client, name, first_new, uidnext - 1, first_scan=stored is None
         )
         report.new_messages += new_count
-        known = mailbox.messages(self.store.connection, name) if stored else []
+        # The stored calendar messages are read only when flags may have changed or
+        # messages may be gone, so a quiet pass costs no row per known message.
+        flags_moved = stored is not None and (modseq is None or modseq != stored.highestmodseq)
+        counts_differ = stored is not None and exists != stored.exists_count + new_count
+        known = (
+            mailbox.messages(self.store.connection, name) if flags_moved or counts_differ else []
+        )
         keywords = self._changed_keywords(client, stored, modseq, known) if stored else {}
         gone = self._expunged(client, stored, exists, new_count, known) if stored else []
         state = FolderState(name, uidvalidity, max(uidnext, first_new), modseq, exists)
