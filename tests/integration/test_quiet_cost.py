@@ -33,7 +33,8 @@ def _quiet_pass_cost(dovecot: Dovecot, workdir: Path, invites: int) -> tuple[int
             first = passes.run_once(config, store)
             assert first.scan is not None
             assert (first.scan.invites, first.failed) == (invites, [])
-            steps, statements = [0], []
+            steps: list[int] = [0]
+            statements: list[str] = []
 
             def step() -> int:
                 steps[0] += 1
