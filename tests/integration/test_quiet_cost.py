@@ -11,6 +11,7 @@ from decliner.service import passes, wiring
 from tests.testbed.dovecot import Dovecot
 from tests.testbed.imap_inbox import corpus_config, invite, plain_mail
 from tests.testbed.proxy import Proxy
+from tests.unit.test_lazy_imports import loaded_by_a_pass
 
 pytestmark = pytest.mark.servers
 
@@ -60,3 +61,16 @@ def test_a_quiet_pass_reads_nothing_per_known_message(tmp_path: Path, dovecot: D
     assert small[4] == big[4] == 1  # the flagged invitation's withdrawal, waiting
     assert big[:3] == small[:3], (small, big)
     assert small[3] <= big[3] <= small[3] + 16, (small, big)
+
+
+def test_a_quiet_imap_pass_loads_no_smtp_client_or_terminal_renderer(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """Over IMAP with SMTP configured, a quiet `run --once` (the first pass read an
+    invitation) imports neither the SMTP client and its event loop (loaded only to send) nor
+    rich (its one line goes to a pipe), nor any of the other heavy machinery."""
+    account = dovecot.new_account("lazy")
+    dovecot.append(account, "INBOX", invite("lazy@acme", "20270110T140000Z"))
+    config = corpus_config(dovecot, account, tmp_path)
+    assert "icalendar" in loaded_by_a_pass(config.source)
+    assert loaded_by_a_pass(config.source) == []

@@ -23,7 +23,8 @@ HEAVY = (
     "aiosmtplib",
     "asyncio",
     "apscheduler",
-    "rich.progress",
+    "rich",
+    "platformdirs",
 )
 
 PROBE = """
@@ -53,9 +54,9 @@ def loaded_by_a_pass(config: Path) -> list[str]:
 def test_a_quiet_pass_imports_no_language_calendar_or_holiday_machinery(tmp_path: Path) -> None:
     """With language "auto" and an invitation already read but nothing new and nothing to
     send, `run --once` imports none of the heavy machinery: no calendar parser, template
-    engine, SMTP client or event loop, Babel, language detector, holidays or CalDAV client
-    (each is loaded the first time it is needed); with followup.holidays set, only the
-    holidays package, which checks the code at load."""
+    engine, SMTP client or event loop, Babel, language detector, holidays or CalDAV client,
+    nor rich for its one line to a pipe (each is loaded the first time it is needed); with
+    followup.holidays set, only the holidays package, which checks the code at load."""
     tree = Tree(tmp_path)
     tree.add(invite("quiet@example.com")[0])
     config = tree.config()
