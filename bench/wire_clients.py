@@ -4,7 +4,7 @@ what it uses, so their start-up is as lean as a script's can be.
 - raw-quiet: LOGIN, EXAMINE INBOX (its UIDNEXT and HIGHESTMODSEQ are what tells a client
   that nothing changed), LOGOUT: three commands, imaplib only;
 - raw: LOGIN, EXAMINE, `FETCH n:m (UID BODYSTRUCTURE)` by sequence ranges (no SEARCH),
-  IN_FLIGHT chunks pipelined, then for the calendar messages only: the header fields a judge
+  IN_FLIGHT chunks pipelined in a sliding window, then for the calendar messages only: the header fields a judge
   needs and the calendar sections, one pipelined `UID FETCH` per distinct set of sections;
 - naive: imapclient `BODY.PEEK[]` of every message, parsed with `email`.
 
@@ -17,7 +17,8 @@ import imaplib
 import json
 import re
 import sys
-from collections import defaultdict
+from collections import defaultdict, deque
+from itertools import islice
 from typing import Any
 
 ME = "jane.doe@example.com"
@@ -56,14 +57,17 @@ def raw(port: int, user: str, password: str) -> list[int]:
     ranges = [f"{lo}:{min(lo + CHUNK - 1, exists)}" for lo in range(1, exists + 1, CHUNK)]
     by_sections: dict[tuple[str, ...], list[int]] = defaultdict(list)
     parts_of: dict[int, Any] = {}
-    for start in range(0, len(ranges), IN_FLIGHT):
-        tags = [
-            imap._command("FETCH", r, "(UID BODYSTRUCTURE)")
-            for r in ranges[start : start + IN_FLIGHT]
-        ]
-        for tag in tags:
-            imap._command_complete("FETCH", tag)
+    # A sliding window, as decliner's pipeline: the next range is asked for as soon as one
+    # answer is in, before it is parsed, so the server works while the client parses.
+    todo = iter(ranges)
+    in_flight = deque(
+        imap._command("FETCH", r, "(UID BODYSTRUCTURE)") for r in islice(todo, IN_FLIGHT)
+    )
+    while in_flight:
+        imap._command_complete("FETCH", in_flight.popleft())
         _, fetched = imap._untagged_response("OK", [None], "FETCH")
+        if (following := next(todo, None)) is not None:
+            in_flight.append(imap._command("FETCH", following, "(UID BODYSTRUCTURE)"))
         for item in parse_fetch_response(fetched, uid_is_key=False).values():
             parts = bodystructure.calendar_parts(item[b"BODYSTRUCTURE"])
             if parts:
