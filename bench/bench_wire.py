@@ -156,14 +156,15 @@ def measure(label: str, argv: list[str], proxy: Proxy, found: Any = None) -> Run
     """Run one client to the end and record its time, memory and traffic through the proxy."""
     proxy.reset()
     # A child's ru_maxrss starts from its parent's at the fork (this bench, ~60 MB): GNU
-    # time, itself small, forks the client and reports the client's own peak.
+    # time (Debian's `time`), itself small, forks the client and reports its own peak.
+    gnu_time = Path("/usr/bin/time").exists()
     with tempfile.NamedTemporaryFile("r") as peak:
-        timed = ["/usr/bin/time", "-f", "%M", "-o", peak.name, *argv]
+        timed = ["/usr/bin/time", "-f", "%M", "-o", peak.name, *argv] if gnu_time else argv
         start = time.perf_counter()
         process = subprocess.Popen(timed, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(process.pid, 0)  # with the client's usage: time reaps it
         wall = time.perf_counter() - start
-        rss_kb = int(peak.read().split()[-1])
+        rss_kb = int(peak.read().split()[-1]) if gnu_time else usage.ru_maxrss
     out = process.stdout.read() if process.stdout else b""
     err = process.stderr.read() if process.stderr else b""
     if os.waitstatus_to_exitcode(status) != 0:
