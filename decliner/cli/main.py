@@ -177,7 +177,7 @@ def run(opts: Options, once: bool) -> None:
     period is over, and follow-ups that are due. --once makes one pass: one
     attempt per due message; retries are left to the next pass.
     """
-    from decliner.cli import output
+    from decliner.cli.pass_output import pass_report
     from decliner.service import passes, wiring
 
     config = opts.load()
@@ -191,7 +191,7 @@ def run(opts: Options, once: bool) -> None:
     with wiring.open_store(config) as store:
         store.lock_daemon()
         report = passes.run_once(config, store)
-    output.pass_report(report)
+    pass_report(report)
     if report.failed:
         sys.exit(1)
 

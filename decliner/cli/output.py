@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from decliner.cli.pass_output import pass_report
 from decliner.cli.preview_text import print_message
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from decliner.cli.providers import Provider
     from decliner.config import Config
     from decliner.core.plan.events import EventRecord
-    from decliner.service.execute import PassReport
     from decliner.service.flagging import UnflagResult
     from decliner.service.listing import InviteView
     from decliner.service.thread_log import LogEntry
@@ -110,44 +110,6 @@ def lines_console(*, highlight: bool = True) -> Console:
     """A console for line output that never breaks a line itself (a terminal wraps what is
     too long for it): piped or in the journal an address or a URL stays whole."""
     return Console(soft_wrap=True, highlight=highlight)
-
-
-def pass_report(report: PassReport) -> None:
-    """What one `run --once` pass did, a line per thing that happened."""
-    console = lines_console()
-    scan = report.scan
-    console.print(
-        f"read {scan.new_messages} new message(s) in {len(scan.folders)} folder(s);"
-        f" {scan.invites} invitation(s) found"
-    )
-    if scan.replies:
-        console.print(f"logged {scan.replies} reply(ies) in our threads")
-    for line in scan.skipped:
-        console.print(f"[yellow]skipped[/yellow] {escape(line)}", highlight=False)
-    for line in report.sent:
-        console.print(f"[green]sent[/green] {escape(line)}", highlight=False)
-    for line in report.retrying:
-        console.print(f"[yellow]will retry[/yellow] {escape(line)}", highlight=False)
-    for line in report.calendar_updates:
-        console.print(f"[green]calendar[/green] {escape(line)}", highlight=False)
-    if report.calendar is not None and (report.calendar.fetched or report.calendar.removed):
-        found = report.calendar
-        console.print(
-            f"read {found.fetched} new or changed event(s) in {found.calendars} calendar(s),"
-            f" {found.invites} of them invitation(s)"
-        )
-    if report.calendar is not None:
-        for line in report.calendar.skipped:
-            console.print(f"[yellow]skipped[/yellow] {escape(line)}", highlight=False)
-    for line in report.booking:
-        console.print(f"[bold]booking[/bold] {escape(line)}", highlight=False)
-    for line in report.failed:
-        console.print(f"[bold red]failed[/bold red] {escape(line)}", highlight=False)
-    if report.calendar_problem:
-        console.print(
-            f"[yellow]calendar trouble[/yellow] {escape(report.calendar_problem)}",
-            highlight=False,
-        )
 
 
 def flag_result(view: InviteView, config: Config) -> None:

@@ -12,7 +12,6 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-import platformdirs
 from pydantic import ValidationError
 
 from decliner.config import oauth2, validation
@@ -25,6 +24,8 @@ def default_path(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     if env.get("DECLINER_CONFIG"):
         return Path(env["DECLINER_CONFIG"])
+    import platformdirs  # only when no --config is given
+
     return Path(platformdirs.user_config_dir("decliner")) / "config.toml"
 
 

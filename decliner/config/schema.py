@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import platformdirs
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -29,6 +28,10 @@ from decliner.config.validation import is_loopback
 from decliner.core.letters.languages import AUTO, LANGUAGES
 from decliner.core.parse.model import address_spellings, is_valid_email
 from decliner.errors import UserError
+
+# pydantic looks for plugins in every installed package's entry points when it builds the
+# first model, a tenth of a quiet pass's start-up; decliner uses none (a user's setting wins).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(\d+)([smhdw])")
@@ -380,4 +383,6 @@ class Config(_Section):
             return self.resolve_path(self.state.path)
         if state_dir := os.environ.get("STATE_DIRECTORY"):
             return Path(state_dir.split(":")[0]) / "decliner.db"
+        import platformdirs  # only when [state].path is not given
+
         return Path(platformdirs.user_state_dir("decliner")) / "decliner.db"

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from decliner.config import Config
 from decliner.core.parse.model import ParsedInvite, Rejected
-from decliner.core.parse.replies import Reply, match_reply
+from decliner.core.parse.replies import Reply, match_reply, names_ours
 from decliner.core.plan.events import event_id, record_from, recurrence_key
 from decliner.store import events as event_db
 from decliner.store import mailbox
@@ -57,6 +57,11 @@ class Recorder:
     def reply_in(self, headers: bytes) -> Reply | None:
         """The reply these headers make to one of our messages, if any."""
         return match_reply(headers, self.ours, self.me) if self.ours else None
+
+    def may_reply(self, threading: bytes) -> bool:
+        """Whether a message with these In-Reply-To/References can be a reply to us (with
+        nothing sent yet, none can, and a scan need not read any message's threading)."""
+        return bool(self.ours) and names_ours(threading, self.ours)
 
     def add_reply(
         self, conn: sqlite3.Connection, reply: Reply, folder: str, uid: int, report: ScanReport

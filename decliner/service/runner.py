@@ -86,7 +86,8 @@ class Runner:
             except DeclinerError as exc:
                 report.calendar_problem = str(exc)
                 log.warning("cannot read the calendar: %s", exc)
-        _snapshot, acts = self.settle()
+        arrived = report.scan.invites + (report.calendar.invites if report.calendar else 0)
+        _snapshot, acts = self.settle(wide=arrived > 0)
         executor = Executor(
             self.store,
             source,
@@ -101,17 +102,19 @@ class Runner:
 
     # -- plan and bookkeeping ------------------------------------------------
 
-    def settle(self) -> tuple[Snapshot, list[Act]]:
+    def settle(self, *, wide: bool = False) -> tuple[Snapshot, list[Act]]:
         """Store newly seen flags, plan once and apply the bookkeeping, all in one transaction
         (so a CLI command and the daemon never plan on each other's half-applied state);
-        the snapshot planned on, and the acts left to do."""
+        the snapshot planned on, and the acts left to do. `wide`: new invitations arrived,
+        so every upcoming event is read (one may be late for a withdrawn process)."""
         now = self.now()
         with self.store.transaction() as conn:
-            snapshot = read_model.read(self.config, conn, now)
+            snapshot = read_model.read(self.config, conn, now, acting_only=True, wide=wide)
             flag_db.sync_derived(conn, snapshot.sources, now)
             situations = read_model.situations(self.config, snapshot)
             actions = plan(situations, now, policy_of(self.config))
-            self._warn_late(cover(situations, now).late)
+            if wide:  # only a wide read holds every upcoming invitation
+                self._warn_late(cover(situations, now).late)
             taken: set[RowKey] = set()  # rows another process made meanwhile: theirs to act on
             acts: list[Act] = []
             for action in actions:
@@ -167,7 +170,7 @@ class Runner:
                     event,
                     lead,
                 )
-        self.late = dict(late)
+        self.late |= late
 
     # -- rendering -------------------------------------------------------------
 

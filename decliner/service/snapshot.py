@@ -53,15 +53,57 @@ class Snapshot:
         return self.rows.get(RowKey(event_id, kind))
 
 
-def read(config: Config, conn: sqlite3.Connection, now: datetime) -> Snapshot:
-    """Read the whole snapshot; `[[cancel]]` rules are matched once per event here."""
-    events = event_db.all_events(conn)
+def read(
+    config: Config,
+    conn: sqlite3.Connection,
+    now: datetime,
+    *,
+    acting_only: bool = False,
+    wide: bool = False,
+) -> Snapshot:
+    """Read the whole snapshot; `[[cancel]]` rules are matched once per event here.
+
+    `acting_only` (a pass's plan): only the events a plan can act on, those something
+    flags or with an outbox row, as the plan yields nothing for the others; a quiet pass
+    then reads no row per known event. The upcoming events are read too when a process
+    letter (SPEC 18) may still name them (a flag of scope "process" whose letter is not
+    written yet), or when `wide` (new invitations arrived: one may be late for a
+    process already withdrawn from). With `[[cancel]]` rules every event is read, as
+    any of them may match one."""
+    rules = cancel_rules(config)
+    folder = flag_folder(config)
+    rows = outbox_db.rows(conn)
+    if not acting_only or rules:
+        flagging = [m for m in mailbox.messages(conn) if m.kind == "invite"]
+        return _snapshot(config, conn, now, event_db.all_events(conn), flagging=flagging, rows=rows)
+    flagging = mailbox.flagging_invites(conn, folder)
+    wanted = {eid for m in flagging for eid in m.event_ids}
+    # A written process letter's other interviews are acted on with it (their REPLY and
+    # calendar rows are queued when it is sent).
+    covered = {c for row in rows for c in row.covers}
+    acting = wanted | flag_db.flagged_ids(conn) | outbox_db.event_ids(conn) | covered
+    if not acting:
+        return _snapshot(config, conn, now, [], flagging=flagging, rows=rows)
+    snapshot = _snapshot(
+        config, conn, now, event_db.by_ids(conn, acting), flagging=flagging, rows=rows
+    )
+    if wide or _letter_open(config, snapshot):
+        events = event_db.by_ids_and_upcoming(conn, acting, now)
+        snapshot = _snapshot(config, conn, now, events, flagging=flagging, rows=rows)
+    return snapshot
+
+
+def _snapshot(
+    config: Config,
+    conn: sqlite3.Connection,
+    now: datetime,
+    events: Sequence[EventRecord],
+    *,
+    flagging: Sequence[mailbox.StoredMessage],
+    rows: Sequence[OutboxRow],
+) -> Snapshot:
     rule_of = rules_by_event(events, cancel_rules(config))
-    messages = [
-        MessageFlag(m.folder, m.keyword, m.event_ids)
-        for m in mailbox.messages(conn)
-        if m.kind == "invite"
-    ]
+    messages = [MessageFlag(m.folder, m.keyword, m.event_ids) for m in flagging]
     sources = flag_sources(
         events, rule_of, messages, flag_db.cli_flag_ids(conn), flag_folder=flag_folder(config)
     )
@@ -74,9 +116,19 @@ def read(config: Config, conn: sqlite3.Connection, now: datetime) -> Snapshot:
         rule_of=rule_of,
         sources=sources,
         intents=intents(events, flags, rule_of),
-        rows={r.key: r for r in outbox_db.rows(conn)},
+        rows={r.key: r for r in rows},
         replies=replies,
     )
+
+
+def _letter_open(config: Config, snapshot: Snapshot) -> bool:
+    """Whether a flag of scope "process" waits for its letter to be written."""
+    for event_id, intent in snapshot.intents.items():
+        row = snapshot.row(event_id, "withdrawal")
+        scope = intent.scope or config.withdrawal.scope
+        if scope == "process" and (row is None or row.raw is None):
+            return True
+    return False
 
 
 def recipient(config: Config, event: EventRecord, intent: Intent | None) -> Address | None:

@@ -3,7 +3,7 @@ the user's own calendar, each opened from the config."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -12,7 +12,7 @@ from decliner.config import Config
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
 from decliner.mail.ingest import Progress
-from decliner.mail.ports import MailSource, Transport
+from decliner.mail.ports import MailSource, SendResult, Transport
 from decliner.store import Store as Store  # noqa: PLC0414 -- re-exported: the handle the commands take
 
 if TYPE_CHECKING:
@@ -59,9 +59,21 @@ def transport(config: Config) -> Transport:
         from decliner.mail.maildir.transport import MaildirTransport
 
         return MaildirTransport(config.resolve_path(config.smtp.maildir_path))
-    from decliner.mail.smtp import SmtpTransport  # aiosmtplib and asyncio: only to send
+    return _Smtp(config)
 
-    return SmtpTransport(config)
+
+class _Smtp:
+    """SMTP as a `Transport`, its client (aiosmtplib and asyncio) imported on the first
+    send: most passes send nothing."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> SendResult:
+        """One attempt over SMTP."""
+        from decliner.mail.smtp import SmtpTransport
+
+        return SmtpTransport(self.config).send(raw, sender, recipients)
 
 
 def open_calendar(

@@ -85,6 +85,29 @@ def all_events(conn: sqlite3.Connection) -> list[EventRecord]:
     return [_record(row) for row in rows]
 
 
+def by_ids(conn: sqlite3.Connection, event_ids: Iterable[str]) -> list[EventRecord]:
+    """The stored events of these ids, soonest first (as `all_events` orders them)."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))"  # noqa: S608 -- constant column list
+        " ORDER BY starts_at, id",
+        (json.dumps(sorted(set(event_ids))),),
+    )
+    return [_record(row) for row in rows]
+
+
+def by_ids_and_upcoming(
+    conn: sqlite3.Connection, event_ids: Iterable[str], now: datetime
+) -> list[EventRecord]:
+    """The stored events of these ids and every event still ahead and not cancelled by
+    its organizer, soonest first."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))"  # noqa: S608 -- constant column list
+        " OR (starts_at > ? AND cancelled_by_organizer = 0) ORDER BY starts_at, id",
+        (json.dumps(sorted(set(event_ids))), iso_utc(now)),
+    )
+    return [_record(row) for row in rows]
+
+
 def upcoming_count(conn: sqlite3.Connection, now: datetime) -> int:
     """How many events are still ahead and not cancelled by their organizer."""
     row = conn.execute(

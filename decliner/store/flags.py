@@ -82,6 +82,11 @@ def remove_cli_flag(conn: sqlite3.Connection, event_id: str) -> bool:
     return cursor.rowcount > 0
 
 
+def flagged_ids(conn: sqlite3.Connection) -> set[str]:
+    """The events with any stored flag."""
+    return {r["event_id"] for r in conn.execute("SELECT DISTINCT event_id FROM flags")}
+
+
 def cli_flag_ids(conn: sqlite3.Connection) -> list[str]:
     """The events flagged from the CLI."""
     return [r["event_id"] for r in conn.execute("SELECT event_id FROM flags WHERE source = 'cli'")]

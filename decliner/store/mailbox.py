@@ -76,25 +76,40 @@ def forget_folder(conn: sqlite3.Connection, name: str) -> None:
     conn.execute("DELETE FROM folders WHERE name = ?", (name,))
 
 
+_MESSAGE = "SELECT folder, uid, message_id, kind, event_ids, keyword FROM messages"
+
+
 def messages(conn: sqlite3.Connection, folder_name: str | None = None) -> list[StoredMessage]:
     """The calendar messages read so far, of one folder or of all."""
-    query = "SELECT folder, uid, message_id, kind, event_ids, keyword FROM messages"
     rows = (
-        conn.execute(query + " WHERE folder = ? ORDER BY uid", (folder_name,))
+        conn.execute(_MESSAGE + " WHERE folder = ? ORDER BY uid", (folder_name,))
         if folder_name is not None
-        else conn.execute(query + " ORDER BY folder, uid")
+        else conn.execute(_MESSAGE + " ORDER BY folder, uid")
     )
-    return [
-        StoredMessage(
-            r["folder"],
-            r["uid"],
-            r["message_id"] or "",
-            r["kind"],
-            tuple(json.loads(r["event_ids"])),
-            bool(r["keyword"]),
-        )
-        for r in rows
+    return [_message(r) for r in rows]
+
+
+def flagging_invites(conn: sqlite3.Connection, flag_folder: str) -> list[StoredMessage]:
+    """The invitation messages that flag their events: with the keyword, or in the flag
+    folder (read through indexes: as many rows as there are such messages)."""
+    rows = [
+        *conn.execute(_MESSAGE + " WHERE keyword = 1 AND kind = 'invite'"),
+        *conn.execute(
+            _MESSAGE + " WHERE folder = ? AND keyword = 0 AND kind = 'invite'", (flag_folder,)
+        ),
     ]
+    return sorted((_message(r) for r in rows), key=lambda m: (m.folder, m.uid))
+
+
+def _message(r: sqlite3.Row) -> StoredMessage:
+    return StoredMessage(
+        r["folder"],
+        r["uid"],
+        r["message_id"] or "",
+        r["kind"],
+        tuple(json.loads(r["event_ids"])),
+        bool(r["keyword"]),
+    )
 
 
 def save_message(conn: sqlite3.Connection, message: StoredMessage) -> None:

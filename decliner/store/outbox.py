@@ -246,6 +246,11 @@ def uncopied(conn: sqlite3.Connection) -> list[OutboxRow]:
     return [_row(r) for r in conn.execute(query)]
 
 
+def event_ids(conn: sqlite3.Connection) -> set[str]:
+    """The events with any outbox row."""
+    return {r["event_id"] for r in conn.execute("SELECT DISTINCT event_id FROM outbox")}
+
+
 def our_message_ids(conn: sqlite3.Connection) -> dict[str, str]:
     """Message-ID -> event id of every message we stored, to recognise replies."""
     return {

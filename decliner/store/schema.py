@@ -81,6 +81,9 @@ organizer of another interview that a process letter withdraws from (SPEC 18), a
 gives each row ``covers``, the ids of those other interviews, stored with the
 letter's bytes and as final as they are.
 
+Migration 8 indexes the messages with the flag keyword, so a pass finds the flagged
+events in as many rows as there are flags, whatever the number of known messages.
+
 Times are ISO 8601 UTC strings from `iso_utc`, so they compare as text.
 """
 
@@ -363,5 +366,10 @@ MIGRATIONS: list[str] = [
          AND (NEW.raw IS NOT OLD.raw OR NEW.message_id IS NOT OLD.message_id
               OR NEW.covers IS NOT OLD.covers)
     BEGIN SELECT RAISE(ABORT, 'outbox: stored bytes and Message-ID never change'); END;
+    """,
+    # 8: the messages carrying the flag keyword, found without reading every message
+    # (a pass plans only over the events it can act on; issue 28).
+    """
+    CREATE INDEX messages_keyword ON messages (keyword) WHERE keyword = 1;
     """,
 ]

@@ -55,8 +55,8 @@ class MemoryMailbox:
         with self.store.transaction() as conn:
             for record in self.events:
                 event_db.save(conn, record, START)
-        self.events = []
-        return ScanReport()
+        found, self.events = len(self.events), []
+        return ScanReport(invites=found)
 
     def sent_folder(self) -> str | None:
         return "Sent"

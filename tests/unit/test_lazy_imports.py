@@ -2,64 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.testbed.lazy_imports import loaded_by_a_pass
 from tests.testbed.maildir_tree import Tree, invite
-
-HEAVY = (
-    "babel",
-    "holidays",
-    "py3langid",
-    "numpy",
-    "caldav",
-    "niquests",
-    "lxml",
-    "icalendar",
-    "recurring_ical_events",
-    "jinja2",
-    "aiosmtplib",
-    "asyncio",
-    "apscheduler",
-    "rich.progress",
-    "flask",
-    "werkzeug",
-    "authlib",
-    "requests",
-    "decliner.auth",
-)
-
-PROBE = """
-import json, sys
-from decliner.cli.main import main
-sys.argv = ["decliner", "--config", sys.argv[1], "run", "--once"]
-try:
-    main()
-except SystemExit as stop:
-    assert not stop.code, stop.code
-print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
-"""
-
-
-def loaded_by_a_pass(config: Path) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY), str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    found: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
-    return found
 
 
 def test_a_quiet_pass_imports_no_language_calendar_or_holiday_machinery(tmp_path: Path) -> None:
     """With language "auto" and an invitation already read but nothing new and nothing to
     send, `run --once` imports none of the heavy machinery: no calendar parser, template
-    engine, SMTP client or event loop, Babel, language detector, holidays or CalDAV client
-    nor the review page's web framework (each is loaded the first time it is needed); with followup.holidays set, only the
+    engine, SMTP client or event loop, Babel, language detector, holidays or CalDAV client,
+    rich for its one line to a pipe, the review page's web framework or the OAuth2 client
+    (each is loaded the first time it is needed); with followup.holidays set, only the
     holidays package, which checks the code at load."""
     tree = Tree(tmp_path)
     tree.add(invite("quiet@example.com")[0])

@@ -48,6 +48,17 @@ def match_reply(headers: bytes, ours: Mapping[str, str], me: Collection[str]) ->
     )
 
 
+THREADING_FIELDS = "IN-REPLY-TO REFERENCES"
+"""The header fields that decide whether a message can be a reply in one of our threads."""
+
+
+def names_ours(headers: bytes, ours: Collection[str]) -> bool:
+    """Whether these headers (at least In-Reply-To and References) name one of our
+    Message-IDs: only such a message can be a reply `match_reply` files."""
+    parsed = parse_headers(headers)
+    return any(mid in ours for mid in (parsed.in_reply_to, *parsed.references) if mid)
+
+
 def _addresses(headers: bytes, name: str) -> tuple[str, ...]:
     try:
         message = email.message_from_bytes(headers, policy=policy.compat32)

@@ -75,7 +75,12 @@ def _text(exc: BaseException) -> str:
 def connect(config: Config, credential: Credential | None = None) -> IMAPClient:
     """A logged-in client over the configured security; the caller logs out."""
     imap = config.need_imap()
-    context = tls.client_context(config.resolve_path(imap.ca_file) if imap.ca_file else None)
+    # Loading the system's CA store is a tenth of a quiet pass: only for a secured connection.
+    context = (
+        tls.client_context(config.resolve_path(imap.ca_file) if imap.ca_file else None)
+        if imap.security != "plain"
+        else None
+    )
     timeout = imap.timeout.total_seconds()
     credential = credential or imap_credential(config)
     with errors_named(imap, credential):

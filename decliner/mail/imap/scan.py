@@ -2,7 +2,9 @@
 
 Per folder, a quiet pass costs one SELECT (plus one FLAGS fetch of the known
 invites when the server lacks CONDSTORE). New messages are read in UID ranges:
-BODYSTRUCTURE, FLAGS and a few headers first, then only the calendar parts.
+BODYSTRUCTURE first (with In-Reply-To and References once we have sent mail), then
+flags and headers of the calendar messages and possible replies, then only the
+calendar parts.
 Every folder's records and its new sync position are committed together, so
 a pass cut short is simply done again.
 """
@@ -23,7 +25,7 @@ from decliner.config import Config
 from decliner.core.parse import bodystructure
 from decliner.core.parse.mime import decode_body, decode_part
 from decliner.core.parse.model import ParsedInvite
-from decliner.core.parse.replies import Reply
+from decliner.core.parse.replies import THREADING_FIELDS, Reply
 from decliner.mail.imap.pipeline import fetch_chunks
 from decliner.mail.ingest import Progress, Recorder, ScanReport, chunked, repoint_orphans
 from decliner.store import Store, mailbox
@@ -120,7 +122,13 @@ class Scanner:
             client, name, first_new, uidnext - 1, first_scan=stored is None
         )
         report.new_messages += new_count
-        known = mailbox.messages(self.store.connection, name) if stored else []
+        # The stored calendar messages are read only when flags may have changed or
+        # messages may be gone, so a quiet pass costs no row per known message.
+        flags_moved = stored is not None and (modseq is None or modseq != stored.highestmodseq)
+        counts_differ = stored is not None and exists != stored.exists_count + new_count
+        known = (
+            mailbox.messages(self.store.connection, name) if flags_moved or counts_differ else []
+        )
         keywords = self._changed_keywords(client, stored, modseq, known) if stored else {}
         gone = self._expunged(client, stored, exists, new_count, known) if stored else []
         state = FolderState(name, uidvalidity, max(uidnext, first_new), modseq, exists)
@@ -143,34 +151,44 @@ class Scanner:
     def _read_new(
         self, client: IMAPClient, name: str, low: int, high: int, *, first_scan: bool
     ) -> tuple[list[_Candidate], int, list[tuple[int, Reply]]]:
-        """BODYSTRUCTURE, FLAGS and headers of UIDs low..high: those with calendars, and replies."""
+        """The messages of UIDs low..high with calendars, and the replies to our mail.
+
+        Every new message costs its BODYSTRUCTURE (and, once we have sent mail, its
+        In-Reply-To and References); only the calendar messages and the possible replies
+        then cost their flags and header fields."""
         if high < low:
             return [], 0, []
         # imapclient 4 drops FETCH results it cannot match to an explicit UID
         # list, so a range is first turned into its UIDs (one SEARCH).
         uids = sorted(u for u in client.search(["UID", f"{low}:{high}"]) if low <= u <= high)
-        candidates: list[_Candidate] = []
-        replies: list[tuple[int, Reply]] = []
-        items = ["FLAGS", "BODYSTRUCTURE", f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"]
-        fetched = fetch_chunks(client, chunked(uids, UID_CHUNK), items)
-        for done, (_, response) in enumerate(fetched, start=1):
-            for uid, data in sorted(response.items()):
-                parts = bodystructure.calendar_parts(data.get(b"BODYSTRUCTURE") or ())
-                if reply := self.recorder.reply_in(_headers(data)):
-                    replies.append((uid, reply))
-                if parts:
-                    structure = data.get(b"BODYSTRUCTURE") or ()
-                    candidates.append(
-                        _Candidate(
-                            uid,
-                            tuple(data.get(b"FLAGS", ())),
-                            _headers(data),
-                            parts,
-                            bodystructure.text_parts(structure),
-                        )
-                    )
+        items = ["BODYSTRUCTURE"]
+        if self.recorder.ours:
+            items.append(f"BODY.PEEK[HEADER.FIELDS ({THREADING_FIELDS})]")
+        structures: dict[int, tuple[list[bodystructure.Part], list[bodystructure.Part]]] = {}
+        maybe_replies: set[int] = set()
+        for done, (_, response) in enumerate(
+            fetch_chunks(client, chunked(uids, UID_CHUNK), items), start=1
+        ):
+            for uid, data in response.items():
+                structure = data.get(b"BODYSTRUCTURE") or ()
+                if parts := bodystructure.calendar_parts(structure):
+                    structures[uid] = (parts, bodystructure.text_parts(structure))
+                if self.recorder.ours and self.recorder.may_reply(_headers(data)):
+                    maybe_replies.add(uid)
             if self.progress and first_scan:
                 self.progress(name, min(done * UID_CHUNK, len(uids)), len(uids))
+        candidates: list[_Candidate] = []
+        replies: list[tuple[int, Reply]] = []
+        wanted = sorted({*structures, *maybe_replies})
+        items = ["FLAGS", f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"]
+        for _, response in fetch_chunks(client, chunked(wanted, UID_CHUNK), items):
+            for uid, data in sorted(response.items()):
+                if uid in maybe_replies and (reply := self.recorder.reply_in(_headers(data))):
+                    replies.append((uid, reply))
+                if uid in structures:
+                    parts, texts = structures[uid]
+                    flags = tuple(data.get(b"FLAGS", ()))
+                    candidates.append(_Candidate(uid, flags, _headers(data), parts, texts))
         return candidates, len(uids), replies
 
     def _fetch_calendars(

@@ -180,7 +180,6 @@ def test_a_later_invitation_for_a_withdrawn_process_is_not_answered(tmp_path: Pa
     bench.run()
     assert len(bench.transport.attempts) == 1
     assert statuses(bench) == {"screen": "withdrawn", "final": "upcoming"}
-    bench.runner.settle()
     assert bench.runner.late == {event_id("final"): event_id("screen")}
     [warning] = state_db.late(bench.runner.config, bench.store, bench.clock.now)
     assert event_id("final") in warning and "not answered" in warning
