@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,6 +20,7 @@ from decliner.core.letters.render import render_followup, render_withdrawal
 from decliner.core.parse.model import Address
 from decliner.core.plan.events import EventRecord, Invite
 from decliner.core.plan.naming import NOTHING, Found
+from tests.testbed.records import interview_record
 
 DOCS = Path(__file__).parents[2] / "docs" / "letters"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -63,28 +65,14 @@ def _request(start: datetime, summary: str) -> str:
 def interview(
     start: datetime = START, summary: str = "Acme – Backend", *, ident: str = "letters"
 ) -> EventRecord:
-    """Priya's invitation to Jane, as decliner stores it."""
-    return EventRecord(
-        id=ident,
-        uid="letters@acme.example",
-        recurrence_id="",
-        sequence=0,
-        summary=summary,
-        start=start,
-        end=start + timedelta(hours=1),
-        all_day=False,
-        location="",
-        description="",
-        rrule="",
-        interview=True,
+    """Priya's invitation to Jane, as decliner stores it (the test bed's record, hers)."""
+    invite = Invite("INBOX", 1, "<invite@acme.example>", f"Invitation: {summary}", (), PRIYA, None)
+    return replace(
+        interview_record(start, event_id=ident, uid="letters@acme.example", summary=summary),
         organizer=PRIYA,
         attendee=JANE,
-        other_attendees=(),
-        invite=Invite(
-            "INBOX", 1, "<invite@acme.example>", f"Invitation: {summary}", (), PRIYA, None
-        ),
+        invite=invite,
         ical=_request(start, summary),
-        cancelled_by_organizer=False,
     )
 
 
