@@ -112,9 +112,10 @@ class Runner:
             snapshot = read_model.read(self.config, conn, now, acting_only=True, wide=wide)
             flag_db.sync_derived(conn, snapshot.sources, now)
             situations = read_model.situations(self.config, snapshot)
-            actions = plan(situations, now, policy_of(self.config))
+            letters = cover(situations, now)
+            actions = plan(situations, now, policy_of(self.config), letters)
             if wide:  # only a wide read holds every upcoming invitation
-                self._warn_late(cover(situations, now).late)
+                self._warn_late(letters.late)
             taken: set[RowKey] = set()  # rows another process made meanwhile: theirs to act on
             acts: list[Act] = []
             for action in actions:

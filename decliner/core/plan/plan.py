@@ -38,9 +38,15 @@ WAITING = ("scheduled", "pending")
 class _Pass:
     """One planning pass: the situations by event id, and which letter covers which event."""
 
-    def __init__(self, situations: Sequence[Situation], now: datetime, policy: Policy) -> None:
+    def __init__(
+        self,
+        situations: Sequence[Situation],
+        now: datetime,
+        policy: Policy,
+        letters: Cover | None = None,
+    ) -> None:
         self.by_id: Mapping[str, Situation] = {s.event.id: s for s in situations}
-        self.cover: Cover = cover(situations, now)
+        self.cover: Cover = letters if letters is not None else cover(situations, now)
         self.now = now
         self.policy = policy
 
@@ -50,11 +56,14 @@ class _Pass:
         return sorted(found, key=lambda o: (o.event.start, o.event.id))
 
 
-def plan(situations: Iterable[Situation], now: datetime, policy: Policy) -> list[Action]:
+def plan(
+    situations: Iterable[Situation], now: datetime, policy: Policy, letters: Cover | None = None
+) -> list[Action]:
     """Every action due now, for all interviews: withdrawals, the REPLY messages of process
-    letters, follow-ups, calendar updates, then the sent copies still to file."""
+    letters, follow-ups, calendar updates, then the sent copies still to file. `letters`:
+    `cover(situations, now)` when the caller has it already."""
     situations = list(situations)
-    p = _Pass(situations, now, policy)
+    p = _Pass(situations, now, policy, letters)
     return [
         *(a for s in situations for a in _withdrawal(s, p)),
         *(a for s in situations for a in _decline(s, p)),
