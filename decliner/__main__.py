@@ -1,5 +1,5 @@
 """`python -m decliner`: the same as the `decliner` console script."""
 
-from decliner.cli.main import main
+from decliner.cli.entry import main
 
 main()

@@ -16,14 +16,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from decliner import __version__
+from decliner.cli.entry import error_lines
 from decliner.cli.providers import PROVIDERS
 from decliner.cli.review_commands import log_command, preview
 from decliner.cli.signin import login, logout
 from decliner.cli.web_command import web
-from decliner.errors import ConfigError, DeclinerError
+from decliner.errors import DeclinerError
 
 if TYPE_CHECKING:
     from decliner.config import Config
+    from decliner.config.secret_sources import Credential
+    from decliner.service.report import PassReport
 
 
 @dataclass
@@ -51,9 +54,7 @@ class _Group(click.Group):
         except DeclinerError as exc:
             if ctx.params.get("debug"):
                 traceback.print_exc()
-            # Config problems already start with the file name; others get ours.
-            lines = exc.problems if isinstance(exc, ConfigError) else [f"decliner: {exc}"]
-            for line in lines:
+            for line in error_lines(exc):
                 click.echo(line, err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -178,22 +179,37 @@ def run(opts: Options, once: bool) -> None:
     attempt per due message; retries are left to the next pass.
     """
     from decliner.cli.pass_output import pass_report
-    from decliner.service import passes, wiring
 
-    config = opts.load()
     if not once:
         from decliner import daemon, logs
 
+        config = opts.load()
         # A service's journal should say what it sent and to whom: INFO unless --quiet.
         logs.setup(max(opts.verbose, 1), quiet=opts.quiet, debug=opts.debug)
 
         sys.exit(daemon.run(config))
-    with wiring.open_store(config) as store:
-        store.lock_daemon()
-        report = passes.run_once(config, store)
+    from decliner.service import quiet_pass
+
+    quiet = quiet_pass.handed_over() or quiet_pass.attempt(opts.config_path)
+    report = quiet.report or _full_pass(opts, quiet.credential)
     pass_report(report)
     if report.failed:
         sys.exit(1)
+
+
+def _full_pass(opts: Options, credential: Credential | None) -> PassReport:
+    """`run --once` when the quiet pass could not end it: validate, scan, plan, act."""
+    from decliner import config as configuration
+    from decliner.service import passes, quiet_pass, wiring
+
+    path = opts.config_path or configuration.default_path()
+    text = configuration.read(path)
+    config = configuration.parse(text, path)
+    with wiring.open_store(config) as store:
+        store.lock_daemon()
+        return passes.run_once(
+            config, store, credential=credential, digest=quiet_pass.digest(text, path)
+        )
 
 
 @cli.command()
@@ -340,5 +356,5 @@ def demo(directory: Path | None, keep: bool, followup_delay: str) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """The CLI without the entry point's quiet pass (`entry.main` is the console script)."""
     cli(prog_name="decliner")

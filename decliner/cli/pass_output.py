@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from decliner.service.execute import PassReport
+    from decliner.service.report import PassReport
 
 Line = tuple[str, str, str]
 """(rich style, the word it colours, the rest as plain text); a plain line has no style and

@@ -11,8 +11,10 @@ name, so `init --provider` names the provider instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from decliner.config.schema import Security
+if TYPE_CHECKING:
+    from decliner.config.schema import Security
 
 
 @dataclass(frozen=True, slots=True)

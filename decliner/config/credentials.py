@@ -1,41 +1,26 @@
-"""Fetch a server secret from the one source the config names, only when needed.
-
-The secret never appears in a message raised from here: errors name the config
-key, the variable, the file or the command, and nothing they produced.
+"""The login for each server, from the one secret source its config section names,
+fetched only when needed (`secret_sources.py` reads the plain sources; sign-in is `decliner.auth`'s).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
+from collections.abc import Mapping
 
-from decliner import logs
+from decliner.config import secret_sources
 from decliner.config.schema import CalendarConfig, Config, ImapConfig, SmtpConfig
+from decliner.config.secret_sources import Credential
 from decliner.config.validation import SECRET_KEYS
 from decliner.errors import SecretError
 
-COMMAND_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class Credential:
-    """A login: the user name and a password or an OAuth2 access token."""
-
-    username: str
-    secret: str = field(repr=False)
-    mechanism: Literal["password", "xoauth2"] = "password"
-    renew_at: float | None = None
-    """When an OAuth2 access token should be replaced (epoch seconds); None: never."""
-    renew: Callable[[], Credential] | None = field(default=None, repr=False, compare=False)
-    """For a stored sign-in: a new token, after a server refused this one."""
-
-    def __post_init__(self) -> None:
-        # Defense in depth: should a secret ever reach a log line, it is masked there.
-        logs.redact(self.secret)
+__all__ = [
+    "Credential",
+    "calendar_credential",
+    "has_secret",
+    "imap_credential",
+    "plain_source",
+    "smtp_credential",
+]
 
 
 def imap_credential(config: Config, env: Mapping[str, str] | None = None) -> Credential:
@@ -73,6 +58,16 @@ def has_secret(section: Section) -> bool:
     return _source(section) is not None
 
 
+def plain_source(section: Section) -> tuple[str, str] | None:
+    """The section's secret source as (key, value) when it is a plain one a quiet check can
+    fetch again from the file (an inline password's value is left out: it stays in the
+    file); None for none or a sign-in (`oauth2`), whose tokens need `decliner.auth`."""
+    key = _source(section)
+    if key is None or key == "oauth2":
+        return None
+    return key, "" if key == "password" else _raw(section, key)
+
+
 def _source(section: Section) -> str | None:
     return next((key for key in SECRET_KEYS if _raw(section, key)), None)
 
@@ -99,20 +94,11 @@ def _credential(
     key = _source(section)
     where = f"[{name}].{key}"
     value = _raw(section, key) if key else ""
-    if key == "password":
-        return Credential(username, value)
-    if key == "password_env":
-        if not env.get(value):
-            raise SecretError(f"{where}: environment variable {value} is not set or empty")
-        return Credential(username, env[value])
-    if key == "password_file":
-        return Credential(username, _read_file(where, value, config, env))
-    if key == "password_command":
-        return Credential(username, _run(where, value, env))
-    if key == "oauth2_token_command":
-        return Credential(username, _run(where, value, env), "xoauth2")
     if key == "oauth2":
         return _signed_in(config, value, use or name, username)
+    if key:
+        secret, mechanism = secret_sources.fetch(where, key, value, env, config.resolve_path)
+        return Credential(username, secret, mechanism)
     raise SecretError(f"[{name}]: no secret configured")
 
 
@@ -130,47 +116,3 @@ def _signed_in(
         access.renew_at,
         lambda: _signed_in(config, provider, use, username, access.token),
     )
-
-
-def _read_file(where: str, name: str, config: Config, env: Mapping[str, str]) -> str:
-    candidates = []
-    creds = env.get("CREDENTIALS_DIRECTORY")
-    if creds and not Path(name).expanduser().is_absolute():
-        candidates.append(Path(creds) / name)
-    candidates.append(config.resolve_path(name))
-    for path in candidates:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SecretError(f"{where}: cannot read {path}: {exc.__class__.__name__}") from None
-        if not lines or not lines[0].strip():
-            raise SecretError(f"{where}: {path} is empty")
-        return lines[0].strip()
-    raise SecretError(f"{where}: no such file: {' or '.join(map(str, candidates))}")
-
-
-def _run(where: str, command: str, env: Mapping[str, str]) -> str:
-    """The first stdout line of a shell command; its output never reaches an error."""
-    try:
-        done = subprocess.run(
-            ["/bin/sh", "-c", command],
-            capture_output=True,
-            timeout=COMMAND_TIMEOUT,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise SecretError(
-            f"{where}: `{command}` did not finish in {COMMAND_TIMEOUT:.0f}s"
-        ) from None
-    except OSError as exc:
-        raise SecretError(f"{where}: cannot run `{command}`: {exc.strerror}") from None
-    if done.returncode != 0:
-        raise SecretError(f"{where}: `{command}` failed with exit status {done.returncode}")
-    first = done.stdout.decode("utf-8", "replace").partition("\n")[0].strip()
-    if not first:
-        raise SecretError(f"{where}: `{command}` printed nothing")
-    return first

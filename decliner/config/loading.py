@@ -7,40 +7,33 @@ document (`validation.py`), so they are reported even when other keys are broken
 
 from __future__ import annotations
 
-import os
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from decliner.config import oauth2, validation
+from decliner.config.paths import default_path
 from decliner.config.schema import Config
 from decliner.errors import ConfigError, UserError
-
-
-def default_path(env: Mapping[str, str] | None = None) -> Path:
-    """`$DECLINER_CONFIG`, else `$XDG_CONFIG_HOME/decliner/config.toml`."""
-    env = os.environ if env is None else env
-    if env.get("DECLINER_CONFIG"):
-        return Path(env["DECLINER_CONFIG"])
-    import platformdirs  # only when no --config is given
-
-    return Path(platformdirs.user_config_dir("decliner")) / "config.toml"
 
 
 def load(path: Path | None = None) -> Config:
     """Read and validate the config file; raise ConfigError listing every problem."""
     path = path or default_path()
+    return parse(read(path), path)
+
+
+def read(path: Path) -> str:
+    """The config file's text, or a UserError saying why it cannot be read."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise UserError(
             f"{path}: no such config file (write one with `decliner init {path}`)"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read config file: {exc}") from None
-    return parse(text, path)
 
 
 def parse(text: str, path: Path) -> Config:

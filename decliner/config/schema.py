@@ -6,7 +6,6 @@ keys are `validation.py`'s, and finding and reading the file is `loading.py`'s.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import time, timedelta
 from pathlib import Path
@@ -23,15 +22,12 @@ from pydantic import (
     SecretStr,
 )
 
+from decliner.config import paths
 from decliner.config.oauth2 import OAuth2Client
 from decliner.config.validation import is_loopback
 from decliner.core.letters.languages import AUTO, LANGUAGES
 from decliner.core.parse.model import address_spellings, is_valid_email
 from decliner.errors import UserError
-
-# pydantic looks for plugins in every installed package's entry points when it builds the
-# first model, a tenth of a quiet pass's start-up; decliner uses none (a user's setting wins).
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(\d+)([smhdw])")
@@ -375,14 +371,8 @@ class Config(_Section):
 
     def resolve_path(self, value: str) -> Path:
         """A path from the config: `~` expanded, relative to the config file's folder."""
-        return (self.source.parent / Path(value).expanduser()).resolve()
+        return paths.resolve(self.source, value)
 
     def state_path(self) -> Path:
         """The state db: `[state].path`, else systemd's StateDirectory, else the user state dir."""
-        if self.state.path:
-            return self.resolve_path(self.state.path)
-        if state_dir := os.environ.get("STATE_DIRECTORY"):
-            return Path(state_dir.split(":")[0]) / "decliner.db"
-        import platformdirs  # only when [state].path is not given
-
-        return Path(platformdirs.user_state_dir("decliner")) / "decliner.db"
+        return paths.state_path(self.source, self.state.path)

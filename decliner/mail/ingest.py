@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -19,6 +18,7 @@ from decliner.config import Config
 from decliner.core.parse.model import ParsedInvite, Rejected
 from decliner.core.parse.replies import Reply, match_reply, names_ours
 from decliner.core.plan.events import event_id, record_from, recurrence_key
+from decliner.mail.ports import Progress, ScanReport
 from decliner.store import events as event_db
 from decliner.store import mailbox
 from decliner.store import outbox as outbox_db
@@ -27,19 +27,7 @@ from decliner.store.mailbox import StoredMessage
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
-"""Called as (folder, messages read, messages to read) during a scan."""
-
-
-@dataclass
-class ScanReport:
-    """What a pass found, for the CLI and the daemon's status line."""
-
-    folders: list[str] = field(default_factory=list)
-    new_messages: int = 0
-    invites: int = 0
-    replies: int = 0
-    skipped: list[str] = field(default_factory=list)
+__all__ = ["Progress", "Recorder", "ScanReport", "chunked", "repoint_orphans"]
 
 
 class Recorder:

@@ -6,12 +6,24 @@ tree, SMTP and the Maildir "transport" for dry runs are interchangeable.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from decliner.mail.ingest import ScanReport
+Progress = Callable[[str, int, int], None]
+"""Called as (folder, messages read, messages to read) during a scan."""
+
+
+@dataclass
+class ScanReport:
+    """What a scan found, for the CLI and the daemon's status line."""
+
+    folders: list[str] = field(default_factory=list)
+    new_messages: int = 0
+    invites: int = 0
+    replies: int = 0
+    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

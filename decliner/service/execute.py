@@ -19,32 +19,18 @@ from decliner.core.plan.actions import Act, FileCopy, Letter, Resend, Send, Upda
 from decliner.core.plan.outbox import RowKey
 from decliner.core.plan.timing import retry_delay
 from decliner.errors import DeclinerError
-from decliner.mail.ingest import ScanReport
 from decliner.mail.ports import MailSource, Transport
+from decliner.service.report import PassReport
 from decliner.store import Store
 from decliner.store import outbox as outbox_db
 
 if TYPE_CHECKING:
-    from decliner.calendar.sync import CalendarReport
     from decliner.core.letters.render import Rendered
     from decliner.service.own_calendar import OwnCalendar
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class PassReport:
-    """What one pass did, for `run --once` and the daemon's status line."""
-
-    scan: ScanReport = field(default_factory=ScanReport)
-    sent: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    retrying: list[str] = field(default_factory=list)
-    cancelled: list[str] = field(default_factory=list)
-    calendar: CalendarReport | None = None
-    calendar_updates: list[str] = field(default_factory=list)
-    calendar_problem: str = ""  # why the calendar could not be read or updated, if it could not
-    booking: list[str] = field(default_factory=list)  # links the user should open (SPEC 15)
+__all__ = ["Executor", "PassReport"]
 
 
 @dataclass

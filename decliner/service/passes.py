@@ -6,9 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from decliner.config import Config
+from decliner.config.secret_sources import Credential
 from decliner.errors import DeclinerError, RuntimeFailure
 from decliner.mail.ingest import Progress, ScanReport
-from decliner.service.execute import PassReport
+from decliner.service.report import PassReport
 from decliner.service.runner import Runner
 from decliner.service.wiring import Store, mail_source, open_calendar, transport, utcnow
 
@@ -41,12 +42,22 @@ def refresh(config: Config, store: Store, progress: Progress | None = None) -> s
     return None
 
 
-def run_once(config: Config, store: Store, *, now: Callable[[], datetime] = utcnow) -> PassReport:
-    """One full pass: scan, flags, plan, send what is due (one attempt each)."""
+def run_once(
+    config: Config,
+    store: Store,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    credential: Credential | None = None,
+    digest: str = "",
+) -> PassReport:
+    """One full pass: scan, flags, plan, send what is due (one attempt each); IMAP logs in
+    with `credential` when given. With the validated config's `digest`, a pass that leaves
+    nothing to do seals the db for the next quiet `run --once` (`quiet_pass.py`)."""
     calendar = open_calendar(config, store, now=now)
     try:
-        with mail_source(config, store, now=now) as source:
-            return Runner(config, store, now=now).run_once(source, transport(config), calendar)
+        with mail_source(config, store, now=now, credential=credential) as source:
+            runner = Runner(config, store, now=now)
+            return runner.run_once(source, transport(config), calendar, seal=digest)
     finally:
         if calendar is not None:
             calendar.close()

@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Callable, Collection
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from decliner.config import Config
 from decliner.core.parse.model import Address
@@ -32,7 +32,7 @@ from decliner.core.plan.outbox import RowKey
 from decliner.core.plan.plan import plan, process_letter_for
 from decliner.errors import DeclinerError
 from decliner.mail.ports import MailSource, Transport
-from decliner.service import letters
+from decliner.service import letters, quiet_pass
 from decliner.service import snapshot as read_model
 from decliner.service.execute import Executor, PassReport
 from decliner.service.policy import policy_of
@@ -40,6 +40,7 @@ from decliner.service.snapshot import Snapshot
 from decliner.store import Store
 from decliner.store import flags as flag_db
 from decliner.store import outbox as outbox_db
+from decliner.store import seal as seal_db
 
 if TYPE_CHECKING:  # imported by the pass only when needed
     from decliner.core.letters.render import Rendered
@@ -75,9 +76,12 @@ class Runner:
         calendar: OwnCalendar | None = None,
         *,
         skip: Collection[str] = (),
+        seal: str = "",
     ) -> PassReport:
         """Scan mail but the folders of `skip` (and the calendar), settle once, then act:
-        one attempt per due message and calendar update."""
+        one attempt per due message and calendar update. With `seal` (the validated
+        config's digest), a pass that leaves nothing to do seals the db for the next
+        quiet `run --once` (`quiet_pass.py`)."""
         report = PassReport()
         report.scan = source.scan(skip)
         if calendar is not None:
@@ -87,7 +91,11 @@ class Runner:
                 report.calendar_problem = str(exc)
                 log.warning("cannot read the calendar: %s", exc)
         arrived = report.scan.invites + (report.calendar.invites if report.calendar else 0)
-        _snapshot, acts = self.settle(wide=arrived > 0)
+        sealing = None
+        if seal:
+            plan = quiet_pass.plan_of(self.config, report.scan.folders)
+            sealing = (seal, None if report.calendar_problem else plan)
+        _snapshot, acts = self.settle(wide=arrived > 0, seal=sealing)
         executor = Executor(
             self.store,
             source,
@@ -102,11 +110,15 @@ class Runner:
 
     # -- plan and bookkeeping ------------------------------------------------
 
-    def settle(self, *, wide: bool = False) -> tuple[Snapshot, list[Act]]:
+    def settle(
+        self, *, wide: bool = False, seal: tuple[str, dict[str, Any] | None] | None = None
+    ) -> tuple[Snapshot, list[Act]]:
         """Store newly seen flags, plan once and apply the bookkeeping, all in one transaction
         (so a CLI command and the daemon never plan on each other's half-applied state);
         the snapshot planned on, and the acts left to do. `wide`: new invitations arrived,
-        so every upcoming event is read (one may be late for a withdrawn process)."""
+        so every upcoming event is read (one may be late for a withdrawn process). `seal`:
+        (config digest, quiet check's plan) to seal the db with, in the same transaction,
+        if this plan leaves nothing to do (a write committed after it breaks the seal)."""
         now = self.now()
         with self.store.transaction() as conn:
             snapshot = read_model.read(self.config, conn, now, acting_only=True, wide=wide)
@@ -160,6 +172,9 @@ class Runner:
                     )
                 else:
                     acts.append(action)
+            if seal is not None:
+                digest, check = seal
+                seal_db.store(conn, digest, None if acts else check)
         return snapshot, acts
 
     def _warn_late(self, late: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from decliner.config import Config
+from decliner.config.secret_sources import Credential
 from decliner.mail import imap
 from decliner.mail.imap.scan import Scanner
 from decliner.mail.ingest import Progress
@@ -40,8 +41,10 @@ def mail_source(
     *,
     now: Callable[[], datetime] = utcnow,
     progress: Progress | None = None,
+    credential: Credential | None = None,
 ) -> Iterator[MailSource]:
-    """The configured mailbox, connected (IMAP) or checked (Maildir) for the block."""
+    """The configured mailbox, connected (IMAP, with `credential` if given) or checked
+    (Maildir) for the block."""
     if config.maildir is not None:
         from decliner.mail.maildir import MaildirSource
 
@@ -49,7 +52,7 @@ def mail_source(
         source.check_root()
         yield source
         return
-    with imap.session(config) as client:
+    with imap.session(config, credential) as client:
         yield imap.ImapSource(config, client, Scanner(config, store, now=now, progress=progress))
 
 

@@ -13,14 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from decliner import tls
-from decliner.config import Config, ImapConfig
-from decliner.config.credentials import Credential, imap_credential
+from decliner.config.secret_sources import Credential
 from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
+from decliner.mail.imap.endpoint import Endpoint, text_of
+
+if TYPE_CHECKING:
+    from decliner.config import Config
 
 USED_CAPABILITIES = ("IDLE", "CONDSTORE", "SPECIAL-USE", "MOVE")
 
@@ -38,64 +42,67 @@ class Server:
         return capability.upper() in self.capabilities
 
 
-def _where(imap: ImapConfig) -> str:
-    return f"IMAP {imap.host}:{imap.effective_port}"
+def endpoint(config: Config) -> Endpoint:
+    """The `[imap]` server of `config`."""
+    imap = config.need_imap()
+    return Endpoint(
+        imap.host,
+        imap.effective_port,
+        imap.security,
+        config.resolve_path(imap.ca_file) if imap.ca_file else None,
+        imap.timeout.total_seconds(),
+    )
 
 
 @contextmanager
-def errors_named(imap: ImapConfig, credential: Credential | None = None) -> Iterator[None]:
+def errors_named(server: Endpoint, credential: Credential | None = None) -> Iterator[None]:
     """Translate any library error inside the block into a decliner error naming the server."""
-    where = _where(imap)
+    where = server.where
     try:
         yield
     except DeclinerError:
         raise
     except LoginError as exc:
         user = credential.username if credential else "?"
-        raise AuthFailure(f"{where}: login as {user} refused: {_text(exc)}") from None
+        raise AuthFailure(f"{where}: login as {user} refused: {text_of(exc)}") from None
     except ssl.SSLError as exc:
         raise TLSFailure(f"{where}: {tls.describe(exc)}") from None
     except TimeoutError:
         raise ConnectionFailure(
-            f"{where}: no answer within {imap.timeout.total_seconds():.0f}s", timed_out=True
+            f"{where}: no answer within {server.timeout:.0f}s", timed_out=True
         ) from None
     except OSError as exc:
         raise ConnectionFailure(f"{where}: {exc.strerror or exc}") from None
     except (IMAPClientError, imaplib.IMAP4.error) as exc:
-        raise ConnectionFailure(f"{where}: {_text(exc)}") from None
-
-
-def _text(exc: BaseException) -> str:
-    text = str(exc)
-    if text.startswith(("b'", 'b"')):
-        text = text[2:-1]
-    return " ".join(text.split())[:300]
+        raise ConnectionFailure(f"{where}: {text_of(exc)}") from None
 
 
 def connect(config: Config, credential: Credential | None = None) -> IMAPClient:
     """A logged-in client over the configured security; the caller logs out."""
-    imap = config.need_imap()
+    if credential is None:
+        from decliner.config.credentials import imap_credential
+
+        credential = imap_credential(config)
+    return open_client(endpoint(config), credential)
+
+
+def open_client(server: Endpoint, credential: Credential) -> IMAPClient:
+    """A client logged in to `server` with `credential`, CONDSTORE enabled where offered."""
     # Loading the system's CA store is a tenth of a quiet pass: only for a secured connection.
-    context = (
-        tls.client_context(config.resolve_path(imap.ca_file) if imap.ca_file else None)
-        if imap.security != "plain"
-        else None
-    )
-    timeout = imap.timeout.total_seconds()
-    credential = credential or imap_credential(config)
-    with errors_named(imap, credential):
+    context = tls.client_context(server.ca_file) if server.security != "plain" else None
+    with errors_named(server, credential):
         client = IMAPClient(
-            imap.host,
-            imap.effective_port,
-            ssl=imap.security == "tls",
+            server.host,
+            server.port,
+            ssl=server.security == "tls",
             ssl_context=context,
-            timeout=timeout,
+            timeout=server.timeout,
         )
         try:
-            if imap.security == "starttls":
+            if server.security == "starttls":
                 if not client.has_capability("STARTTLS"):
                     raise TLSFailure(  # noqa: TRY301 -- ours, and the try only maps library errors
-                        f"{_where(imap)}: server does not offer STARTTLS; refusing to log in unencrypted"
+                        f"{server.where}: server does not offer STARTTLS; refusing to log in unencrypted"
                     )
                 client.starttls(context)
             _login(client, credential)
@@ -134,7 +141,7 @@ def session(config: Config, credential: Credential | None = None) -> Iterator[IM
     """A logged-in client for the block, logged out afterwards."""
     client = connect(config, credential)
     try:
-        with errors_named(config.need_imap(), credential):
+        with errors_named(endpoint(config), credential):
             yield client
     finally:
         _close(client, logout=True)

@@ -83,11 +83,11 @@ class IdleWatcher:
                 self._stop.wait(delay)
 
     def _watch(self) -> None:
-        imap_cfg = self.config.need_imap()
+        server = imap.endpoint(self.config)
         client = imap.connect(self.config)
         self._client = client
         try:
-            with imap.errors_named(imap_cfg):
+            with imap.errors_named(server):
                 if not client.has_capability("IDLE"):
                     log.info(
                         "the server has no IDLE; %s is polled like the other folders", self.folder

@@ -21,7 +21,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
-from decliner.config import Config
+from decliner.config import Config, ImapConfig
 from decliner.core.parse import bodystructure
 from decliner.core.parse.mime import decode_body, decode_part
 from decliner.core.parse.model import ParsedInvite
@@ -73,8 +73,7 @@ class Scanner:
 
     def folders(self) -> list[str]:
         """The scanned folders and the flag folder, each once, in config order."""
-        names = [*self.imap.folders, self.imap.flag_folder]
-        return list(dict.fromkeys(n for n in names if n))
+        return watched(self.imap)
 
     def scan(self, client: IMAPClient, skip: Collection[str] = ()) -> ScanReport:
         """One pass over every folder but `skip` (one IDLE watches and has reported nothing);
@@ -306,6 +305,12 @@ class Scanner:
             return []
         present = set(client.search(["UID", ",".join(str(m.uid) for m in known)]))
         return [m.uid for m in known if m.uid not in present]
+
+
+def watched(imap: ImapConfig) -> list[str]:
+    """The folders a pass reads: `[imap].folders` and the flag folder, each once, in order."""
+    names = [*imap.folders, imap.flag_folder]
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def _headers(data: dict[bytes, Any]) -> bytes:
