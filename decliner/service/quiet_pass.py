@@ -74,7 +74,7 @@ def plan_of(config: Config, folders: list[str]) -> dict[str, Any] | None:
     are seen only by asking it), `[[cancel]]` rules, or a sign-in (`oauth2`, whose tokens
     need renewing)."""
     from decliner.config.credentials import plain_source
-    from decliner.mail.imap.connection import endpoint
+    from decliner.mail.imap.connection import endpoint_of
     from decliner.mail.imap.scan import watched
 
     imap = config.imap
@@ -83,7 +83,7 @@ def plan_of(config: Config, folders: list[str]) -> dict[str, Any] | None:
     source = plain_source(imap)
     if source is None or folders != watched(imap):
         return None
-    server = endpoint(config)
+    server = endpoint_of(config)
     return {
         "host": server.host,
         "port": server.port,

@@ -42,7 +42,7 @@ class Server:
         return capability.upper() in self.capabilities
 
 
-def endpoint(config: Config) -> Endpoint:
+def endpoint_of(config: Config) -> Endpoint:
     """The `[imap]` server of `config`."""
     imap = config.need_imap()
     return Endpoint(
@@ -83,7 +83,7 @@ def connect(config: Config, credential: Credential | None = None) -> IMAPClient:
         from decliner.config.credentials import imap_credential
 
         credential = imap_credential(config)
-    return open_client(endpoint(config), credential)
+    return open_client(endpoint_of(config), credential)
 
 
 def open_client(server: Endpoint, credential: Credential) -> IMAPClient:
@@ -141,7 +141,7 @@ def session(config: Config, credential: Credential | None = None) -> Iterator[IM
     """A logged-in client for the block, logged out afterwards."""
     client = connect(config, credential)
     try:
-        with errors_named(endpoint(config), credential):
+        with errors_named(endpoint_of(config), credential):
             yield client
     finally:
         _close(client, logout=True)

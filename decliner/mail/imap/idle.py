@@ -83,7 +83,7 @@ class IdleWatcher:
                 self._stop.wait(delay)
 
     def _watch(self) -> None:
-        server = imap.endpoint(self.config)
+        server = imap.endpoint_of(self.config)
         client = imap.connect(self.config)
         self._client = client
         try:

@@ -13,7 +13,7 @@ from decliner.mail.imap.connection import (
     Server,
     append_sent,
     describe_server,
-    endpoint,
+    endpoint_of,
     errors_named,
     has_message_id,
     mark_answered,
@@ -43,7 +43,7 @@ class ImapSource:
 
     def scan(self, skip: Collection[str] = ()) -> ScanReport:
         """An incremental pass over the configured folders but `skip`."""
-        with errors_named(endpoint(self.config)):
+        with errors_named(endpoint_of(self.config)):
             return self.scanner.scan(self.client, skip)
 
     def sent_folder(self) -> str | None:
@@ -52,20 +52,20 @@ class ImapSource:
 
     def has_message_id(self, folder: str, message_id: str) -> bool:
         """Search `folder` for a Message-ID."""
-        with errors_named(endpoint(self.config)):
+        with errors_named(endpoint_of(self.config)):
             return has_message_id(self.client, folder, message_id)
 
     def append_sent(self, folder: str, raw: bytes, when: datetime) -> None:
         r"""APPEND our bytes with `\Seen`."""
-        with errors_named(endpoint(self.config)):
+        with errors_named(endpoint_of(self.config)):
             append_sent(self.client, folder, raw, when)
 
     def mark_answered(self, folder: str, uid: int) -> None:
         r"""STORE +FLAGS `\Answered`."""
-        with errors_named(endpoint(self.config)):
+        with errors_named(endpoint_of(self.config)):
             mark_answered(self.client, folder, uid)
 
     def remove_keyword(self, folder: str, uids: Sequence[int], keyword: str) -> None:
         """STORE -FLAGS keyword."""
-        with errors_named(endpoint(self.config)):
+        with errors_named(endpoint_of(self.config)):
             remove_keyword(self.client, folder, list(uids), keyword)
