@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from decliner.store import Store
+from decliner.store import seal as seal_db
 from tests.testbed.dovecot import Dovecot
 from tests.testbed.helpers import config_text
 from tests.testbed.imap_inbox import invite, plain_mail
@@ -47,10 +48,54 @@ def test_nothing_new_ends_in_the_quiet_check_in_the_full_pass_words(world: World
     assert first.validated and "1 invitation(s) found" in first.out
     quiet = run_once(config)
     assert quiet.quiet and (quiet.code, quiet.out, quiet.err) == (0, NOTHING, "")
+    with Store.open_readonly(world.tmp / "state.db") as store:
+        sealed = seal_db.read(store.connection)
+    assert sealed is not None and sealed.plan["secret"] == ["password", ""]
+    assert sealed.plan["folders"] == ["INBOX", "Decline"]
+    assert world.jane.password not in json.dumps(sealed.plan)
     _edit(config)
     full = run_once(config)
     assert full.validated and (full.code, full.out, full.err) == (0, NOTHING, "")
     assert run_once(config).quiet
+
+
+QUIET_MODULES = (
+    "decliner",
+    "decliner.cli",
+    "decliner.cli.entry",
+    "decliner.cli.pass_output",
+    "decliner.config",
+    "decliner.config.paths",
+    "decliner.config.secret_sources",
+    "decliner.errors",
+    "decliner.logs",
+    "decliner.mail",
+    "decliner.mail.imap",
+    "decliner.mail.imap.endpoint",
+    "decliner.mail.imap.examine",
+    "decliner.mail.ports",
+    "decliner.service",
+    "decliner.service.quiet_pass",
+    "decliner.service.report",
+    "decliner.store",
+    "decliner.store.db",
+    "decliner.store.mailbox",
+    "decliner.store.schema",
+    "decliner.store.seal",
+    "decliner.tls",
+)
+
+
+def test_the_quiet_check_loads_only_what_it_uses(world: World) -> None:
+    """A quiet run imports these 23 of decliner's modules and neither click, nor
+    imapclient, nor pydantic (a module added to the quiet path shows up here); a full
+    pass loads all three."""
+    config = world.config().source
+    world.invite("quiet0@acme", flagged=False)
+    full = run_once(config)
+    quiet = run_once(config)
+    assert quiet.quiet and quiet.loaded == QUIET_MODULES
+    assert {"click", "imapclient", "decliner.config.schema"} <= set(full.loaded)
 
 
 def test_new_mail_and_a_flag_keyword_each_get_a_full_pass(world: World) -> None:

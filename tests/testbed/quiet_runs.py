@@ -1,6 +1,7 @@
 """`decliner --config PATH run --once` as the console script runs it, in a fresh
-interpreter: what it printed, its exit status, and whether it validated the config (a
-full pass) or ended in the quiet check (no pydantic loaded)."""
+interpreter: what it printed, its exit status, whether it validated the config (a full
+pass) or ended in the quiet check (no pydantic loaded), and which of decliner's modules
+(and click's and imapclient's) it loaded."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ try:
 except SystemExit as stop:
     code = stop.code if isinstance(stop.code, int) else 1
 sys.stdout.flush()
-print(json.dumps({"code": code, "validated": "pydantic" in sys.modules}), file=sys.stderr)
+loaded = sorted(m for m in sys.modules if m.partition(".")[0] in {"decliner", "click", "imapclient"})
+print(json.dumps({"code": code, "validated": "pydantic" in sys.modules, "loaded": loaded}), file=sys.stderr)
 """
 
 
@@ -34,6 +36,7 @@ class RunOnce:
     out: str
     err: str
     validated: bool
+    loaded: tuple[str, ...]  # decliner's modules, click's and imapclient's, sorted
 
     @property
     def quiet(self) -> bool:
@@ -53,4 +56,6 @@ def run_once(config: Path, env: dict[str, str] | None = None) -> RunOnce:
     *err, last = done.stderr.splitlines() or [""]
     probe = json.loads(last) if last.startswith("{") else None
     assert probe is not None, done.stderr
-    return RunOnce(probe["code"], done.stdout, "\n".join(err), probe["validated"])
+    return RunOnce(
+        probe["code"], done.stdout, "\n".join(err), probe["validated"], tuple(probe["loaded"])
+    )
