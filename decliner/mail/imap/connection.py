@@ -8,7 +8,6 @@ become `ConnectionFailure` (retry later), `AuthFailure` (fix the config) or
 from __future__ import annotations
 
 import imaplib
-import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from decliner import tls
 from decliner.config.secret_sources import Credential
-from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
-from decliner.mail.imap.endpoint import Endpoint, text_of
+from decliner.errors import ConnectionFailure, DeclinerError, TLSFailure
+from decliner.mail.imap.endpoint import Endpoint, network_failure, refused, text_of
 
 if TYPE_CHECKING:
     from decliner.config import Config
@@ -57,24 +56,16 @@ def endpoint_of(config: Config) -> Endpoint:
 @contextmanager
 def errors_named(server: Endpoint, credential: Credential | None = None) -> Iterator[None]:
     """Translate any library error inside the block into a decliner error naming the server."""
-    where = server.where
     try:
         yield
     except DeclinerError:
         raise
     except LoginError as exc:
-        user = credential.username if credential else "?"
-        raise AuthFailure(f"{where}: login as {user} refused: {text_of(exc)}") from None
-    except ssl.SSLError as exc:
-        raise TLSFailure(f"{where}: {tls.describe(exc)}") from None
-    except TimeoutError:
-        raise ConnectionFailure(
-            f"{where}: no answer within {server.timeout:.0f}s", timed_out=True
-        ) from None
+        raise refused(server, credential.username if credential else "?", exc) from None
     except OSError as exc:
-        raise ConnectionFailure(f"{where}: {exc.strerror or exc}") from None
+        raise network_failure(server, exc) from None
     except (IMAPClientError, imaplib.IMAP4.error) as exc:
-        raise ConnectionFailure(f"{where}: {text_of(exc)}") from None
+        raise ConnectionFailure(f"{server.where}: {text_of(exc)}") from None
 
 
 def connect(config: Config, credential: Credential | None = None) -> IMAPClient:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import ssl
 from collections.abc import Callable, Iterator
 
 from decliner import tls
 from decliner.config.secret_sources import Credential
-from decliner.errors import AuthFailure, ConnectionFailure, DeclinerError, TLSFailure
-from decliner.mail.imap.endpoint import Endpoint, text_of
+from decliner.errors import ConnectionFailure, DeclinerError, TLSFailure
+from decliner.mail.imap.endpoint import Endpoint, network_failure, refused, text_of
 from decliner.store.mailbox import FolderState
 
 
@@ -127,7 +126,6 @@ def _examine(conn: imaplib.IMAP4, name: str) -> FolderState | None:
 def _errors(server: Endpoint) -> Iterator[Callable[[str], None]]:
     """Library errors inside the block as decliner errors naming the server; the block
     says whose login is under way (a refusal then is an AuthFailure naming the user)."""
-    where = server.where
     user = [""]
 
     def login_as(name: str) -> None:
@@ -138,16 +136,10 @@ def _errors(server: Endpoint) -> Iterator[Callable[[str], None]]:
     except DeclinerError:
         raise
     except imaplib.IMAP4.abort as exc:
-        raise ConnectionFailure(f"{where}: {text_of(exc)}") from None
+        raise ConnectionFailure(f"{server.where}: {text_of(exc)}") from None
     except imaplib.IMAP4.error as exc:
         if user[0]:
-            raise AuthFailure(f"{where}: login as {user[0]} refused: {text_of(exc)}") from None
-        raise ConnectionFailure(f"{where}: {text_of(exc)}") from None
-    except ssl.SSLError as exc:
-        raise TLSFailure(f"{where}: {tls.describe(exc)}") from None
-    except TimeoutError:
-        raise ConnectionFailure(
-            f"{where}: no answer within {server.timeout:.0f}s", timed_out=True
-        ) from None
+            raise refused(server, user[0], exc) from None
+        raise ConnectionFailure(f"{server.where}: {text_of(exc)}") from None
     except OSError as exc:
-        raise ConnectionFailure(f"{where}: {exc.strerror or exc}") from None
+        raise network_failure(server, exc) from None
