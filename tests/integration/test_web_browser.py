@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
@@ -26,7 +27,12 @@ pytestmark = pytest.mark.servers
 
 
 def text(driver: webdriver.Chrome) -> str:
-    return str(driver.find_element(By.TAG_NAME, "main").text)
+    """The page's main text; "" while a form's answer replaces the page (the element just
+    found may belong to the page going away), so a wait polls again."""
+    try:
+        return str(driver.find_element(By.TAG_NAME, "main").text)
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
 
 
 def assert_accessible(driver: webdriver.Chrome) -> None:
@@ -61,7 +67,11 @@ def unstamped(message: str) -> str:
 
 
 def countdown(driver: webdriver.Chrome) -> str:
-    return str(driver.find_element(By.CSS_SELECTOR, "[data-grace-ends]").text)
+    """The grace countdown's text; "" while the page is being replaced (as `text`)."""
+    try:
+        return str(driver.find_element(By.CSS_SELECTOR, "[data-grace-ends]").text)
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
 
 
 def withdrawal_state(config: Config) -> str | None:
