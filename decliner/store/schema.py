@@ -84,41 +84,20 @@ letter's bytes and as final as they are.
 Migration 8 indexes the messages with the flag keyword, so a pass finds the flagged
 events in as many rows as there are flags, whatever the number of known messages.
 
-Migration 9 counts every change: ``changes(n)``, one row, raised by a trigger on each
-insert, update and delete in every other table (``WATCHED``), and keeps ``quiet_seal``:
-a pass that left nothing to do stores there the ``n`` it saw, the digest of the config it
-validated and what a quiet `run --once` needs to check the mailbox (``plan``, JSON, no
-secret). A later `run --once` that finds the same ``n``, the same config and an unchanged
-mailbox ends without validating the config or planning (`service/quiet_pass.py`).
+Migration 9 (its tables and triggers are `seal.py`'s) counts every change:
+``changes(n)``, one row, raised by a trigger on each insert, update and delete in every
+other table (``seal.WATCHED``), and keeps ``quiet_seal``: a pass that left nothing to do
+stores there the ``n`` it saw, the digest of the config it validated and what a quiet
+`run --once` needs to check the mailbox (``plan``, JSON, no secret). A later `run --once`
+that finds the same ``n``, the same config and an unchanged mailbox ends without
+validating the config or planning (`service/quiet_pass.py`).
 
 Times are ISO 8601 UTC strings from `iso_utc`, so they compare as text.
 """
 
 from __future__ import annotations
 
-WATCHED = (
-    "meta",
-    "folders",
-    "messages",
-    "events",
-    "flags",
-    "outbox",
-    "thread",
-    "maildir_keys",
-    "maildir_folders",
-    "calendars",
-    "calendar_objects",
-)
-"""Every table whose change `changes.n` counts: all but the counter and the seal."""
-
-
-def _counted(table: str) -> str:
-    return "\n".join(
-        f"CREATE TRIGGER {table}_counted_{op.lower()} AFTER {op} ON {table}"  # noqa: S608 -- WATCHED's names
-        " BEGIN UPDATE changes SET n = n + 1; END;"
-        for op in ("INSERT", "UPDATE", "DELETE")
-    )
-
+from decliner.store import seal
 
 MIGRATIONS: list[str] = [
     # 1: the initial schema, described in the module docstring.
@@ -404,15 +383,5 @@ MIGRATIONS: list[str] = [
     CREATE INDEX messages_keyword ON messages (keyword) WHERE keyword = 1;
     """,
     # 9: every change counted, and the seal of a pass that left nothing to do (issue 28).
-    """
-    CREATE TABLE changes (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
-    INSERT INTO changes (id, n) VALUES (1, 0);
-    CREATE TABLE quiet_seal (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        changes INTEGER NOT NULL,
-        digest TEXT NOT NULL,
-        plan TEXT NOT NULL
-    );
-    """  # noqa: S608 -- the triggers' table names are WATCHED's constants
-    + "\n".join(_counted(table) for table in WATCHED),
+    seal.MIGRATION,
 ]

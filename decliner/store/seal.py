@@ -13,6 +13,45 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+WATCHED = (
+    "meta",
+    "folders",
+    "messages",
+    "events",
+    "flags",
+    "outbox",
+    "thread",
+    "maildir_keys",
+    "maildir_folders",
+    "calendars",
+    "calendar_objects",
+)
+"""Every table whose change `changes.n` counts: all but the counter and the seal."""
+
+
+def _counted(table: str) -> str:
+    return "\n".join(
+        f"CREATE TRIGGER {table}_counted_{op.lower()} AFTER {op} ON {table}"  # noqa: S608 -- WATCHED's names
+        " BEGIN UPDATE changes SET n = n + 1; END;"
+        for op in ("INSERT", "UPDATE", "DELETE")
+    )
+
+
+MIGRATION = (
+    """
+    CREATE TABLE changes (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+    INSERT INTO changes (id, n) VALUES (1, 0);
+    CREATE TABLE quiet_seal (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        changes INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        plan TEXT NOT NULL
+    );
+    """  # noqa: S608 -- the triggers' table names are WATCHED's constants
+    + "\n".join(_counted(table) for table in WATCHED)
+)
+"""Migration 9: the counter, the seal, and the triggers that count."""
+
 _OPEN_WORK = (
     "SELECT 1 FROM outbox WHERE state IN ('scheduled', 'pending')"
     " OR (state = 'sent' AND copied = 0) LIMIT 1"

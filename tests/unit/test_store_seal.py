@@ -9,7 +9,7 @@ from pathlib import Path
 from decliner.store import Store
 from decliner.store import outbox as outbox_db
 from decliner.store import seal as seal_db
-from decliner.store.schema import WATCHED
+from decliner.store.seal import WATCHED
 
 NOW = datetime(2026, 11, 25, 9, tzinfo=UTC)
 PLAN = {"host": "127.0.0.1", "folders": ["INBOX", "Decline"]}
