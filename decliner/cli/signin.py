@@ -20,11 +20,14 @@ def login(opts: Options, device: bool, no_browser: bool) -> None:  # noqa: FBT00
     The tokens are stored beside the state db (mode 0600) and refreshed by decliner.
     """
     from decliner.auth import login as flow
+    from decliner.service import signin, wiring
 
     config = opts.load()
     options = flow.Options(device=device, browser=not no_browser)
     for line in flow.login(config, click.echo, options):
         click.echo(line)
+    if waiting := signin.signed_in(config, wiring.utcnow()):
+        click.echo(f"{waiting} message(s) that could not be sent go out with the next pass")
     click.echo("Next: decliner check")
 
 

@@ -226,6 +226,20 @@ def finish_attempt(
         )
 
 
+def retry_now(conn: sqlite3.Connection, now: datetime) -> int:
+    """Make due at `now` every message whose last try failed for a passing reason (a 4xx,
+    the server out of reach, a sign-in missing), instead of at the end of its backoff:
+    after a new sign-in. A try cut during DATA is left as it is (its retry first looks in
+    the sent folder, at its own time). How many rows."""
+    stamp = iso_utc(now)
+    done = conn.execute(
+        "UPDATE outbox SET due = ? WHERE state = 'pending' AND last_outcome = 'temporary'"
+        " AND due > ?",
+        (stamp, stamp),
+    )
+    return done.rowcount
+
+
 def mark_copied(conn: sqlite3.Connection, row_id: int) -> None:
     """The sent folder holds our copy of this message."""
     conn.execute("UPDATE outbox SET copied = 1 WHERE id = ?", (row_id,))
