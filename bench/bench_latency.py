@@ -74,7 +74,10 @@ def main() -> None:
             jane,
             work,
             smtp_port=smtp.plain.port,
-            extra='\n[withdrawal]\ngrace = "0"\n[followup]\nenabled = false\n',
+            # scope "interview": one recruiter's invitations are one hiring process (SPEC 18),
+            # so with "process" the first flag's letter would decline all the others at once
+            # and every later trial would time a message already sent.
+            extra='\n[withdrawal]\ngrace = "0"\nscope = "interview"\n[followup]\nenabled = false\n',
         )
         config = load_config(text, work)
         bare = idle_notice_latency(dovecot, jane, uids[: min(20, trials)])
