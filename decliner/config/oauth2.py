@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from decliner.config.validation import is_loopback
+from decliner.config.validation import check_http_url
 
 BUILT_IN = ("google", "microsoft")
 _KEYS = {
@@ -30,17 +29,7 @@ USES = ("imap", "smtp", "calendar")
 
 def _check_url(value: str) -> str:
     """An https endpoint, or http on a loopback host (a test or a local provider)."""
-    if not value:
-        return value
-    parts = urlsplit(value)
-    scheme, host = parts.scheme.lower(), parts.hostname or ""
-    if scheme not in {"https", "http"} or not host:
-        raise ValueError(f'"{value}" is not an http(s) URL')
-    if scheme == "http" and not is_loopback(host):
-        raise ValueError(
-            f"http:// would send tokens unencrypted; allowed only for a loopback host, not {host}"
-        )
-    return value
+    return check_http_url(value, "would send tokens") if value else value
 
 
 def _check_tenant(value: str) -> str:

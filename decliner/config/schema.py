@@ -10,7 +10,6 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -24,7 +23,7 @@ from pydantic import (
 
 from decliner.config import paths
 from decliner.config.oauth2 import OAuth2Client
-from decliner.config.validation import is_loopback
+from decliner.config.validation import check_http_url
 from decliner.core.letters.languages import AUTO, LANGUAGES
 from decliner.core.parse.model import address_spellings, is_valid_email
 from decliner.errors import UserError
@@ -291,15 +290,7 @@ class FollowupConfig(_Section):
 
 
 def _check_calendar_url(value: str) -> str:
-    parts = urlsplit(value)
-    scheme, host = parts.scheme.lower(), parts.hostname or ""
-    if scheme not in {"https", "http"} or not host:
-        raise ValueError(f'"{value}" is not an http(s) URL')
-    if scheme == "http" and not is_loopback(host):
-        raise ValueError(
-            f"http:// sends the password unencrypted; allowed only for a loopback host, not {host}"
-        )
-    return value
+    return check_http_url(value, "sends the password")
 
 
 class CalendarConfig(_SecretFields):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -180,6 +181,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_http_url(value: str, sends: str) -> str:
+    """`value` if it is an https URL, or http on a loopback host (a test, a local server);
+    `sends` says what plain http would expose ("sends the password")."""
+    parts = urlsplit(value)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if scheme not in {"https", "http"} or not host:
+        raise ValueError(f'"{value}" is not an http(s) URL')
+    if scheme == "http" and not is_loopback(host):
+        raise ValueError(
+            f"http:// {sends} unencrypted; allowed only for a loopback host, not {host}"
+        )
+    return value
 
 
 def field_problems(exc: ValidationError) -> list[tuple[str, str]]:

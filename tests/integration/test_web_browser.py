@@ -26,13 +26,17 @@ from tests.testbed.world import Clock, World, outbox, run_pass
 pytestmark = pytest.mark.servers
 
 
-def text(driver: webdriver.Chrome) -> str:
-    """The page's main text; "" while a form's answer replaces the page (the element just
-    found may belong to the page going away), so a wait polls again."""
+def shown(driver: webdriver.Chrome, selector: str) -> str:
+    """The text of the element at `selector`; "" while a form's answer replaces the page
+    (the element just found may belong to the page going away), so a wait polls again."""
     try:
-        return str(driver.find_element(By.TAG_NAME, "main").text)
+        return str(driver.find_element(By.CSS_SELECTOR, selector).text)
     except (StaleElementReferenceException, NoSuchElementException):
         return ""
+
+
+def text(driver: webdriver.Chrome) -> str:
+    return shown(driver, "main")
 
 
 def assert_accessible(driver: webdriver.Chrome) -> None:
@@ -67,11 +71,7 @@ def unstamped(message: str) -> str:
 
 
 def countdown(driver: webdriver.Chrome) -> str:
-    """The grace countdown's text; "" while the page is being replaced (as `text`)."""
-    try:
-        return str(driver.find_element(By.CSS_SELECTOR, "[data-grace-ends]").text)
-    except (StaleElementReferenceException, NoSuchElementException):
-        return ""
+    return shown(driver, "[data-grace-ends]")
 
 
 def withdrawal_state(config: Config) -> str | None:
