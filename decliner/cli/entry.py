@@ -26,6 +26,9 @@ def main() -> None:
         except DeclinerError as exc:
             sys.stderr.writelines(f"{line}\n" for line in error_lines(exc))
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            sys.stderr.write("decliner: interrupted\n")  # as the CLI says it
+            sys.exit(130)
         if outcome.report is not None:
             from decliner.cli.pass_output import pass_report
 

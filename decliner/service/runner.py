@@ -91,10 +91,7 @@ class Runner:
                 report.calendar_problem = str(exc)
                 log.warning("cannot read the calendar: %s", exc)
         arrived = report.scan.invites + (report.calendar.invites if report.calendar else 0)
-        sealing = None
-        if seal:
-            plan = quiet_pass.plan_of(self.config, report.scan.folders)
-            sealing = (seal, None if report.calendar_problem else plan)
+        sealing = (seal, quiet_pass.plan_of(self.config, report.scan.folders)) if seal else None
         _snapshot, acts = self.settle(wide=arrived > 0, seal=sealing)
         executor = Executor(
             self.store,
