@@ -61,10 +61,15 @@ def handed_over() -> Outcome | None:
     return _handed.pop() if _handed else None
 
 
-def digest(text: str, path: Path) -> str:
+def digest(text: str, path: Path, rules: Path | None = None) -> str:
     """What a seal's config is known by: its bytes, where it is (relative paths resolve
-    from there) and the decliner that validated it."""
-    material = f"{__version__}\0{path.resolve()}\0{text}"
+    from there) and the decliner that validated it: its version and the files of its
+    config package, `rules` (an update that changes the rules breaks every seal, released
+    or not)."""
+    package = rules or Path(paths.__file__).parent
+    stats = {p.name: p.stat() for p in package.glob("*.py")}
+    files = sorted(f"{name}:{st.st_mtime_ns}:{st.st_size}" for name, st in stats.items())
+    material = "\0".join([__version__, *files, str(path.resolve()), text])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
